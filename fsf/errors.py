@@ -1,0 +1,156 @@
+"""Errors: every user-facing failure, with its location (schema span, value path or byte offset).
+
+One root, :class:`FsfError`. Schema problems carry diagnostics rendered like a compiler::
+
+    shapes/plan.fsf:12:22: error[F201]: unknown type `ForgeTsk`
+       |
+    12 |   tasks: arr[0..512]<ForgeTsk>,
+       |                      ^^^^^^^^ did you mean `ForgeTask`?
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import attrs
+
+# A source line longer than this is shown as a window around the caret.
+_MAX_SHOWN_LINE = 120
+
+
+@attrs.frozen
+class Source:
+    """The text of one schema file and its display name (as the user gave it)."""
+
+    name: str
+    text: str = attrs.field(repr=False)
+
+    def line_text(self, line: int) -> str:
+        """The text of 1-based ``line`` without its newline ('' past the end)."""
+        start = 0
+        for _ in range(line - 1):
+            start = self.text.find("\n", start)
+            if start < 0:
+                return ""
+            start += 1
+        end = self.text.find("\n", start)
+        return self.text[start : end if end >= 0 else len(self.text)].rstrip("\r")
+
+
+@attrs.frozen
+class Span:
+    """A region of a schema file: 1-based line and column, and its length in characters on that line."""
+
+    source: Source = attrs.field(repr=False)
+    line: int
+    column: int
+    length: int = 1
+
+    def __str__(self) -> str:
+        return f"{self.source.name}:{self.line}:{self.column}"
+
+
+def span_at(source: Source, offset: int, length: int = 1) -> Span:
+    """The span of ``length`` characters at character ``offset`` of ``source``."""
+    line = source.text.count("\n", 0, offset) + 1
+    column = offset - (source.text.rfind("\n", 0, offset) + 1) + 1
+    return Span(source, line, column, max(1, length))
+
+
+@attrs.frozen
+class Note:
+    """A secondary location with a message, e.g. the first definition of a duplicate."""
+
+    span: Span | None
+    message: str
+
+
+@attrs.frozen
+class Diagnostic:
+    """One schema error: a stable code, a message, where, and optional notes and hint."""
+
+    code: str
+    message: str
+    span: Span | None
+    label: str = ""
+    notes: tuple[Note, ...] = ()
+    hint: str = ""
+
+    def render(self, color: bool = False) -> str:
+        """The compiler-style text: a fixed first line, then the source line and a caret."""
+        where = f"{self.span}: " if self.span else ""
+        head = f"error[{self.code}]"
+        if color:
+            head = f"\x1b[1;31m{head}\x1b[0m"
+        out = [f"{where}{head}: {self.message}"]
+        if self.span is not None:
+            out.extend(_excerpt(self.span, self.label, color))
+        for note in self.notes:
+            where = f"{note.span}: " if note.span else ""
+            out.append(f"{where}note: {note.message}")
+            if note.span is not None:
+                out.extend(_excerpt(note.span, "", color))
+        if self.hint:
+            out.append(f"   = help: {self.hint}")
+        return "\n".join(out)
+
+
+def _excerpt(span: Span, label: str, color: bool) -> list[str]:
+    text = span.source.line_text(span.line)
+    col = span.column - 1
+    length = max(1, min(span.length, len(text) - col if len(text) > col else 1))
+    if len(text) > _MAX_SHOWN_LINE:
+        start = max(0, col - _MAX_SHOWN_LINE // 2)
+        text = text[start : start + _MAX_SHOWN_LINE]
+        col -= start
+        length = min(length, max(1, len(text) - col))
+    text = text.replace("\t", " ")
+    gutter = " " * len(str(span.line))
+    caret = "^" * length
+    if color:
+        caret = f"\x1b[1;31m{caret}\x1b[0m"
+    tail = f" {label}" if label else ""
+    return [f"{gutter} |", f"{span.line} | {text}", f"{gutter} | {' ' * col}{caret}{tail}"]
+
+
+def _position(d: Diagnostic) -> tuple[str, int, int]:
+    return (d.span.source.name, d.span.line, d.span.column) if d.span else ("", 0, 0)
+
+
+class FsfError(Exception):
+    """The root of every error this library raises for bad input."""
+
+
+class SchemaError(FsfError):
+    """A schema that does not parse or check; ``diagnostics`` holds every problem found."""
+
+    def __init__(self, diagnostics: Iterable[Diagnostic]) -> None:
+        self.diagnostics = tuple(sorted(diagnostics, key=_position))
+        super().__init__(self.render())
+
+    def render(self, color: bool = False) -> str:
+        """All diagnostics, compiler style, separated by blank lines."""
+        return "\n\n".join(d.render(color) for d in self.diagnostics)
+
+
+class ValidationError(FsfError, ValueError):
+    """A value that does not match its type: ``Expected `str`, got `int` - at `$.tasks[3].id```."""
+
+    def __init__(self, message: str, path: str = "$") -> None:
+        self.message = message
+        self.path = path
+        super().__init__(f"{message} - at `{path}`")
+
+
+class DecodeError(FsfError, ValueError):
+    """Bytes that are not a canonical FSV value of the schema: a stable ``code`` and a byte ``offset``."""
+
+    def __init__(self, code: str, message: str, offset: int) -> None:
+        self.code = code
+        self.message = message
+        self.offset = offset
+        super().__init__(f"{message} - at byte {offset} [{code}]")
+
+
+class UsageError(FsfError):
+    """A request the library cannot honour as asked (a wrong file kind, a missing type name)."""

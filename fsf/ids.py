@@ -1,0 +1,146 @@
+"""Ids: IR schema -> the identity of each named type, ``blake3:`` + hex of BLAKE3 over a canonical encoding.
+
+A type's id covers the type and everything it reaches (uses by value and ``ref<T>`` targets). Types are
+grouped into strongly connected components; a component is encoded with its members sorted by name, uses
+inside it by name and uses outside it by the other type's id (a Merkle tree over the component graph). So
+declaration order, comments, doc comments and file layout never change an id; any change in the closure does;
+a type outside the closure never does. Linear in the schema's size and free of recursion over declarations.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import blake3
+import msgpack
+
+from fsf import ir
+
+ID_PREFIX = "blake3:"
+_COMPONENT_TAG = "fsf-component-1"
+_TYPE_TAG = "fsf-type-1"
+
+
+def type_ids(schema: ir.Schema) -> dict[str, bytes]:
+    """The 32-byte id digest of every named type of ``schema``."""
+    edges = {d.name: sorted(set(_edges(d))) for d in schema.decls}
+    ids: dict[str, bytes] = {}
+    for component in _components(edges):
+        local = set(component)
+        body = [[name, _decl(schema[name], local, ids)] for name in sorted(component)]
+        digest = blake3.blake3(_pack([_COMPONENT_TAG, body])).digest()
+        for name in component:
+            ids[name] = blake3.blake3(_pack([_TYPE_TAG, name, digest])).digest()
+    return ids
+
+
+def format_id(digest: bytes) -> str:
+    """``blake3:`` + 64 lowercase hex digits."""
+    return ID_PREFIX + digest.hex()
+
+
+def parse_id(text: str) -> bytes | None:
+    """The digest of a ``blake3:<64 hex>`` string, or None if it is not one."""
+    if not isinstance(text, str) or not text.startswith(ID_PREFIX) or len(text) != len(ID_PREFIX) + 64:
+        return None
+    hexpart = text[len(ID_PREFIX):]
+    if hexpart != hexpart.lower():
+        return None
+    try:
+        return bytes.fromhex(hexpart)
+    except ValueError:
+        return None
+
+
+def _pack(obj: Any) -> bytes:
+    return msgpack.packb(obj, use_bin_type=True)  # type: ignore[no-any-return]
+
+
+def _edges(decl: ir.Decl) -> list[str]:
+    out = []
+    stack = list(ir.decl_types(decl))
+    while stack:
+        t = stack.pop()
+        if isinstance(t, ir.Named):
+            out.append(t.name)
+        elif isinstance(t, ir.Ref):
+            out.append(t.target)
+        stack.extend(ir.children(t))
+    return out
+
+
+def _components(edges: dict[str, list[str]]) -> list[list[str]]:
+    """Tarjan's strongly connected components, iteratively; each comes after every component it reaches."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    on_stack: set[str] = set()
+    stack: list[str] = []
+    out: list[list[str]] = []
+    for root in sorted(edges):
+        if root in index:
+            continue
+        work = [(root, 0)]
+        while work:
+            node, i = work.pop()
+            if i == 0:
+                index[node] = low[node] = len(index)
+                stack.append(node)
+                on_stack.add(node)
+            succ = edges[node]
+            if i < len(succ):
+                work.append((node, i + 1))
+                nxt = succ[i]
+                if nxt not in index:
+                    work.append((nxt, 0))
+                elif nxt in on_stack:
+                    low[node] = min(low[node], index[nxt])
+                continue
+            if low[node] == index[node]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                out.append(component)
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+    return out
+
+
+def _ref(name: str, local: set[str], ids: dict[str, bytes]) -> list[Any]:
+    return ["local", name] if name in local else ["id", ids[name]]
+
+
+def _type(t: ir.Type, local: set[str], ids: dict[str, bytes]) -> list[Any]:
+    if isinstance(t, ir.Named):
+        return ["named", _ref(t.name, local, ids)]
+    if isinstance(t, ir.Ref):
+        return ["ref", _ref(t.target, local, ids)]
+    if isinstance(t, ir.Optional):
+        return ["opt", _type(t.inner, local, ids)]
+    if isinstance(t, ir.Array):
+        return ["arr", t.lo, t.hi, _type(t.item, local, ids)]
+    if isinstance(t, ir.Map):
+        return ["map", t.lo, t.hi, _type(t.key, local, ids), _type(t.value, local, ids)]
+    if isinstance(t, ir.Int):
+        return ["int", t.kind, t.lo, t.hi]
+    if isinstance(t, ir.Float):
+        return ["float", t.width, t.lo, t.hi]
+    if isinstance(t, (ir.Str, ir.Bytes)):
+        return ["str" if isinstance(t, ir.Str) else "bytes", t.lo, t.hi]
+    return [{ir.Bool: "bool", ir.Hash: "hash", ir.Time: "time"}[type(t)]]
+
+
+def _fields(fields: tuple[ir.Field, ...], local: set[str], ids: dict[str, bytes]) -> list[Any]:
+    return [[f.name, _type(f.type, local, ids)] for f in fields]
+
+
+def _decl(decl: ir.Decl, local: set[str], ids: dict[str, bytes]) -> list[Any]:
+    if isinstance(decl, ir.Shape):
+        return ["shape", _fields(decl.fields, local, ids)]
+    if isinstance(decl, ir.Enum):
+        return ["enum", [m.name for m in decl.members]]
+    return ["union", [[v.name, _fields(v.fields, local, ids)] for v in decl.variants]]
