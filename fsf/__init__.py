@@ -6,6 +6,7 @@
 """
 
 from fsf.api import compile_source, load_schema
+from fsf.codec import content_id
 from fsf.errors import DecodeError, Diagnostic, FsfError, SchemaError, UsageError, ValidationError
 from fsf.schema import Schema
 
@@ -18,5 +19,6 @@ __all__ = [
     "UsageError",
     "ValidationError",
     "compile_source",
+    "content_id",
     "load_schema",
 ]

@@ -14,6 +14,7 @@ from fsf.errors import UsageError
 from fsf.ids import format_id, type_ids
 
 if TYPE_CHECKING:
+    from fsf.codec import Plan
     from fsf.opcodes import Program
 
 DEFAULT_MAX_DEPTH = 64
@@ -27,7 +28,7 @@ class Schema:
     >>> s.validate("Task", {"id": "T1"})                       # doctest: +SKIP
     """
 
-    __slots__ = ("_fast", "_ids", "_names_by_id", "_program", "ir")
+    __slots__ = ("_codec", "_fast", "_ids", "_names_by_id", "_program", "ir")
 
     def __init__(self, schema_ir: ir.Schema, program: Program | None = None) -> None:
         self.ir = schema_ir
@@ -35,6 +36,7 @@ class Schema:
         self._names_by_id = {digest: name for name, digest in self._ids.items()}
         self._program = program
         self._fast: dict[str, Callable[[Any], None]] | None = None
+        self._codec: Plan | None = None
 
     def __repr__(self) -> str:
         return f"<fsf.Schema {', '.join(self.shapes)}>"
@@ -84,6 +86,25 @@ class Schema:
 
             self._fast = dict(specialize(self.program, DEFAULT_MAX_DEPTH))
         self._fast[name](value)
+
+    def encode(self, name: str, value: Any) -> bytes:
+        """Validate ``value`` as a ``name`` and return its canonical FSV bytes (raises :class:`fsf.ValidationError`).
+
+        >>> data = s.encode("Task", {"id": "T1"})   # doctest: +SKIP
+        """
+        from fsf.codec import encode
+
+        return encode(self, name, value)
+
+    def decode(self, data: bytes, name: str | None = None) -> Any:
+        """The value of FSV bytes ``data`` (root type from its header; ``name`` insists on one), validated.
+
+        Returns the canonical Python form: every field present (an absent optional is ``None``), ``time`` as
+        integer nanoseconds. Raises :class:`fsf.DecodeError` (with ``.code`` and ``.offset``) for anything else.
+        """
+        from fsf.codec import decode
+
+        return decode(self, data, name)
 
     def _require(self, name: str) -> None:
         if name not in self.ir:

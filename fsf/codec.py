@@ -1,0 +1,821 @@
+"""Codec: Python values of an IR schema <-> FSV bytes (container header + canonical positional msgpack).
+
+The layers, each IR-driven and kept apart so a later stage can fuse them:
+
+* the container header (:func:`read_header`, :func:`pack_header`) and content ids (:func:`content_id`);
+* Python form <-> wire form (nested lists, dicts and scalars as msgpack reads and writes them): a
+  :class:`Plan` compiles, once per schema, one converter function per named type each way;
+* wire form <-> payload bytes: ``msgpack.packb``, or the canonical writer :func:`write_wire` when the schema
+  has an ``f32`` (msgpack-python writes every float with one width);
+* the reference reader :func:`read_reference`: a precise walk over the bytes with the IR that checks every
+  canonical rule itself and reports the exact offset and code of the first problem.
+
+Decoding runs the fast path (msgpack's C unpacker with limits derived from the input size, conversion,
+``schema.validate``, canonical check by re-packing and comparing bytes); on any failure it re-runs the reference
+reader, which raises the precise :class:`fsf.DecodeError`. The format is specified in ``docs/fsv.md``.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import math
+import struct
+from collections.abc import Callable
+from itertools import pairwise
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import attrs
+import blake3
+import msgpack
+
+from fsf import ir
+from fsf.errors import DecodeError, ValidationError
+from fsf.ids import format_id
+
+if TYPE_CHECKING:
+    from fsf.schema import Schema
+
+MAGIC = b"\x89FSV"
+"""The first four bytes of every FSV value (0x89 catches 7-bit transports, as in PNG)."""
+FORMAT_VERSION = 1
+HEADER_SIZE = len(MAGIC) + 1 + 32
+"""Magic, one version byte, the 32-byte id digest of the root type."""
+MAX_DEPTH = 64
+"""Containers (msgpack arrays and maps: shapes, unions, arrays, maps) nested deeper than this are refused."""
+
+# The fast path hands msgpack a cap on every array and map header: msgpack allocates a declared container up
+# front, so a hostile input of nested headers could otherwise claim depth x count x 8 bytes. With at most 1024
+# open containers (msgpack's own stack) the transient allocation stays below about 32 x input + 1 MiB; larger
+# legitimate containers simply take the reference path.
+_FAST_CAP_DIVISOR = 256
+_FAST_CAP_FLOOR = 128
+
+_EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
+
+Convert = Callable[[Any, int], Any]
+ToWire = Callable[[Any], Any]
+
+
+def content_id(data: bytes | bytearray | memoryview) -> str:
+    """The content id of FSV bytes: ``blake3:`` + hex of BLAKE3 over the whole value (header included).
+
+    >>> content_id(b"")
+    'blake3:af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262'
+    """
+    return format_id(blake3.blake3(bytes(data)).digest())
+
+
+@attrs.frozen
+class Header:
+    """The container header of an FSV value."""
+
+    version: int
+    root_id: bytes
+    payload_offset: int
+    payload_size: int
+
+
+def pack_header(root_id: bytes) -> bytes:
+    """The header bytes for a value whose root type has the 32-byte id digest ``root_id``."""
+    return MAGIC + bytes([FORMAT_VERSION]) + root_id
+
+
+def read_header(data: bytes) -> Header:
+    """Check and split the container header (needs no schema); raises :class:`fsf.DecodeError`."""
+    n = len(data)
+    if bytes(data[: len(MAGIC)]) != MAGIC[: min(n, len(MAGIC))]:
+        head = " ".join(f"{b:02x}" for b in data[: len(MAGIC)])
+        raise DecodeError("bad_magic", f"not an FSV value: starts with `{head}`, expected `89 46 53 56`", 0)
+    if n < len(MAGIC) + 1:
+        raise DecodeError("truncated", "input ends inside the FSV header", n)
+    version = data[len(MAGIC)]
+    if version != FORMAT_VERSION:
+        raise DecodeError("unsupported_version",
+                          f"unsupported FSV format version {version}; this library reads version {FORMAT_VERSION}",
+                          len(MAGIC))
+    if n < HEADER_SIZE:
+        raise DecodeError("truncated", "input ends inside the root type id of the FSV header", n)
+    return Header(version, bytes(data[len(MAGIC) + 1 : HEADER_SIZE]), HEADER_SIZE, n - HEADER_SIZE)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Canonical writer: wire form -> payload bytes (used when the schema has f32, and as the reference encoder).
+
+
+def _w_int(v: int, out: bytearray) -> None:
+    if v >= 0:
+        if v < 0x80:
+            out.append(v)
+        elif v <= 0xFF:
+            out += b"\xcc" + v.to_bytes(1, "big")
+        elif v <= 0xFFFF:
+            out += b"\xcd" + v.to_bytes(2, "big")
+        elif v <= 0xFFFFFFFF:
+            out += b"\xce" + v.to_bytes(4, "big")
+        else:
+            out += b"\xcf" + v.to_bytes(8, "big")
+    elif v >= -32:
+        out.append(v & 0xFF)
+    elif v >= -0x80:
+        out += b"\xd0" + v.to_bytes(1, "big", signed=True)
+    elif v >= -0x8000:
+        out += b"\xd1" + v.to_bytes(2, "big", signed=True)
+    elif v >= -0x80000000:
+        out += b"\xd2" + v.to_bytes(4, "big", signed=True)
+    else:
+        out += b"\xd3" + v.to_bytes(8, "big", signed=True)
+
+
+def _w_len(n: int, fix: int | None, fix_max: int, codes: bytes, out: bytearray) -> None:
+    """A length head: a fix form when there is one and ``n`` fits, else the 8/16/32-bit form."""
+    if fix is not None and n <= fix_max:
+        out.append(fix | n)
+    elif codes[0] and n <= 0xFF:
+        out += bytes([codes[0], n])
+    elif n <= 0xFFFF:
+        out += bytes([codes[1]]) + n.to_bytes(2, "big")
+    else:
+        out += bytes([codes[2]]) + n.to_bytes(4, "big")
+
+
+def _w_str(s: str, out: bytearray) -> None:
+    raw = s.encode("utf-8")
+    _w_len(len(raw), 0xA0, 31, b"\xd9\xda\xdb", out)
+    out += raw
+
+
+def _w_bin(b: bytes, out: bytearray) -> None:
+    _w_len(len(b), None, -1, b"\xc4\xc5\xc6", out)
+    out += b
+
+
+def write_wire(schema: ir.Schema, t: ir.Type, wire: Any, out: bytearray) -> None:
+    """Append the canonical bytes of wire value ``wire`` of type ``t`` (already valid) to ``out``."""
+    if isinstance(t, ir.Optional):
+        if wire is None:
+            out.append(0xC0)
+            return
+        t = t.inner
+    if isinstance(t, ir.Bool):
+        out.append(0xC3 if wire else 0xC2)
+    elif isinstance(t, (ir.Int, ir.Time)):
+        _w_int(wire, out)
+    elif isinstance(t, ir.Float):
+        out += struct.pack(">Bf", 0xCA, wire) if t.width == 32 else struct.pack(">Bd", 0xCB, wire)
+    elif isinstance(t, ir.Str):
+        _w_str(wire, out)
+    elif isinstance(t, (ir.Bytes, ir.Hash, ir.Ref)):
+        _w_bin(wire, out)
+    elif isinstance(t, ir.Array):
+        _w_len(len(wire), 0x90, 15, b"\x00\xdc\xdd", out)
+        for item in wire:
+            write_wire(schema, t.item, item, out)
+    elif isinstance(t, ir.Map):
+        _w_len(len(wire), 0x80, 15, b"\x00\xde\xdf", out)
+        key_t: ir.Type = ir.Int("u32", 0, 0xFFFFFFFF) if _is_enum(schema, t.key) else t.key
+        for k, v in wire.items():
+            write_wire(schema, key_t, k, out)
+            write_wire(schema, t.value, v, out)
+    else:
+        assert isinstance(t, ir.Named)
+        decl = schema[t.name]
+        if isinstance(decl, ir.Enum):
+            _w_int(wire, out)
+        elif isinstance(decl, ir.Shape):
+            _w_len(len(wire), 0x90, 15, b"\x00\xdc\xdd", out)
+            for f, item in zip(decl.fields, wire, strict=True):
+                write_wire(schema, f.type, item, out)
+        else:
+            _w_len(len(wire), 0x90, 15, b"\x00\xdc\xdd", out)
+            _w_int(wire[0], out)
+            for f, item in zip(decl.variants[wire[0]].fields, wire[1:], strict=True):
+                write_wire(schema, f.type, item, out)
+
+
+def _is_enum(schema: ir.Schema, t: ir.Type) -> bool:
+    return isinstance(t, ir.Named) and isinstance(schema[t.name], ir.Enum)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Python form <-> wire form, compiled once per schema.
+
+
+class _Mismatch(Exception):
+    """The fast path met something it does not handle; the reference reader will say what exactly."""
+
+
+def time_to_ns(value: Any) -> int:
+    """Nanoseconds since the Unix epoch of a valid ``time`` value (integer ns or an aware datetime)."""
+    if isinstance(value, _dt.datetime):
+        delta = value - _EPOCH
+        return (delta.days * 86400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1000
+    return int(value)
+
+
+def _identity(x: Any) -> Any:
+    return x
+
+
+class Plan:
+    """The compiled converters of one schema: Python form <-> wire form for every named type.
+
+    Built lazily per type and cached on the instance (one plan per :class:`fsf.Schema`).
+    """
+
+    def __init__(self, schema: ir.Schema) -> None:
+        self.ir = schema
+        self._to_wire: dict[str, ToWire] = {}
+        self._from_wire: dict[str, Convert] = {}
+        self.has_f32 = False
+        self.max_count = 0
+        for decl in schema.decls:
+            if isinstance(decl, ir.Shape):
+                self.max_count = max(self.max_count, len(decl.fields))
+            elif isinstance(decl, ir.Union_):
+                self.max_count = max([self.max_count, *(1 + len(v.fields) for v in decl.variants)])
+            stack = list(ir.decl_types(decl))
+            while stack:
+                t = stack.pop()
+                if isinstance(t, ir.Float) and t.width == 32:
+                    self.has_f32 = True
+                if isinstance(t, (ir.Array, ir.Map)):
+                    self.max_count = max(self.max_count, t.hi)
+                stack.extend(ir.children(t))
+
+    # -- Python -> wire (the value is already valid) ------------------------------------------------------------
+
+    def to_wire(self, name: str) -> ToWire:
+        """The converter of valid Python values of ``name`` to wire form."""
+        fn = self._to_wire.get(name)
+        if fn is None:
+            fn = self._decl_to_wire(self.ir[name])
+            self._to_wire[name] = fn
+        return fn
+
+    def _named_to_wire(self, name: str) -> ToWire:
+        def lazy(x: Any) -> Any:
+            return self.to_wire(name)(x)
+
+        return self._to_wire.get(name, lazy)
+
+    def _decl_to_wire(self, decl: ir.Decl) -> ToWire:
+        if isinstance(decl, ir.Enum):
+            index = {m.name: i for i, m in enumerate(decl.members)}
+            return index.__getitem__
+        if isinstance(decl, ir.Shape):
+            fields = tuple((f.name, self._type_to_wire(f.type)) for f in decl.fields)
+
+            def shape(x: dict[str, Any]) -> list[Any]:
+                get = x.get
+                return [conv(get(fname)) for fname, conv in fields]
+
+            return shape
+        variants = {v.name: (i, tuple((f.name, self._type_to_wire(f.type)) for f in v.fields))
+                    for i, v in enumerate(decl.variants)}
+
+        def union(x: dict[str, Any]) -> list[Any]:
+            ((vname, body),) = x.items()
+            i, vfields = variants[vname]
+            get = body.get
+            return [i, *[conv(get(fname)) for fname, conv in vfields]]
+
+        return union
+
+    def _type_to_wire(self, t: ir.Type) -> ToWire:
+        if isinstance(t, ir.Optional):
+            inner = self._type_to_wire(t.inner)
+            if inner is _identity:
+                return _identity
+
+            def optional(x: Any) -> Any:
+                return None if x is None else inner(x)
+
+            return optional
+        if isinstance(t, ir.Float):
+            return _float_to_wire
+        if isinstance(t, ir.Time):
+            return time_to_ns
+        if isinstance(t, ir.Ref):
+            return _ref_to_wire
+        if isinstance(t, ir.Array):
+            item = self._type_to_wire(t.item)
+            if item is _identity:
+                return list
+            return lambda x: [item(v) for v in x]
+        if isinstance(t, ir.Map):
+            value = self._type_to_wire(t.value)
+            if _is_enum(self.ir, t.key):
+                decl = self.ir[t.key.name]  # type: ignore[union-attr]
+                index = {m.name: i for i, m in enumerate(decl.members)}  # type: ignore[union-attr]
+                return lambda x: {index[k]: value(x[k]) for k in sorted(x, key=index.__getitem__)}
+            return lambda x: {k: value(x[k]) for k in sorted(x)}
+        if isinstance(t, ir.Named):
+            return self._named_to_wire(t.name)
+        return _identity
+
+    # -- wire -> Python (the fast path: optimistic; anything odd raises and the reference reader takes over) ----
+
+    def from_wire(self, name: str) -> Convert:
+        """The converter of wire values of ``name`` to the canonical Python form (raises on anything odd)."""
+        fn = self._from_wire.get(name)
+        if fn is None:
+            fn = self._decl_from_wire(self.ir[name])
+            self._from_wire[name] = fn
+        return fn
+
+    def _named_from_wire(self, name: str) -> Convert:
+        def lazy(x: Any, d: int) -> Any:
+            return self.from_wire(name)(x, d)
+
+        return self._from_wire.get(name, lazy)
+
+    def _decl_from_wire(self, decl: ir.Decl) -> Convert:
+        if isinstance(decl, ir.Enum):
+            members = tuple(m.name for m in decl.members)
+
+            def enum(x: Any, d: int) -> str:
+                if type(x) is not int or x < 0:
+                    raise _Mismatch
+                return members[x]
+
+            return enum
+        if isinstance(decl, ir.Shape):
+            fields = tuple((f.name, self._type_from_wire(f.type)) for f in decl.fields)
+            n = len(fields)
+
+            def shape(x: Any, d: int) -> dict[str, Any]:
+                if type(x) is not list or len(x) != n or d > MAX_DEPTH:
+                    raise _Mismatch
+                d += 1
+                return {fname: conv(v, d) for (fname, conv), v in zip(fields, x, strict=True)}
+
+            return shape
+        variants = tuple((v.name, tuple((f.name, self._type_from_wire(f.type)) for f in v.fields))
+                         for v in decl.variants)
+
+        def union(x: Any, d: int) -> dict[str, Any]:
+            if type(x) is not list or not x or type(x[0]) is not int or x[0] < 0 or d > MAX_DEPTH:
+                raise _Mismatch
+            vname, vfields = variants[x[0]]
+            if len(x) != 1 + len(vfields):
+                raise _Mismatch
+            d += 1
+            return {vname: {fname: conv(v, d) for (fname, conv), v in zip(vfields, x[1:], strict=True)}}
+
+        return union
+
+    def _type_from_wire(self, t: ir.Type) -> Convert:
+        if isinstance(t, ir.Optional):
+            inner = self._type_from_wire(t.inner)
+            if inner is _keep:
+                return _keep
+
+            def optional(x: Any, d: int) -> Any:
+                return None if x is None else inner(x, d)
+
+            return optional
+        if isinstance(t, ir.Float):
+            return _float_from_wire
+        if isinstance(t, ir.Time):
+            return _time_from_wire
+        if isinstance(t, ir.Ref):
+            return _ref_from_wire
+        if isinstance(t, ir.Array):
+            item = self._type_from_wire(t.item)
+            if item is _keep:
+                return _list_as_is
+
+            def array(x: Any, d: int) -> list[Any]:
+                if type(x) is not list or d > MAX_DEPTH:
+                    raise _Mismatch
+                d += 1
+                return [item(v, d) for v in x]
+
+            return array
+        if isinstance(t, ir.Map):
+            value = self._type_from_wire(t.value)
+            if _is_enum(self.ir, t.key):
+                decl = self.ir[t.key.name]  # type: ignore[union-attr]
+                members = tuple(m.name for m in decl.members)  # type: ignore[union-attr]
+
+                def enum_map(x: Any, d: int) -> dict[str, Any]:
+                    if type(x) is not dict or d > MAX_DEPTH:
+                        raise _Mismatch
+                    keys = list(x)
+                    if any(type(k) is not int or k < 0 for k in keys) or keys != sorted(set(keys)):
+                        raise _Mismatch
+                    d += 1
+                    return {members[k]: value(v, d) for k, v in x.items()}
+
+                return enum_map
+
+            def plain_map(x: Any, d: int) -> dict[Any, Any]:
+                if type(x) is not dict or d > MAX_DEPTH:
+                    raise _Mismatch
+                if any(a >= b for a, b in pairwise(x)):
+                    raise _Mismatch
+                d += 1
+                return {k: value(v, d) for k, v in x.items()}
+
+            return plain_map
+        if isinstance(t, ir.Named):
+            return self._named_from_wire(t.name)
+        return _keep
+
+
+def _keep(x: Any, d: int) -> Any:
+    return x
+
+
+def _list_as_is(x: Any, d: int) -> Any:
+    if type(x) is not list or d > MAX_DEPTH:
+        raise _Mismatch
+    return x
+
+
+def _float_to_wire(x: Any) -> float:
+    return float(x) + 0.0  # -0.0 + 0.0 is +0.0: one zero on the wire
+
+
+def _float_from_wire(x: Any, d: int) -> float:
+    if type(x) is not float or (x == 0.0 and math.copysign(1.0, x) < 0.0):
+        raise _Mismatch
+    return x
+
+
+def _time_from_wire(x: Any, d: int) -> int:
+    if type(x) is not int:
+        raise _Mismatch
+    return x
+
+
+def _ref_to_wire(x: str) -> bytes:
+    return bytes.fromhex(x[7:])
+
+
+def _ref_from_wire(x: Any, d: int) -> str:
+    if type(x) is not bytes or len(x) != ir.HASH_SIZE:
+        raise _Mismatch
+    return "blake3:" + x.hex()
+
+
+def plan_of(schema: Schema) -> Plan:
+    """The codec plan of ``schema``, built once and cached on it."""
+    plan = schema._codec
+    if plan is None:
+        plan = Plan(schema.ir)
+        schema._codec = plan
+    return plan
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Encode and decode.
+
+
+def encode_payload(plan: Plan, name: str, value: Any) -> bytes:
+    """The canonical payload bytes of a *valid* value of ``name`` (no header, no validation)."""
+    wire = plan.to_wire(name)(value)
+    if plan.has_f32:
+        out = bytearray()
+        write_wire(plan.ir, ir.Named(name), wire, out)
+        return bytes(out)
+    return msgpack.packb(wire)  # type: ignore[no-any-return]
+
+
+def encode(schema: Schema, name: str, value: Any) -> bytes:
+    """Validate ``value`` as a ``name`` and return its FSV bytes (raises :class:`fsf.ValidationError`)."""
+    schema.validate(name, value)
+    return pack_header(schema.id_bytes(name)) + encode_payload(plan_of(schema), name, value)
+
+
+def root_name(schema: Schema, header: Header, name: str | None) -> str:
+    """The root type named by ``header``; a ``schema_mismatch`` if the schema lacks it or ``name`` differs."""
+    found = schema.name_of(header.root_id)
+    if name is not None:
+        want = schema.id_bytes(name)
+        if header.root_id != want:
+            other = f"`{found}` " if found else "a type unknown to this schema, "
+            raise DecodeError("schema_mismatch",
+                              f"the value's root type is {other}{format_id(header.root_id)}; "
+                              f"expected `{name}` {format_id(want)}", len(MAGIC) + 1)
+        return name
+    if found is None:
+        raise DecodeError("schema_mismatch",
+                          f"the value's root type {format_id(header.root_id)} is not a type of this schema",
+                          len(MAGIC) + 1)
+    return found
+
+
+def decode(schema: Schema, data: bytes | bytearray | memoryview, name: str | None = None) -> Any:
+    """The canonical Python value of FSV bytes ``data``, validated; raises :class:`fsf.DecodeError`.
+
+    Absent optionals come back as ``None``, ``time`` as integer nanoseconds, every float as ``float``.
+    """
+    if not isinstance(data, bytes):
+        if not isinstance(data, (bytearray, memoryview)):
+            raise TypeError(f"FSV data must be bytes, not {type(data).__name__}")
+        data = bytes(data)
+    header = read_header(data)
+    name = root_name(schema, header, name)
+    plan = plan_of(schema)
+    payload = data[HEADER_SIZE:]
+    try:
+        return _decode_fast(schema, plan, name, payload)
+    except Exception:  # any failure at all: the reference reader finds and reports the exact problem
+        pass
+    value = read_reference(plan.ir, name, data, HEADER_SIZE)
+    try:
+        schema.validate(name, value)
+    except ValidationError as err:
+        raise DecodeError("invalid", f"{err.message} at `{err.path}`", HEADER_SIZE) from None
+    return value
+
+
+def _decode_fast(schema: Schema, plan: Plan, name: str, payload: bytes) -> Any:
+    n = len(payload)
+    cap = min(plan.max_count, n // _FAST_CAP_DIVISOR + _FAST_CAP_FLOOR)
+    wire = msgpack.unpackb(payload, raw=False, strict_map_key=False, max_str_len=n, max_bin_len=n,
+                           max_array_len=cap, max_map_len=cap, max_ext_len=0)
+    value = plan.from_wire(name)(wire, 1)
+    schema.validate(name, value)
+    if plan.has_f32:
+        out = bytearray()
+        write_wire(plan.ir, ir.Named(name), wire, out)
+        again: bytes = bytes(out)
+    else:
+        again = msgpack.packb(wire)
+    if again != payload:
+        raise _Mismatch
+    return value
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The reference reader: bytes -> Python form, every rule checked here with its exact offset.
+
+_INT, _NIL, _BOOL, _F32, _F64, _STR, _BIN, _ARR, _MAP = range(9)
+_KIND_NAMES = ("int", "nil", "bool", "float 32", "float 64", "str", "bin", "array", "map")
+
+# Head byte -> (kind, bytes of argument, signed, canonical lo, canonical hi) for the 0xc0..0xdf heads that carry
+# an argument; the argument is the value (ints) or the length / count (str, bin, array, map).
+_HEADS: dict[int, tuple[int, int, bool, int, int]] = {
+    0xC4: (_BIN, 1, False, 0, 0xFF),
+    0xC5: (_BIN, 2, False, 0x100, 0xFFFF),
+    0xC6: (_BIN, 4, False, 0x10000, 0xFFFFFFFF),
+    0xCC: (_INT, 1, False, 0x80, 0xFF),
+    0xCD: (_INT, 2, False, 0x100, 0xFFFF),
+    0xCE: (_INT, 4, False, 0x10000, 0xFFFFFFFF),
+    0xCF: (_INT, 8, False, 0x100000000, 0xFFFFFFFFFFFFFFFF),
+    0xD0: (_INT, 1, True, -0x80, -33),
+    0xD1: (_INT, 2, True, -0x8000, -0x81),
+    0xD2: (_INT, 4, True, -0x80000000, -0x8001),
+    0xD3: (_INT, 8, True, -0x8000000000000000, -0x80000001),
+    0xD9: (_STR, 1, False, 32, 0xFF),
+    0xDA: (_STR, 2, False, 0x100, 0xFFFF),
+    0xDB: (_STR, 4, False, 0x10000, 0xFFFFFFFF),
+    0xDC: (_ARR, 2, False, 16, 0xFFFF),
+    0xDD: (_ARR, 4, False, 0x10000, 0xFFFFFFFF),
+    0xDE: (_MAP, 2, False, 16, 0xFFFF),
+    0xDF: (_MAP, 4, False, 0x10000, 0xFFFFFFFF),
+}
+_EXT_HEADS = frozenset([0xC7, 0xC8, 0xC9, 0xD4, 0xD5, 0xD6, 0xD7, 0xD8])
+
+
+class _Fail(Exception):
+    """A decode problem on its way up; each level adds its path segment."""
+
+    def __init__(self, code: str, message: str, offset: int) -> None:
+        self.code = code
+        self.message = message
+        self.offset = offset
+        self.path: list[str] = []
+
+
+def read_reference(schema: ir.Schema, name: str, data: bytes, start: int) -> Any:
+    """Read the value of type ``name`` at ``start`` (the payload) to the end of ``data``; raises DecodeError."""
+    reader = _Reader(schema, data)
+    reader.pos = start
+    try:
+        value = reader.read(ir.Named(name), 0)
+        if reader.pos != len(data):
+            raise _Fail("trailing_bytes", f"{len(data) - reader.pos} byte(s) after the end of the value",
+                        reader.pos)
+    except _Fail as fail:
+        where = "$" + "".join(reversed(fail.path))
+        raise DecodeError(fail.code, f"{fail.message} at `{where}`", fail.offset) from None
+    return value
+
+
+class _Reader:
+    __slots__ = ("data", "pos", "schema")
+
+    def __init__(self, schema: ir.Schema, data: bytes) -> None:
+        self.schema = schema
+        self.data = data
+        self.pos = 0
+
+    def _take(self, n: int, head: int, what: str) -> bytes:
+        end = self.pos + n
+        if end > len(self.data):
+            raise _Fail("truncated", f"input ends inside {what}", head)
+        chunk = self.data[self.pos : end]
+        self.pos = end
+        return chunk
+
+    def head(self) -> tuple[int, Any, int]:
+        """The next msgpack head: its kind, its argument (value, length or count) and its offset."""
+        at = self.pos
+        if at >= len(self.data):
+            raise _Fail("truncated", "input ends where a value should start", at)
+        b = self.data[at]
+        self.pos = at + 1
+        if b <= 0x7F:
+            return _INT, b, at
+        if b >= 0xE0:
+            return _INT, b - 0x100, at
+        if b <= 0x8F:
+            kind, arg = _MAP, b & 0x0F
+        elif b <= 0x9F:
+            kind, arg = _ARR, b & 0x0F
+        elif b <= 0xBF:
+            kind, arg = _STR, b & 0x1F
+        elif b == 0xC0:
+            return _NIL, None, at
+        elif b in (0xC2, 0xC3):
+            return _BOOL, b == 0xC3, at
+        elif b == 0xCA:
+            return _F32, struct.unpack(">f", self._take(4, at, "a float 32"))[0], at
+        elif b == 0xCB:
+            return _F64, struct.unpack(">d", self._take(8, at, "a float 64"))[0], at
+        elif b == 0xC1:
+            raise _Fail("type", "the reserved byte `c1` is never valid msgpack", at)
+        elif b in _EXT_HEADS:
+            raise _Fail("type", f"msgpack ext types (head `{b:02x}`, timestamps included) are not used by FSV", at)
+        else:
+            kind, size, signed, lo, hi = _HEADS[b]
+            arg = int.from_bytes(self._take(size, at, f"a `{b:02x}` head"), "big", signed=signed)
+            if not lo <= arg <= hi:
+                raise _Fail("non_canonical", f"{_KIND_NAMES[kind]} {arg} in a wider head (`{b:02x}`) than needed", at)
+            if kind == _INT:
+                return kind, arg, at
+        need = arg * 2 if kind == _MAP else arg
+        if need > len(self.data) - self.pos:
+            what = {_STR: "bytes", _BIN: "bytes", _ARR: "items", _MAP: "entries"}[kind]
+            raise _Fail("length_exceeds_input",
+                        f"{_KIND_NAMES[kind]} declares {arg} {what}; only {len(self.data) - self.pos} byte(s) remain",
+                        at)
+        return kind, arg, at
+
+    def read(self, t: ir.Type, depth: int) -> Any:
+        """The Python value of type ``t`` at the current position; ``depth`` open containers around it."""
+        kind, arg, at = self.head()
+        if isinstance(t, ir.Optional):
+            if kind == _NIL:
+                return None
+            t = t.inner
+        if isinstance(t, ir.Named):
+            decl = self.schema[t.name]
+            if isinstance(decl, ir.Enum):
+                self._expect(kind, _INT, t, at)
+                if not 0 <= arg < len(decl.members):
+                    raise _Fail("bounds", f"enum index {arg} is out of range for `{decl.name}` "
+                                          f"(0..{len(decl.members) - 1})", at)
+                return decl.members[arg].name
+            self._expect(kind, _ARR, t, at)
+            depth = self._enter(depth, at)
+            if isinstance(decl, ir.Shape):
+                return self._fields(decl.name, decl.fields, arg, at, depth)
+            return self._union(decl, arg, at, depth)
+        if isinstance(t, ir.Bool):
+            self._expect(kind, _BOOL, t, at)
+            return arg
+        if isinstance(t, (ir.Int, ir.Time)):
+            self._expect(kind, _INT, t, at)
+            lo, hi = (t.lo, t.hi) if isinstance(t, ir.Int) else ir.INT_RANGES["i64"]
+            if not lo <= arg <= hi:
+                raise _Fail("bounds", f"{arg} is out of range for `{ir.type_name(t)}`", at)
+            return arg
+        if isinstance(t, ir.Float):
+            return self._float(t, kind, arg, at)
+        if isinstance(t, ir.Str):
+            self._expect(kind, _STR, t, at)
+            raw = self._take(arg, at, "a str")
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as err:
+                raise _Fail("utf8", f"invalid UTF-8 in a str ({err.reason})", self.pos - arg + err.start) from None
+            self._length(t, len(text), "code points", at)
+            return text
+        if isinstance(t, (ir.Bytes, ir.Hash, ir.Ref)):
+            self._expect(kind, _BIN, t, at)
+            raw = self._take(arg, at, "a bin")
+            if isinstance(t, ir.Bytes):
+                self._length(t, arg, "bytes", at)
+                return raw
+            if arg != ir.HASH_SIZE:
+                raise _Fail("bounds", f"`{ir.type_name(t)}` holds {ir.HASH_SIZE} bytes, got {arg}", at)
+            return raw if isinstance(t, ir.Hash) else "blake3:" + raw.hex()
+        if isinstance(t, ir.Array):
+            self._expect(kind, _ARR, t, at)
+            depth = self._enter(depth, at)
+            self._count(t, arg, at)
+            out = []
+            for i in range(arg):
+                try:
+                    out.append(self.read(t.item, depth))
+                except _Fail as fail:
+                    fail.path.append(f"[{i}]")
+                    raise
+            return out
+        assert isinstance(t, ir.Map)
+        self._expect(kind, _MAP, t, at)
+        depth = self._enter(depth, at)
+        self._count(t, arg, at)
+        return self._map(t, arg, depth)
+
+    def _map(self, t: ir.Map, count: int, depth: int) -> dict[Any, Any]:
+        enum = self.schema[t.key.name] if isinstance(t.key, ir.Named) else None
+        order = {m.name: i for i, m in enumerate(enum.members)} if isinstance(enum, ir.Enum) else None
+        out: dict[Any, Any] = {}
+        last: Any = None
+        for i in range(count):
+            key_at = self.pos
+            key = self.read(t.key, depth)
+            rank = key if order is None else order[key]
+            if i and rank <= last:
+                what = "duplicate map key" if rank == last else "map keys out of canonical order"
+                fail = _Fail("non_canonical", f"{what} {json.dumps(key)}", key_at)
+                fail.path.append(f"[{json.dumps(key)}]")
+                raise fail
+            last = rank
+            try:
+                out[key] = self.read(t.value, depth)
+            except _Fail as fail:
+                fail.path.append(f"[{json.dumps(key)}]")
+                raise
+        return out
+
+    def _fields(self, owner: str, fields: tuple[ir.Field, ...], count: int, at: int, depth: int) -> dict[str, Any]:
+        if count != len(fields):
+            raise _Fail("arity", f"`{owner}` has {len(fields)} field(s); the array holds {count}", at)
+        out = {}
+        for f in fields:
+            try:
+                out[f.name] = self.read(f.type, depth)
+            except _Fail as fail:
+                fail.path.append(f".{f.name}")
+                raise
+        return out
+
+    def _union(self, decl: ir.Union_, count: int, at: int, depth: int) -> dict[str, Any]:
+        if count == 0:
+            raise _Fail("arity", f"a `{decl.name}` is [variant index, fields...]; the array is empty", at)
+        kind, index, index_at = self.head()
+        if kind != _INT:
+            raise _Fail("type", f"Expected a variant index of `{decl.name}`, got `{_KIND_NAMES[kind]}`", index_at)
+        if not 0 <= index < len(decl.variants):
+            raise _Fail("bounds", f"variant index {index} is out of range for `{decl.name}` "
+                                  f"(0..{len(decl.variants) - 1})", index_at)
+        variant = decl.variants[index]
+        try:
+            return {variant.name: self._fields(f"{decl.name}.{variant.name}", variant.fields, count - 1, at, depth)}
+        except _Fail as fail:
+            fail.path.append(f".{variant.name}")
+            raise
+
+    def _float(self, t: ir.Float, kind: int, x: float, at: int) -> float:
+        if kind not in (_F32, _F64):
+            self._fail_type(t, kind, at)
+        if math.isnan(x) or math.isinf(x):
+            raise _Fail("not_finite", f"{x} is not a finite float", at)
+        if (kind == _F32) != (t.width == 32):
+            raise _Fail("non_canonical", f"`{t.kind}` is written as float {t.width}, not {_KIND_NAMES[kind]}", at)
+        if x == 0.0 and math.copysign(1.0, x) < 0.0:
+            raise _Fail("non_canonical", "-0.0 is written as 0.0", at)
+        if (t.lo is not None and x < t.lo) or (t.hi is not None and x > t.hi):
+            raise _Fail("bounds", f"{x!r} is out of range for `{ir.type_name(t)}`", at)
+        return x
+
+    def _expect(self, kind: int, want: int, t: ir.Type, at: int) -> None:
+        if kind != want:
+            self._fail_type(t, kind, at)
+
+    @staticmethod
+    def _fail_type(t: ir.Type, kind: int, at: int) -> NoReturn:
+        raise _Fail("type", f"Expected `{ir.type_name(t)}`, got `{_KIND_NAMES[kind]}`", at)
+
+    @staticmethod
+    def _enter(depth: int, at: int) -> int:
+        if depth >= MAX_DEPTH:
+            raise _Fail("too_deep", f"containers nested deeper than {MAX_DEPTH}", at)
+        return depth + 1
+
+    @staticmethod
+    def _length(t: ir.Str | ir.Bytes, n: int, unit: str, at: int) -> None:
+        if n < t.lo or (t.hi is not None and n > t.hi):
+            raise _Fail("bounds", f"{n} {unit} is out of range for `{ir.type_name(t)}`", at)
+
+    @staticmethod
+    def _count(t: ir.Array | ir.Map, n: int, at: int) -> None:
+        if not t.lo <= n <= t.hi:
+            raise _Fail("bounds", f"{n} item(s) is out of range for `{ir.type_name(t)}`", at)
