@@ -3,22 +3,29 @@
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
-from fsf.check import check
 from fsf.errors import Diagnostic, SchemaError, Source
-from fsf.load import Reader, load_modules, read_text
 from fsf.schema import Schema
+
+if TYPE_CHECKING:
+    from fsf.load import Reader
+
+# The parser (and lark) is imported only where source text is read: loading a .fsb never needs it.
 
 COMPILED_SUFFIX = ".fsb"
 
 
-def compile_source(text: str, filename: str = "<memory>", *, read: Reader = read_text) -> Schema:
+def compile_source(text: str, filename: str = "<memory>", *, read: Reader | None = None) -> Schema:
     """Check FSF ``text`` (imports resolved relative to ``filename`` through ``read``) into a Schema.
 
     >>> compile_source("shape Task { id: str }").shapes
     ('Task',)
     """
-    modules, problems = load_modules(Source(filename, text), read)
+    from fsf.check import check
+    from fsf.load import load_modules, read_text
+
+    modules, problems = load_modules(Source(filename, text), read or read_text)
     return Schema(check(modules, problems))
 
 
@@ -32,6 +39,8 @@ def load_schema(path: str | os.PathLike[str]) -> Schema:
             data = fh.read()
         schema_ir, program = load_container(data, name)
         return Schema(schema_ir, program)
+    from fsf.load import read_text
+
     try:
         text = read_text(name)
     except (OSError, UnicodeDecodeError) as err:

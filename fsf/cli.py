@@ -29,6 +29,39 @@ def check(files: Files) -> None:
         raise typer.Exit(1)
 
 
+@app.command("compile")
+def compile_(
+    files: Files,
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="The .fsb to write (one input only).")] = None,
+) -> None:
+    """Compile schema files to .fsb containers (default: next to each input) and print each type's id."""
+    from fsf.container import write_compiled
+
+    if output is not None and len(files) > 1:
+        raise typer.BadParameter("-o/--output takes one input file", param_hint="'-o'")
+    failed = False
+    for path in files:
+        try:
+            with user_errors():
+                schema = write_compiled(path, output)
+        except typer.Exit:
+            failed = True
+            continue
+        for name in schema.shapes:
+            typer.echo(f"{name} {schema.id(name)}")
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def disasm(file: Annotated[Path, typer.Argument(help="A schema (.fsf) or compiled schema (.fsb).")]) -> None:
+    """Print the bytecode listing of a schema, with symbolic jump labels."""
+    from fsf.dis import disassemble
+
+    with user_errors():
+        typer.echo(disassemble(load_schema(file).program), nl=False)
+
+
 def main() -> None:
     """Entry point of the `fsf` console script."""
     app()
