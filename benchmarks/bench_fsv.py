@@ -1,0 +1,196 @@
+"""Benchmark, FSV: every operation of the embedded API on the seeded workloads -> pytest-benchmark timings.
+
+Operations: ``encode`` (validating dicts), ``decode`` (bytes -> validated dicts), ``validate`` (dicts only),
+``verify`` (the strict canonical check), ``content id``, ``render`` (Markdown), ``compile`` of
+``shapes/forge-plan.fsf`` in a warm process, and ``import+load`` (a fresh interpreter importing ``fsf`` and
+loading a ``.fsb``). A part of FSF that has not landed yet makes its benchmarks skip with the reason.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+import statistics
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import fsf
+from benchmarks.harness import label, need_attr, probe
+from benchmarks.workload import FORGE_PLAN_FSF, SIZES, positional
+
+CONTENDER = "fsv"
+_IMPORT_LOAD = (
+    "import sys, time\n"
+    "t = time.perf_counter()\n"
+    "import fsf\n"
+    "fsf.load_schema(sys.argv[1])\n"
+    "print(time.perf_counter() - t, 'lark' in sys.modules)\n"
+)
+
+
+def _codec(schema: fsf.Schema) -> None:
+    need_attr(schema, "encode", "The FSV codec (`Schema.encode`)")
+    need_attr(schema, "decode", "The FSV codec (`Schema.decode`)")
+
+
+def _lenient(schema: fsf.Schema, name: str) -> Callable[[bytes], Any]:
+    """Decode without the canonical check: ``Schema.decode(strict=False)`` if the API has it, else the codec's
+    fast path minus its last step (``unpackb`` + conversion + ``validate``, no re-pack and compare)."""
+    _codec(schema)
+    decode: Any = schema.decode
+    if "strict" in inspect.signature(decode).parameters:
+        return lambda data: decode(data, name, strict=False)
+    try:
+        import msgpack
+
+        from fsf.codec import HEADER_SIZE, plan_of
+    except ImportError as err:
+        pytest.skip(f"no way to decode without the canonical check: {err}")
+    convert = plan_of(schema).from_wire(name)
+    validate = schema.validate
+
+    def lenient(data: bytes) -> Any:
+        value = convert(msgpack.unpackb(data[HEADER_SIZE:], strict_map_key=False), 1)
+        validate(name, value)
+        return value
+
+    return lenient
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_fsv_encode(benchmark: Any, forge_schema: fsf.Schema, plans: dict[int, Any], size: int) -> None:
+    _codec(forge_schema)
+    probe("FSV encode", forge_schema.encode, "ForgePlan", plans[size])
+    label(benchmark, "encode", size, CONTENDER)
+    data = benchmark(forge_schema.encode, "ForgePlan", plans[size])
+    assert forge_schema.decode(data, "ForgePlan") == plans[size]
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_fsv_decode(benchmark: Any, forge_schema: fsf.Schema, plans: dict[int, Any], size: int) -> None:
+    _codec(forge_schema)
+    data = probe("FSV encode", forge_schema.encode, "ForgePlan", plans[size])
+    probe("FSV decode", forge_schema.decode, data, "ForgePlan")
+    label(benchmark, "decode", size, CONTENDER)
+    assert benchmark(forge_schema.decode, data, "ForgePlan") == plans[size]
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_fsv_decode_lenient(benchmark: Any, forge_schema: fsf.Schema, plans: dict[int, Any], size: int) -> None:
+    lenient = _lenient(forge_schema, "ForgePlan")
+    data = probe("FSV encode", forge_schema.encode, "ForgePlan", plans[size])
+    label(benchmark, "decode (no canonical check)", size, CONTENDER)
+    assert benchmark(lenient, data) == plans[size]
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_fsv_verify(benchmark: Any, forge_schema: fsf.Schema, plans: dict[int, Any], size: int) -> None:
+    need_attr(forge_schema, "verify", "A verify-only API (`decode` is the strict check: see its row)")
+    verify: Any = forge_schema.verify  # type: ignore[attr-defined]
+    data = probe("FSV encode", forge_schema.encode, "ForgePlan", plans[size])
+    label(benchmark, "verify", size, CONTENDER)
+    benchmark(verify, data)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_fsv_validate(benchmark: Any, forge_schema: fsf.Schema, plans: dict[int, Any], size: int) -> None:
+    probe("FSV validate", forge_schema.validate, "ForgePlan", plans[size])
+    label(benchmark, "validate", size, CONTENDER)
+    assert benchmark(forge_schema.validate, "ForgePlan", plans[size]) is None
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_fsv_content_id(benchmark: Any, forge_schema: fsf.Schema, plans: dict[int, Any], size: int) -> None:
+    _codec(forge_schema)
+    need_attr(fsf, "content_id", "`fsf.content_id`")
+    data = probe("FSV encode", forge_schema.encode, "ForgePlan", plans[size])
+    label(benchmark, "content id", size, CONTENDER)
+    assert benchmark(fsf.content_id, data).startswith("blake3:")
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_fsv_render(benchmark: Any, forge_schema: fsf.Schema, plans: dict[int, Any], size: int) -> None:
+    _codec(forge_schema)
+    need_attr(fsf, "render_markdown", "`fsf.render_markdown` (views)")
+    data = probe("FSV encode", forge_schema.encode, "ForgePlan", plans[size])
+    probe("FSV render", fsf.render_markdown, forge_schema, data)  # type: ignore[attr-defined]
+    label(benchmark, "render", size, CONTENDER)
+    text = benchmark(fsf.render_markdown, forge_schema, data)  # type: ignore[attr-defined]
+    assert plans[size]["tasks"][-1]["id"] in text
+
+
+def test_fsv_encode_every(benchmark: Any, every_schema: fsf.Schema, every: dict[str, Any]) -> None:
+    _codec(every_schema)
+    probe("FSV encode", every_schema.encode, "Every", every)
+    label(benchmark, "encode", "every", CONTENDER)
+    data = benchmark(every_schema.encode, "Every", every)
+    assert positional(every_schema.ir, "Every", every_schema.decode(data, "Every")) == positional(
+        every_schema.ir, "Every", every)
+
+
+def test_fsv_decode_every(benchmark: Any, every_schema: fsf.Schema, every: dict[str, Any]) -> None:
+    _codec(every_schema)
+    data = probe("FSV encode", every_schema.encode, "Every", every)
+    probe("FSV decode", every_schema.decode, data, "Every")
+    label(benchmark, "decode", "every", CONTENDER)
+    value = benchmark(every_schema.decode, data, "Every")
+    assert positional(every_schema.ir, "Every", value) == positional(every_schema.ir, "Every", every)
+
+
+def test_fsv_validate_every(benchmark: Any, every_schema: fsf.Schema, every: dict[str, Any]) -> None:
+    probe("FSV validate", every_schema.validate, "Every", every)
+    label(benchmark, "validate", "every", CONTENDER)
+    assert benchmark(every_schema.validate, "Every", every) is None
+
+
+def test_fsv_parse_check(benchmark: Any) -> None:
+    text = FORGE_PLAN_FSF.read_text(encoding="utf-8")
+    fsf.compile_source(text, str(FORGE_PLAN_FSF))  # warm: the Lark parser is built once per process
+    label(benchmark, "parse+check", "forge-plan.fsf", CONTENDER)
+    assert "ForgePlan" in benchmark(fsf.compile_source, text, str(FORGE_PLAN_FSF)).shapes
+
+
+def test_fsv_compile(benchmark: Any) -> None:
+    text = FORGE_PLAN_FSF.read_text(encoding="utf-8")
+
+    def compile_plan() -> Any:
+        return fsf.compile_source(text, str(FORGE_PLAN_FSF)).program
+
+    probe("compile", compile_plan)  # warm: the Lark parser is built once per process
+    label(benchmark, "compile", "forge-plan.fsf", CONTENDER)
+    assert benchmark(compile_plan) is not None
+
+
+def test_fsv_import_load_fsb(benchmark: Any, tmp_path: Path) -> None:
+    """A fresh interpreter imports fsf and loads a .fsb; the in-process time is kept in ``extra_info``."""
+    fsb = tmp_path / "forge-plan.fsb"
+    made = subprocess.run([sys.executable, "-c", "from fsf.cli import main; main()", "compile", str(FORGE_PLAN_FSF),
+                           "-o", str(fsb)], capture_output=True, text=True, check=False)
+    if made.returncode != 0 or not fsb.exists():
+        why = " ".join(re.sub(r"[─│╭╮╰╯]", " ", made.stderr or made.stdout).split())
+        pytest.skip(f"`fsf compile` cannot write a .fsb yet: {why[-200:]}")
+    inner: list[float] = []
+    lark: list[bool] = []
+
+    def import_and_load() -> None:
+        out = subprocess.run([sys.executable, "-c", _IMPORT_LOAD, str(fsb)], capture_output=True, text=True,
+                             check=True).stdout.split()
+        inner.append(float(out[0]))
+        lark.append(out[1] == "True")
+
+    label(benchmark, "import+load .fsb", "forge-plan.fsb", CONTENDER)
+    benchmark.pedantic(import_and_load, rounds=15, warmup_rounds=1)
+    benchmark.extra_info.update(in_process_median_s=statistics.median(inner), lark_imported=any(lark))
+    assert inner
+
+
+def test_python_startup(benchmark: Any) -> None:
+    """The same fresh interpreter doing nothing: the part of ``import+load`` that is not FSF's."""
+    label(benchmark, "import+load .fsb", "forge-plan.fsb", "python -c pass")
+    benchmark.pedantic(subprocess.run, ([sys.executable, "-c", "pass"],), {"check": True}, rounds=15,
+                       warmup_rounds=1)

@@ -1,0 +1,42 @@
+"""Benchmark harness: labels that group contenders side by side, and skips for parts that have not landed.
+
+Every benchmark calls :func:`label` before timing, so pytest-benchmark puts the same operation and size of every
+contender in one group (``decode 512``) and ``benchmarks/report.py`` can read the contender back from
+``extra_info`` instead of parsing test names.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import pytest
+
+T = TypeVar("T")
+
+
+def label(benchmark: Any, op: str, size: int | str, contender: str) -> None:
+    """Put this benchmark in group ``"{op} {size}"`` and record who it measures."""
+    benchmark.group = f"{op} {size}"
+    benchmark.extra_info.update(op=op, size=str(size), contender=contender)
+
+
+def need_attr(obj: object, attr: str, what: str) -> None:
+    """Skip the benchmark while ``obj.attr`` does not exist yet (a part of FSF still being built)."""
+    if not hasattr(obj, attr):
+        pytest.skip(f"{what} has not landed yet (`{getattr(obj, '__name__', type(obj).__name__)}.{attr}` missing)")
+
+
+def need_module(name: str, what: str) -> None:
+    """Skip the benchmark while module ``name`` does not exist yet."""
+    if importlib.util.find_spec(name) is None:
+        pytest.skip(f"{what} has not landed yet (module `{name}` missing)")
+
+
+def probe(what: str, fn: Callable[..., T], *args: Any) -> T:
+    """Call ``fn(*args)`` once before timing; skip while it fails because a module it needs has not landed."""
+    try:
+        return fn(*args)
+    except (ImportError, NotImplementedError) as err:
+        pytest.skip(f"{what} cannot run yet: {type(err).__name__}: {err}")
