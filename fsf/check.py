@@ -24,7 +24,9 @@ _PASCAL = re.compile(r"[A-Z][A-Za-z0-9]*\Z")
 _FIELD = re.compile(r"[a-z][A-Za-z0-9]*\Z|[a-z][a-z0-9]*(?:_[a-z0-9]+)+\Z")
 _MEMBER = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 _INTEGER = re.compile(r"-?[0-9]+\Z")
-_MAX_SUGGESTIONS = 100
+# Did-you-mean costs one string comparison per candidate; past this many comparisons in one check (thousands
+# of unknown names in a huge schema) the remaining unknown names get no suggestion.
+_SUGGESTION_BUDGET = 200_000
 
 
 def check(modules: Sequence[ast.Module], problems: Iterable[Diagnostic] = ()) -> ir.Schema:
@@ -40,7 +42,8 @@ class _Checker:
     def __init__(self, diags: list[Diagnostic]) -> None:
         self.diags = diags
         self.spans: dict[str, Span | None] = {}
-        self.suggested = 0
+        self.budget = _SUGGESTION_BUDGET
+        self.candidates: list[str] = []
 
     def error(self, code: str, message: str, span: Span | None, label: str = "",
               notes: tuple[Note, ...] = (), hint: str = "") -> None:
@@ -48,6 +51,7 @@ class _Checker:
 
     def run(self, modules: Sequence[ast.Module]) -> ir.Schema:
         decls: dict[str, ast.Decl] = {}
+        duplicates: list[ast.Decl] = []
         for module in modules:
             for decl in module.decls:
                 name = decl.name
@@ -56,10 +60,14 @@ class _Checker:
                     first = decls[name.text].name.span
                     self.error("F104", f"type `{name.text}` is declared twice", name.span, "declared again here",
                                (Note(first, "first declared here"),))
+                    duplicates.append(decl)
                     continue
                 decls[name.text] = decl
                 self.spans[name.text] = name.span
+        self.candidates = [*decls, *_PRIMITIVES]
         resolved = [self._decl(d, decls) for d in decls.values()]
+        for d in duplicates:  # judged too, so that one run reports the problems inside them as well
+            self._decl(d, decls)
         schema = ir.Schema(tuple(sorted(resolved, key=lambda d: d.name)))
         self._finite(schema)
         return schema
@@ -73,11 +81,12 @@ class _Checker:
                    hint="identifiers use the letters A-Z and a-z, digits and `_`")
         return False
 
-    def _type_name(self, name: ast.Name) -> None:
+    def _type_name(self, name: ast.Name, what: str = "type") -> None:
         if self._ascii(name) and not _PASCAL.match(name.text):
-            self.error("F101", f"type name `{name.text}` is not PascalCase", name.span,
-                       hint="shape, enum, union and variant names start with a capital letter: `"
-                       + name.text[:1].upper() + name.text[1:].replace("_", "") + "`")
+            pascal = "".join(p[:1].upper() + p[1:] for p in name.text.split("_"))
+            self.error("F101", f"{what} name `{name.text}` is not PascalCase", name.span, "not PascalCase",
+                       hint="shape, enum, union and variant names are PascalCase"
+                       + (f": `{pascal}`" if _PASCAL.match(pascal) else ""))
 
     def _unique(self, names: Iterable[ast.Name], what: str, owner: str) -> None:
         seen: dict[str, ast.Name] = {}
@@ -95,12 +104,13 @@ class _Checker:
         if isinstance(decl, ast.EnumDecl):
             for m in decl.members:
                 if self._ascii(m.name) and not _MEMBER.match(m.name.text):
-                    self.error("F102", f"enum member `{m.name.text}` is not an identifier", m.name.span)
+                    self.error("F102", f"enum member `{m.name.text}` does not start with a letter", m.name.span,
+                               "not a member name", hint="enum members start with a letter A-Z or a-z")
             self._unique((m.name for m in decl.members), "member", owner)
             return ir.Enum(owner, tuple(ir.Member(m.name.text, m.doc) for m in decl.members), decl.doc)
         if isinstance(decl, ast.UnionDecl):
             for v in decl.variants:
-                self._type_name(v.name)
+                self._type_name(v.name, "variant")
             self._unique((v.name for v in decl.variants), "variant", owner)
             variants = tuple(
                 ir.Variant(v.name.text, self._fields(v.fields, decls, f"{owner}.{v.name.text}"), v.doc)
@@ -113,7 +123,7 @@ class _Checker:
         for f in fields:
             if self._ascii(f.name) and not _FIELD.match(f.name.text):
                 self.error("F102", f"field name `{f.name.text}` is neither camelCase nor snake_case", f.name.span,
-                           hint="field names start with a lowercase letter")
+                           "not a field name", hint=_field_hint(f.name.text))
         self._unique((f.name for f in fields), "field", owner)
         return tuple(ir.Field(f.name.text, self._type(f.type, decls), f.doc) for f in fields)
 
@@ -186,9 +196,9 @@ class _Checker:
             self.error("F202", f"`ref<{name.text}>` must name a declared type", name.span,
                        "a primitive is not a value with a content id")
             return
-        if self.suggested < _MAX_SUGGESTIONS:
-            self.suggested += 1
-            close = difflib.get_close_matches(name.text, [*decls, *_PRIMITIVES], n=1, cutoff=0.6)
+        if self.budget > 0:
+            self.budget -= len(self.candidates)
+            close = difflib.get_close_matches(name.text, self.candidates, n=1, cutoff=0.6)
             if close:
                 label = f"did you mean `{close[0]}`?"
         if not close_enough_name(name.text):
@@ -227,7 +237,7 @@ class _Checker:
         if not self._literal_ok(num):
             return None
         if not _INTEGER.match(num.text):
-            self.error("F208", f"bound `{num.text}` of `{what}` must be an integer", num.span)
+            self.error("F208", f"bound `{num.text}` of `{what}` must be an integer", num.span, "not an integer")
             return None
         return int(num.text)
 
@@ -241,7 +251,8 @@ class _Checker:
             except OverflowError:
                 value = math.inf
         if not math.isfinite(value):
-            self.error("F211", f"bound `{num.text}` is out of range for `f{width}`", num.span)
+            self.error("F211", f"bound `{num.text}` is out of range for `f{width}`", num.span,
+                       f"not a finite `f{width}`")
             return None
         return value
 
@@ -287,6 +298,19 @@ class _Checker:
                 self.error("F401", f"type `{d.name}` can never end", self.spans.get(d.name), "infinite type",
                            hint="every value would contain another without end; make a field optional (`?`), "
                            "an array or map with lower bound 0, or a union variant")
+
+
+def _field_hint(text: str) -> str:
+    words = [w for w in re.split(r"_+", text) if w]
+    if not words or not words[0][:1].isalpha():
+        return "field names start with a lowercase letter"
+    if "_" in text:
+        suggestion = "_".join(w.lower() for w in words)
+    else:
+        suggestion = text[:1].lower() + text[1:]
+    if not _FIELD.match(suggestion):
+        return "field names start with a lowercase letter"
+    return f"field names are camelCase or snake_case: `{suggestion}`"
 
 
 def close_enough_name(text: str) -> bool:

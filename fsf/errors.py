@@ -10,6 +10,7 @@ One root, :class:`FsfError`. Schema problems carry diagnostics rendered like a c
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterable
 
 import attrs
@@ -24,17 +25,30 @@ class Source:
 
     name: str
     text: str = attrs.field(repr=False)
+    # Offsets where each line starts, filled on first use: spans and excerpts cost O(log lines), so thousands
+    # of diagnostics in a large file stay linear. A per-object memo, never shared.
+    _starts: list[int] = attrs.field(init=False, factory=list, eq=False, repr=False)
+
+    def line_starts(self) -> list[int]:
+        """The character offset at which each line begins (``[0, ...]``)."""
+        if not self._starts:
+            starts = [0]
+            find = self.text.find
+            at = find("\n")
+            while at >= 0:
+                starts.append(at + 1)
+                at = find("\n", at + 1)
+            self._starts.extend(starts)
+        return self._starts
 
     def line_text(self, line: int) -> str:
         """The text of 1-based ``line`` without its newline ('' past the end)."""
-        start = 0
-        for _ in range(line - 1):
-            start = self.text.find("\n", start)
-            if start < 0:
-                return ""
-            start += 1
-        end = self.text.find("\n", start)
-        return self.text[start : end if end >= 0 else len(self.text)].rstrip("\r")
+        starts = self.line_starts()
+        if not 1 <= line <= len(starts):
+            return ""
+        start = starts[line - 1]
+        end = starts[line] - 1 if line < len(starts) else len(self.text)
+        return self.text[start:end].rstrip("\r")
 
 
 @attrs.frozen
@@ -52,9 +66,9 @@ class Span:
 
 def span_at(source: Source, offset: int, length: int = 1) -> Span:
     """The span of ``length`` characters at character ``offset`` of ``source``."""
-    line = source.text.count("\n", 0, offset) + 1
-    column = offset - (source.text.rfind("\n", 0, offset) + 1) + 1
-    return Span(source, line, column, max(1, length))
+    starts = source.line_starts()
+    line = bisect.bisect_right(starts, offset)
+    return Span(source, line, offset - starts[line - 1] + 1, max(1, length))
 
 
 @attrs.frozen
@@ -104,7 +118,9 @@ def _excerpt(span: Span, label: str, color: bool) -> list[str]:
         text = text[start : start + _MAX_SHOWN_LINE]
         col -= start
         length = min(length, max(1, len(text) - col))
-    text = text.replace("\t", " ")
+    # One character for one, so the caret stays aligned; control, bidi and other invisible characters are
+    # shown as U+FFFD so that they cannot reorder or break the terminal's output.
+    text = "".join(c if c.isprintable() else "\ufffd" if c != "\t" else " " for c in text)
     gutter = " " * len(str(span.line))
     caret = "^" * length
     if color:

@@ -12,15 +12,18 @@ from pathlib import Path
 
 from fsf import ast
 from fsf.errors import Diagnostic, Note, SchemaError, Source
-from fsf.parse import parse
+from fsf.parse import MAX_SOURCE_BYTES, parse, too_large
 
 Reader = Callable[[str], str]
 
 
 def read_text(path: str) -> str:
-    """Read a schema file as UTF-8 (the default reader)."""
+    """Read a schema file as UTF-8 (the default reader); a file over the size limit is refused unread (F001)."""
     with open(path, "rb") as fh:
-        data = fh.read()
+        data = fh.read(MAX_SOURCE_BYTES + 1)
+        if len(data) > MAX_SOURCE_BYTES:
+            size = max(os.fstat(fh.fileno()).st_size, len(data))
+            raise SchemaError([too_large(path, size, data[:200].decode("utf-8", "replace"))])
     return data.decode("utf-8")
 
 
@@ -55,6 +58,10 @@ def load_modules(root: Source, read: Reader = read_text) -> tuple[list[ast.Modul
                 continue
             try:
                 pending.append(Source(target, read(target)))
+            except SchemaError as err:
+                problems.extend(err.diagnostics)
+                modules[_key(target)] = None
+                edges[_key(target)] = []
             except FileNotFoundError:
                 problems.append(Diagnostic("F301", f"cannot find imported file `{imp.path}`", imp.span,
                                            f"looked for `{target}`"))
