@@ -62,6 +62,35 @@ def disasm(file: Annotated[Path, typer.Argument(help="A schema (.fsf) or compile
         typer.echo(disassemble(load_schema(file).program), nl=False)
 
 
+@app.command("fmt")
+def fmt_(
+    files: Files,
+    check_only: Annotated[bool, typer.Option("--check", help="Change nothing; list the files that would change.")]
+    = False,
+) -> None:
+    """Rewrite schema files in the one canonical layout (comments kept, ids unchanged)."""
+    from fsf.fmt import format_source
+    from fsf.load import read_source, write_atomic
+
+    failed = False
+    for path in files:
+        try:
+            with user_errors():
+                text = read_source(str(path))
+                formatted = format_source(text, str(path))
+                if formatted != text:
+                    if check_only:
+                        typer.echo(str(path))
+                        failed = True
+                    else:
+                        write_atomic(path, formatted.encode("utf-8"))
+                        typer.echo(f"reformatted {path}", err=True)
+        except typer.Exit:
+            failed = True
+    if failed:
+        raise typer.Exit(1)
+
+
 def main() -> None:
     """Entry point of the `fsf` console script."""
     app()

@@ -27,6 +27,14 @@ def read_text(path: str) -> str:
     return data.decode("utf-8")
 
 
+def read_source(path: str) -> str:
+    """:func:`read_text` for a file named by the user: text that is not UTF-8 is an F000 diagnostic."""
+    try:
+        return read_text(path)
+    except UnicodeDecodeError as err:
+        raise SchemaError([Diagnostic("F000", f"cannot read schema `{path}`: {_reason(err)}", None)]) from None
+
+
 def load_modules(root: Source, read: Reader = read_text) -> tuple[list[ast.Module], list[Diagnostic]]:
     """Parse ``root`` and every file it imports (once each). Returns the modules and every problem found."""
     problems: list[Diagnostic] = []
@@ -122,6 +130,12 @@ def write_atomic(path: str | os.PathLike[str], data: bytes) -> None:
     target = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or ".")
     try:
+        # mkstemp makes the file private (0600); keep the mode of the file being replaced, or the usual one.
+        try:
+            mode = os.stat(target).st_mode & 0o7777
+        except FileNotFoundError:
+            mode = 0o644
+        os.chmod(tmp, mode)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
