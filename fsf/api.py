@@ -38,7 +38,7 @@ def load_schema(path: str | os.PathLike[str]) -> Schema:
         with open(name, "rb") as fh:
             data = fh.read()
         schema_ir, program = load_container(data, name)
-        return Schema(schema_ir, program)
+        return Schema(schema_ir, program, origin=name)
     from fsf.load import read_text
 
     try:
@@ -46,4 +46,6 @@ def load_schema(path: str | os.PathLike[str]) -> Schema:
     except (OSError, UnicodeDecodeError) as err:
         reason = "not UTF-8" if isinstance(err, UnicodeDecodeError) else (getattr(err, "strerror", "") or str(err))
         raise SchemaError([Diagnostic("F000", f"cannot read schema `{name}`: {reason.lower()}", None)]) from None
-    return compile_source(text, name)
+    schema = compile_source(text, name)
+    schema.origin = name
+    return schema
