@@ -22,8 +22,8 @@ def disassemble(program: Program) -> str:
         0  ENUM       "E" ["a", "b"]
         1  RET
     """
-    targets = sorted({int(a) for ins in program.code for k, a in zip(ins.op.operands, ins.args, strict=True)  # type: ignore[arg-type]
-                      if k is Kind.LABEL})
+    targets = sorted({a for ins in program.code for k, a in zip(ins.op.operands, ins.args, strict=True)
+                      if k is Kind.LABEL and type(a) is int})
     labels = {pc: f"L{i}" for i, pc in enumerate(targets, 1)}
     starts = {pc: name for name, pc in program.entries}
     width = len(str(max(len(program.code) - 1, 0)))

@@ -43,57 +43,63 @@ class Op(enum.IntEnum):
     """Every instruction: ``NAME = (number, operand kinds, doc)``."""
 
     operands: tuple[Kind, ...]
+    operand_names: tuple[str, ...]
     doc: str
 
-    def __new__(cls, number: int, operands: tuple[Kind, ...], doc: str) -> Op:
+    def __new__(cls, number: int, operands: tuple[tuple[str, Kind], ...], doc: str) -> Op:
         member = int.__new__(cls, number)
         member._value_ = number
-        member.operands = operands
+        member.operand_names = tuple(name for name, _ in operands)
+        member.operands = tuple(kind for _, kind in operands)
         member.doc = doc
         return member
 
     # -- checks on the current value ----------------------------------------------------------------------
     BOOL = (0x01, (), "The current value is a `bool`.")
-    INT = (0x02, (Kind.TEXT, Kind.INT, Kind.INT),
+    INT = (0x02, (("kind", Kind.TEXT), ("lo", Kind.INT), ("hi", Kind.INT)),
            "The current value is an `int` (never a `bool`) of integer kind `kind`, within lo..hi inclusive.")
-    FLOAT = (0x03, (Kind.INT, Kind.FLOAT, Kind.FLOAT),
+    FLOAT = (0x03, (("width", Kind.INT), ("lo", Kind.FLOAT), ("hi", Kind.FLOAT)),
              "The current value is a finite float of `width` bits (32 or 64), or an `int` exactly representable "
              "in it, within lo..hi when they are present.")
-    STR = (0x04, (Kind.LEN, Kind.MAXLEN),
+    STR = (0x04, (("lo", Kind.LEN), ("hi", Kind.MAXLEN)),
            "The current value is a `str` encodable as UTF-8 whose length in code points is within lo..hi.")
-    BYTES = (0x05, (Kind.LEN, Kind.MAXLEN), "The current value is `bytes` whose length is within lo..hi.")
+    BYTES = (0x05, (("lo", Kind.LEN), ("hi", Kind.MAXLEN)),
+             "The current value is `bytes` whose length is within lo..hi.")
     HASH = (0x06, (), "The current value is `bytes` of length 32.")
     TIME = (0x07, (),
             "The current value is a timezone-aware `datetime` or an `int`, as nanoseconds since the Unix epoch "
             "within signed 64-bit.")
-    REF = (0x08, (Kind.TYPE,), "The current value is a content id of a `target` value: `blake3:` + 64 lowercase hex.")
-    ENUM = (0x09, (Kind.TEXT, Kind.NAMES), "The current value is a `str` naming one member of enum `name`.")
+    REF = (0x08, (("target", Kind.TYPE),),
+           "The current value is a content id of a `target` value: `blake3:` + 64 lowercase hex.")
+    ENUM = (0x09, (("name", Kind.TEXT), ("members", Kind.NAMES)),
+            "The current value is a `str` naming one member of enum `name`.")
     # -- containers: check the current value and prepare its loop cursor ------------------------------------
-    SHAPE = (0x10, (Kind.TEXT, Kind.NAMES, Kind.NAMES),
+    SHAPE = (0x10, (("name", Kind.TEXT), ("fields", Kind.NAMES), ("required", Kind.NAMES)),
              "The current value is a `dict` (one nesting level) whose keys are all among `fields` and include "
              "every name in `required`.")
-    UNION = (0x11, (Kind.TEXT, Kind.NAMES),
+    UNION = (0x11, (("name", Kind.TEXT), ("variants", Kind.NAMES)),
              "The current value is a one-key `dict` (one nesting level) whose key is one of `variants`.")
-    ARRAY = (0x12, (Kind.LEN, Kind.LEN),
+    ARRAY = (0x12, (("lo", Kind.LEN), ("hi", Kind.LEN)),
              "The current value is a `list` (one nesting level) of length lo..hi; its cursor is set to the start.")
-    MAP = (0x13, (Kind.LEN, Kind.LEN),
+    MAP = (0x13, (("lo", Kind.LEN), ("hi", Kind.LEN)),
            "The current value is a `dict` (one nesting level) of length lo..hi; its cursor is set to the start.")
     # -- moving through a value -----------------------------------------------------------------------------
-    FIELD = (0x20, (Kind.TEXT,), "Push field `name` of the current shape (present, as SHAPE checked).")
-    OPT_FIELD = (0x21, (Kind.TEXT, Kind.LABEL),
+    FIELD = (0x20, (("name", Kind.TEXT),), "Push field `name` of the current shape (present, as SHAPE checked).")
+    OPT_FIELD = (0x21, (("name", Kind.TEXT), ("label", Kind.LABEL)),
                  "Push field `name` of the current shape; if it is absent or None, jump to `label` instead.")
-    VARIANT = (0x22, (Kind.TEXT, Kind.LABEL),
+    VARIANT = (0x22, (("name", Kind.TEXT), ("label", Kind.LABEL)),
                "If the current union value's key is `name`, push its payload; else jump to `label`.")
-    NEXT = (0x23, (Kind.LABEL,),
+    NEXT = (0x23, (("label", Kind.LABEL),),
             "Advance the current array's cursor and push that item; if it is past the end, jump to `label`.")
-    NEXT_KEY = (0x24, (Kind.LABEL,),
+    NEXT_KEY = (0x24, (("label", Kind.LABEL),),
                 "Advance the current map's cursor and push that entry's key; past the end, jump to `label`.")
     VALUE = (0x25, (), "Push the value of the current map's entry under its cursor.")
-    SKIP_NONE = (0x26, (Kind.LABEL,), "If the current value is None, jump to `label`.")
+    SKIP_NONE = (0x26, (("label", Kind.LABEL),), "If the current value is None, jump to `label`.")
     POP = (0x27, (), "Pop the current value.")
     # -- control ------------------------------------------------------------------------------------------
-    JUMP = (0x30, (Kind.LABEL,), "Continue at `label`.")
-    CALL = (0x31, (Kind.TYPE,), "Run the routine of named type `type` on the current value, then continue here.")
+    JUMP = (0x30, (("label", Kind.LABEL),), "Continue at `label`.")
+    CALL = (0x31, (("type", Kind.TYPE),),
+            "Run the routine of named type `type` on the current value, then continue here.")
     RET = (0x32, (), "Return from the routine; returning from the entry routine accepts the value.")
 
 

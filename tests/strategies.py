@@ -9,6 +9,7 @@ integral floats as ints) and ``normalise`` maps such a value back to the canonic
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from typing import Any
 
@@ -243,4 +244,43 @@ def _normalise(schema: ir.Schema, t: ir.Type, value: Any) -> Any:
             ((vname, body),) = value.items()
             variant = next(v for v in decl.variants if v.name == vname)
             return {vname: {f.name: _normalise(schema, f.type, body.get(f.name)) for f in variant.fields}}
+    return value
+
+
+# -------------------------------------------------------------------------------------------------------------
+# Near misses (for validators): a value with one spot changed, which may or may not still be valid
+
+JUNK: tuple[Any, ...] = (
+    None, True, 0, -1, 256, 2**64, 2**70, 1.5, float("nan"), float("inf"), "", "x", "\ud800", "blake3:" + "0" * 64,
+    b"", b"\x00" * 32, bytearray(b"x"), [], [1], (), {}, {"x": 1}, {"NoPlan": {}}, {1: 2},
+    dt.datetime(2020, 1, 1), dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc),
+)
+"""Values of every Python kind the validators see, valid somewhere and wrong elsewhere."""
+
+
+@st.composite
+def near_misses(draw: st.DrawFn, value: Any) -> Any:
+    """``value`` with one spot replaced by junk, one dict key added or removed, or one list item duplicated."""
+    spots: list[tuple[Any, Any]] = [(None, None)]  # (container, key or index); (None, None) is the root
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if type(v) is dict:
+            spots.extend((v, k) for k in v)
+            stack.extend(v.values())
+        elif type(v) is list:
+            spots.extend((v, i) for i in range(len(v)))
+            stack.extend(v)
+    container, key = draw(st.sampled_from(spots))
+    kind = draw(st.sampled_from(["replace", "add", "remove", "grow"]))
+    if container is None:
+        return copy.deepcopy(draw(st.sampled_from(JUNK))) if kind == "replace" else value
+    if kind == "replace":
+        container[key] = copy.deepcopy(draw(st.sampled_from(JUNK)))
+    elif kind == "add" and type(container) is dict:
+        container[draw(st.sampled_from(["zz", 7, "f0", "V0"]))] = copy.deepcopy(draw(st.sampled_from(JUNK)))
+    elif kind == "remove" and type(container) is dict:
+        del container[key]
+    elif type(container) is list:
+        container.extend([container[key]] * draw(st.integers(1, 30)))
     return value
