@@ -28,10 +28,12 @@ class Schema:
     >>> s.validate("Task", {"id": "T1"})                       # doctest: +SKIP
     """
 
-    __slots__ = ("_codec", "_fast", "_ids", "_names_by_id", "_program", "ir")
+    __slots__ = ("_codec", "_fast", "_ids", "_names_by_id", "_program", "ir", "origin")
 
-    def __init__(self, schema_ir: ir.Schema, program: Program | None = None) -> None:
+    def __init__(self, schema_ir: ir.Schema, program: Program | None = None, origin: str | None = None) -> None:
         self.ir = schema_ir
+        self.origin = origin
+        """The file this schema was loaded from (None when compiled from text); views look for templates there."""
         self._ids = type_ids(schema_ir)
         self._names_by_id = {digest: name for name, digest in self._ids.items()}
         self._program = program
