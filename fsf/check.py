@@ -209,6 +209,8 @@ class _Checker:
         ok = isinstance(key, (ir.Str, ir.Int)) or (
             isinstance(key, ir.Named) and isinstance(decls.get(key.name), ast.EnumDecl))
         if not ok:
+            while isinstance(node, ast.OptionalType):
+                node = node.inner
             self.error("F210", f"`{ir.type_name(key)}` cannot be a map key", node.span, "map key here",
                        hint="map keys are `str`, an integer type or an enum")
             return
@@ -304,7 +306,7 @@ def _field_hint(text: str) -> str:
     words = [w for w in re.split(r"_+", text) if w]
     if not words or not words[0][:1].isalpha():
         return "field names start with a lowercase letter"
-    if "_" in text:
+    if "_" in text or text.isupper():
         suggestion = "_".join(w.lower() for w in words)
     else:
         suggestion = text[:1].lower() + text[1:]

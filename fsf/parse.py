@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from fsf import ast
-from fsf.errors import Diagnostic, SchemaError, Source, Span, span_at
+from fsf.errors import Diagnostic, Note, SchemaError, Source, Span, span_at
 
 MAX_SOURCE_BYTES = 1 << 20
 """A schema file larger than this (1 MiB of UTF-8) is refused before parsing."""
@@ -43,6 +43,7 @@ _PUNCTUATION = {"_LBRACE", "_RBRACE", "_LT", "_GT", "LSQB", "RSQB", "_COMMA", "_
 _TYPE_STARTS = {"NAME", "ARR", "MAP", "REF"}
 _DECL_STARTS = {"IMPORT", "SHAPE", "ENUM", "UNION"}
 _TYPE_RULES = ("named", "array", "map", "ref", "optional")
+_DECL_LINE = re.compile(r"(?:^|\n)[ \t]*(shape|enum|union)[ \t]+\Z")
 
 
 @functools.cache
@@ -116,8 +117,14 @@ def _parse_tree(source: Source, text: str) -> tuple[Any, list[Diagnostic]]:
             diag, at = _syntax_diagnostic(source, err, start)
             problems.append(diag)
         if len(problems) >= MAX_SYNTAX_ERRORS:
+            last = problems[-1]
+            stop = Note(None, f"stopped after {MAX_SYNTAX_ERRORS} syntax errors")
+            problems[-1] = Diagnostic(last.code, last.message, last.span, last.label, (*last.notes, stop), last.hint)
             return None, problems
-        resume = _RESYNC.search(text, at + 1)
+        # Resume at the next declaration line; it may be the error's own line (a missing `}` before it).
+        resume = _RESYNC.search(text, text.rfind("\n", 0, at) + 1)
+        if resume is not None and resume.start() <= start:
+            resume = _RESYNC.search(text, at + 1)
         if resume is None:
             return None, problems
         start = resume.start()
@@ -145,16 +152,29 @@ def _syntax_diagnostic(source: Source, err: Any, base: int) -> tuple[Diagnostic,
     else:
         pos = base + token.start_pos
         span, found = span_at(source, pos, len(token.value)), f"`{token.value}`"
+    keyword = _DECL_LINE.search(source.text, max(0, pos - 200), pos) if kind == "NAME" else None
     if "_GT" in accepts and not accepts & {"_COMMA", "_RBRACE"}:
         diag = Diagnostic("F011", "missing `>` after the element type", span, f"expected `>` before {found}")
     elif "_RBRACE" in accepts and (kind == "$END" or kind in _DECL_STARTS):
         where = "at end of file" if kind == "$END" else f"before {found}"
         diag = Diagnostic("F012", f"missing `}}` {where}", span, "the declaration above is not closed")
+    elif keyword is not None and accepts == {"_COLON"}:
+        # `shape Next {` inside an unclosed body reads as a field called `shape`: say what really happened.
+        at = keyword.start(1)
+        diag = Diagnostic("F012", f"missing `}}` before `{keyword.group(1)}`", span_at(source, at, len(keyword.group(1))),
+                          "the declaration above is not closed")
+        pos = at
     elif "_COMMA" in accepts and "_RBRACE" in accepts and kind in ("NAME", *_TYPE_STARTS):
         diag = Diagnostic("F013", f"missing `,` before {found}", span,
                           "fields, members and variants are separated by `,`")
-    elif accepts and accepts <= _TYPE_STARTS | {"_GT"}:
+    elif "_COMMA" in accepts and kind == "_GT":
+        diag = Diagnostic("F014", "a map needs a key type and a value type", span, "expected `,` and a value type",
+                          hint="write `map[lo..hi]<K, V>`")
+    elif "ARR" in accepts and accepts <= _TYPE_STARTS | {"_GT"}:
         diag = Diagnostic("F014", f"expected a type, found {found}", span, "a type goes here")
+    elif accepts == {"NAME"}:
+        diag = Diagnostic("F015", f"expected a name, found {found}", span, "a name goes here",
+                          hint="enums and unions need at least one member" if kind == "_RBRACE" else "")
     elif len(accepts) == 1 and accepts <= _PUNCTUATION:
         wanted = _TERMINALS[next(iter(accepts))]
         diag = Diagnostic("F015", f"missing {wanted} before {found}", span, f"expected {wanted}")
@@ -193,7 +213,7 @@ class _Builder:
         Tree = lark.Tree
         done: list[Any] = []
         depths: list[int] = []  # type nesting depth of each entry of ``done``
-        too_deep: Diagnostic | None = None
+        too_deep = False
         stack: list[tuple[Any, bool]] = [(tree, False)]
         while stack:
             node, expanded = stack.pop()
@@ -209,10 +229,8 @@ class _Builder:
                 value = self.rules[node.data](children)
                 if node.data in _TYPE_RULES:
                     depth += 1
-                    if depth > MAX_TYPE_DEPTH and too_deep is None:
-                        too_deep = Diagnostic(
-                            "F016", f"type nested more than {MAX_TYPE_DEPTH} levels deep", value.span,
-                            "too deep here", hint="name the inner part as a shape of its own")
+                    if depth > MAX_TYPE_DEPTH:
+                        too_deep = True
                 done.append(value)
                 depths.append(depth)
             else:
@@ -220,7 +238,26 @@ class _Builder:
                 stack.extend((child, False) for child in reversed(node.children))
         result = done.pop()
         assert isinstance(result, ast.Module)
-        return result, too_deep
+        return result, (self._too_deep(tree) if too_deep else None)
+
+    def _too_deep(self, tree: Any) -> Diagnostic:
+        """F016 at the first type constructor that is one level too deep, counting from the outside."""
+        import lark
+
+        stack: list[tuple[Any, int]] = [(tree, 0)]
+        while stack:
+            node, depth = stack.pop()
+            if node.data in _TYPE_RULES:
+                depth += 1
+                if depth > MAX_TYPE_DEPTH:
+                    token = node.children[-1] if node.data == "optional" else node.children[0]
+                    while isinstance(token, lark.Tree):
+                        token = token.children[0]
+                    return Diagnostic(
+                        "F016", f"type nested more than {MAX_TYPE_DEPTH} levels deep", self._token_span(token),
+                        f"level {depth} starts here", hint="name an inner part as a shape of its own")
+            stack.extend((c, depth) for c in reversed(node.children) if isinstance(c, lark.Tree))
+        raise AssertionError("the builder found a type nested too deeply")
 
     def _span(self, start: int, end: int) -> Span:
         return span_at(self.source, start, max(1, end - start))
