@@ -412,3 +412,38 @@ def test_the_build_script_check_mode_refuses_a_wrong_command_line() -> None:
     lines: list[str] = []
     assert build.main(["--frobnicate"], lines.append) == 2
     assert lines == ["usage: python shapes/examples/build.py [--check]"]
+
+
+HOSTILE = "a|b\n# c `d` <script>alert(1)</script>\n- e | f\\|"
+
+
+@needs_views
+def test_the_dispatch_view_keeps_its_layout_with_hostile_text_everywhere() -> None:
+    from fsf.views import render_value
+
+    schema = fsf.load_schema(SHAPES / "dispatch.fsf")
+    text = {"Text": {"value": HOSTILE}}
+    value = {
+        "request": {"dispatchId": HOSTILE, "cli": "codex", "model": {"provider": "openai", "model": HOSTILE},
+                    "prompt": HOSTILE, "workingDirectory": HOSTILE, "env": {HOSTILE: HOSTILE},
+                    "timeoutSeconds": 1, "niceness": 0, "maxTurns": None},
+        "events": [{"TextChunk": {"text": HOSTILE}},
+                   {"ToolCall": {"callId": HOSTILE, "tool": HOSTILE,
+                                 "input": {"Object": {"members": {HOSTILE: {"List": {"items": [text]}}}}}}},
+                   {"ToolResult": {"callId": HOSTILE, "isError": True, "output": HOSTILE, "attachment": b"|`"}},
+                   {"Error": {"message": HOSTILE, "retryable": False}},
+                   {"Done": {}}],
+        "output": {"text": HOSTILE, "exitCode": 1, "durationMs": 2},
+    }
+    view = render_value(schema, "DispatchTranscript", value, template_dirs=[SHAPES])
+    lines = view.split("\n")
+    outside_code = [re.sub(r"(?<![\\`])(`+)(?!`).*?(?<!`)\1(?!`)", "", line) for line in lines]
+    assert [line for line in outside_code if re.search(r"(?<!\\)<script", line)] == []
+    assert [line for line in lines if line.startswith("#")] == [
+        lines[1], "## Prompt", "## Environment", "## Events", "## Output"]
+    assert lines[1].startswith("# Dispatch a\\|b<br>\\# c")
+    assert not [line for line in lines if line.startswith(("- ", "* ", "+ ")) and not line.startswith("- **")]
+    rows = [line for line in lines if line.startswith("|")]
+    assert len(rows) == 2 + 1 + 2 + 5
+    assert {len(re.findall(r"(?<!\\)\|", row)) for row in rows[:3]} == {3}
+    assert {len(re.findall(r"(?<!\\)\|", row)) for row in rows[3:]} == {4}
