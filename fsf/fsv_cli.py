@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import typer
 
 from fsf import artifacts
-from fsf._cli_common import make_app, use_color, user_errors
+from fsf._cli_common import make_app, user_errors
 from fsf.api import load_schema
 from fsf.codec import HEADER_SIZE, content_id, read_header
 from fsf.errors import FsfError, UsageError
@@ -20,6 +20,7 @@ from fsf.ids import format_id
 from fsf.jsonform import dumps, from_json, loads, to_json
 from fsf.load import write_atomic
 from fsf.schema import Schema
+from fsf.views_cli import render
 
 app = make_app("FSV values: encode JSON to canonical .fsv bytes, decode, hash, inspect and verify them.")
 
@@ -42,6 +43,10 @@ def _errors() -> Iterator[None]:
         except UsageError as err:
             typer.echo(f"error: {err}", err=True)
             raise typer.Exit(2) from None
+
+
+def _is_terminal(stream: Any) -> bool:
+    return bool(getattr(stream, "isatty", lambda: False)())
 
 
 def _schema(path: Path) -> Schema:
@@ -149,10 +154,12 @@ def inspect(
 def verify(schema: SchemaOpt, files: Values, shape: MaybeShapeOpt = None) -> None:
     """Exit 0 only if every file is a canonical, valid FSV value of the schema (a progress bar on a terminal)."""
     with _errors():
+        for path in files:
+            artifacts.require(path, ("fsv_value",), "read as an FSV value")
         loaded = _schema(schema)
         if shape is not None:
             loaded.id_bytes(shape)
-    bar = use_color(sys.stderr) and len(files) >= _PROGRESS_AT
+    bar = _is_terminal(sys.stderr) and len(files) >= _PROGRESS_AT
     failures = []
     for path, problem, cid in _verify_all(loaded, files, shape, bar):
         if problem:
@@ -188,6 +195,9 @@ def _verify_all(schema: Schema, files: list[Path], shape: str | None,
     progress: Any = typer.progressbar(files, label="verifying", file=sys.stderr)
     with progress as paths:
         yield from run(paths)
+
+
+app.command()(render)
 
 
 def main() -> None:
