@@ -1,0 +1,45 @@
+"""The built wheel: install it into a fresh virtual environment and run `fsf compile` there (skip: -m "not slow")."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+import pytest
+
+import fsf
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(args, cwd=cwd, capture_output=True, text=True, check=False, timeout=600)
+    assert done.returncode == 0, f"{args} failed:\n{done.stdout}\n{done.stderr}"
+    return done
+
+
+@pytest.mark.slow
+def test_the_wheel_installs_and_compiles_forge_plan(tmp_path: Path) -> None:
+    dist = tmp_path / "dist"
+    run([sys.executable, "-m", "build", "--wheel", "--outdir", str(dist), str(ROOT)], tmp_path)
+    (wheel,) = dist.glob("fsf-*.whl")
+    env = tmp_path / "venv"
+    # The dependencies are already installed here; the fresh environment sees them, and the wheel, not this
+    # checkout, provides fsf (its own site-packages comes first).
+    venv.EnvBuilder(system_site_packages=True, with_pip=True).create(env)
+    python = env / "bin" / "python"
+    run([str(python), "-m", "pip", "install", "--quiet", "--no-deps", "--no-index", str(wheel)], tmp_path)
+    work = tmp_path / "work"
+    work.mkdir()
+    source = work / "forge-plan.fsf"
+    source.write_text((ROOT / "shapes" / "forge-plan.fsf").read_text())
+    where = run([str(python), "-c", "import fsf, fsf._resources as r; print(fsf.__file__); "
+                 "print(r.resource_dir('grammar'))"], work).stdout.splitlines()
+    assert all(line.startswith(str(env)) for line in where), where
+    done = run([str(env / "bin" / "fsf"), "compile", "forge-plan.fsf"], work)
+    expected = fsf.load_schema(ROOT / "shapes" / "forge-plan.fsf")
+    assert done.stdout == "".join(f"{n} {expected.id(n)}\n" for n in expected.shapes)
+    compiled = fsf.load_schema(work / "forge-plan.fsb")
+    assert compiled.ir == expected.ir and compiled.program == expected.program
