@@ -220,7 +220,10 @@ def _identity(x: Any) -> Any:
 class Plan:
     """The compiled converters of one schema: Python form <-> wire form for every named type.
 
-    Built lazily per type and cached on the instance (one plan per :class:`fsf.Schema`).
+    All converters are built on first use, declarations in dependency order (so a use of another type calls its
+    converter directly; only uses inside a recursive cycle go through a lookup), iteratively however long the
+    chains of types are. Leaf conversions that are the identity are folded away. One plan per
+    :class:`fsf.Schema`, cached on it.
     """
 
     def __init__(self, schema: ir.Schema) -> None:
@@ -243,55 +246,65 @@ class Plan:
                     self.max_count = max(self.max_count, t.hi)
                 stack.extend(ir.children(t))
 
+    def to_wire(self, name: str) -> ToWire:
+        """The converter of *valid* Python values of ``name`` to wire form."""
+        if not self._to_wire:
+            self._build()
+        return self._to_wire[name]
+
+    def from_wire(self, name: str) -> Convert:
+        """The converter of wire values of ``name`` to the canonical Python form (raises on anything odd)."""
+        if not self._from_wire:
+            self._build()
+        return self._from_wire[name]
+
+    def _build(self) -> None:
+        for name in _dependency_order(self.ir):
+            decl = self.ir[name]
+            self._to_wire[name] = self._decl_to_wire(decl)
+            self._from_wire[name] = self._decl_from_wire(decl)
+
     # -- Python -> wire (the value is already valid) ------------------------------------------------------------
 
-    def to_wire(self, name: str) -> ToWire:
-        """The converter of valid Python values of ``name`` to wire form."""
-        fn = self._to_wire.get(name)
-        if fn is None:
-            fn = self._decl_to_wire(self.ir[name])
-            self._to_wire[name] = fn
-        return fn
-
     def _named_to_wire(self, name: str) -> ToWire:
-        def lazy(x: Any) -> Any:
-            return self.to_wire(name)(x)
+        built = self._to_wire.get(name)
+        if built is not None:
+            return built
 
-        return self._to_wire.get(name, lazy)
+        def lazy(x: Any) -> Any:  # a use inside a recursive cycle
+            return self._to_wire[name](x)
+
+        return lazy
 
     def _decl_to_wire(self, decl: ir.Decl) -> ToWire:
         if isinstance(decl, ir.Enum):
             index = {m.name: i for i, m in enumerate(decl.members)}
             return index.__getitem__
         if isinstance(decl, ir.Shape):
-            fields = tuple((f.name, self._type_to_wire(f.type)) for f in decl.fields)
-
-            def shape(x: dict[str, Any]) -> list[Any]:
-                get = x.get
-                return [conv(get(fname)) for fname, conv in fields]
-
-            return shape
-        variants = {v.name: (i, tuple((f.name, self._type_to_wire(f.type)) for f in v.fields))
-                    for i, v in enumerate(decl.variants)}
+            return self._fields_to_wire(decl.fields)
+        variants = {v.name: (i, self._fields_to_wire(v.fields)) for i, v in enumerate(decl.variants)}
 
         def union(x: dict[str, Any]) -> list[Any]:
             ((vname, body),) = x.items()
-            i, vfields = variants[vname]
-            get = body.get
-            return [i, *[conv(get(fname)) for fname, conv in vfields]]
+            i, fields = variants[vname]
+            return [i, *fields(body)]
 
         return union
+
+    def _fields_to_wire(self, fields: tuple[ir.Field, ...]) -> Callable[[dict[str, Any]], list[Any]]:
+        names = tuple(f.name for f in fields)
+        convs = tuple(self._type_to_wire(f.type) for f in fields)
+        if all(c is _identity for c in convs):
+            return lambda x: list(map(x.get, names))
+        pairs = tuple(zip(names, convs, strict=True))
+        return lambda x: [conv(x.get(fname)) for fname, conv in pairs]
 
     def _type_to_wire(self, t: ir.Type) -> ToWire:
         if isinstance(t, ir.Optional):
             inner = self._type_to_wire(t.inner)
             if inner is _identity:
                 return _identity
-
-            def optional(x: Any) -> Any:
-                return None if x is None else inner(x)
-
-            return optional
+            return lambda x: None if x is None else inner(x)
         if isinstance(t, ir.Float):
             return _float_to_wire
         if isinstance(t, ir.Time):
@@ -301,7 +314,7 @@ class Plan:
         if isinstance(t, ir.Array):
             item = self._type_to_wire(t.item)
             if item is _identity:
-                return list
+                return _identity  # msgpack packs any list; a tuple is refused by validate first
             return lambda x: [item(v) for v in x]
         if isinstance(t, ir.Map):
             value = self._type_to_wire(t.value)
@@ -315,20 +328,19 @@ class Plan:
         return _identity
 
     # -- wire -> Python (the fast path: optimistic; anything odd raises and the reference reader takes over) ----
-
-    def from_wire(self, name: str) -> Convert:
-        """The converter of wire values of ``name`` to the canonical Python form (raises on anything odd)."""
-        fn = self._from_wire.get(name)
-        if fn is None:
-            fn = self._decl_from_wire(self.ir[name])
-            self._from_wire[name] = fn
-        return fn
+    #
+    # A conversion that would be the identity is folded away (``_keep``): whatever the wire holds there is then
+    # judged by ``schema.validate`` on the converted value, and any respelling by the byte comparison after it.
 
     def _named_from_wire(self, name: str) -> Convert:
-        def lazy(x: Any, d: int) -> Any:
-            return self.from_wire(name)(x, d)
+        built = self._from_wire.get(name)
+        if built is not None:
+            return built
 
-        return self._from_wire.get(name, lazy)
+        def lazy(x: Any, d: int) -> Any:  # a use inside a recursive cycle
+            return self._from_wire[name](x, d)
+
+        return lazy
 
     def _decl_from_wire(self, decl: ir.Decl) -> Convert:
         if isinstance(decl, ir.Enum):
@@ -341,29 +353,43 @@ class Plan:
 
             return enum
         if isinstance(decl, ir.Shape):
-            fields = tuple((f.name, self._type_from_wire(f.type)) for f in decl.fields)
-            n = len(fields)
-
-            def shape(x: Any, d: int) -> dict[str, Any]:
-                if type(x) is not list or len(x) != n or d > MAX_DEPTH:
-                    raise _Mismatch
-                d += 1
-                return {fname: conv(v, d) for (fname, conv), v in zip(fields, x, strict=True)}
-
-            return shape
-        variants = tuple((v.name, tuple((f.name, self._type_from_wire(f.type)) for f in v.fields))
-                         for v in decl.variants)
+            return self._fields_from_wire(decl.fields, 0)
+        variants = tuple((v.name, len(v.fields), self._fields_from_wire(v.fields, 1)) for v in decl.variants)
 
         def union(x: Any, d: int) -> dict[str, Any]:
-            if type(x) is not list or not x or type(x[0]) is not int or x[0] < 0 or d > MAX_DEPTH:
+            if type(x) is not list or not x or type(x[0]) is not int or x[0] < 0:
                 raise _Mismatch
-            vname, vfields = variants[x[0]]
-            if len(x) != 1 + len(vfields):
+            vname, n, fields = variants[x[0]]
+            if len(x) != 1 + n:
                 raise _Mismatch
-            d += 1
-            return {vname: {fname: conv(v, d) for (fname, conv), v in zip(vfields, x[1:], strict=True)}}
+            return {vname: fields(x, d)}
 
         return union
+
+    def _fields_from_wire(self, fields: tuple[ir.Field, ...], skip: int) -> Convert:
+        """Fields at positions ``skip``.. of a wire array (a union's array starts with the variant index)."""
+        names = tuple(f.name for f in fields)
+        n = len(names) + skip
+        special = tuple((i + skip, f.name, conv) for i, f in enumerate(fields)
+                        if (conv := self._type_from_wire(f.type)) is not _keep)
+        if not special:
+            def plain(x: Any, d: int) -> dict[str, Any]:
+                if type(x) is not list or len(x) != n:
+                    raise _Mismatch
+                return dict(zip(names, x[skip:] if skip else x, strict=True))
+
+            return plain
+
+        def mixed(x: Any, d: int) -> dict[str, Any]:
+            if type(x) is not list or len(x) != n or d > MAX_DEPTH:
+                raise _Mismatch
+            out = dict(zip(names, x[skip:] if skip else x, strict=True))
+            d += 1
+            for i, fname, conv in special:
+                out[fname] = conv(x[i], d)
+            return out
+
+        return mixed
 
     def _type_from_wire(self, t: ir.Type) -> Convert:
         if isinstance(t, ir.Optional):
@@ -384,7 +410,7 @@ class Plan:
         if isinstance(t, ir.Array):
             item = self._type_from_wire(t.item)
             if item is _keep:
-                return _list_as_is
+                return _keep
 
             def array(x: Any, d: int) -> list[Any]:
                 if type(x) is not list or d > MAX_DEPTH:
@@ -415,6 +441,8 @@ class Plan:
                     raise _Mismatch
                 if any(a >= b for a, b in pairwise(x)):
                     raise _Mismatch
+                if value is _keep:
+                    return x
                 d += 1
                 return {k: value(v, d) for k, v in x.items()}
 
@@ -424,13 +452,30 @@ class Plan:
         return _keep
 
 
+def _dependency_order(schema: ir.Schema) -> list[str]:
+    """Every declared name, each after the names it uses by value (cycles broken anywhere); iterative."""
+    order: list[str] = []
+    state: dict[str, int] = {}  # 1 = in progress, 2 = done
+    for root in schema.names:
+        if root in state:
+            continue
+        state[root] = 1
+        work = [(root, iter(sorted(set(ir.references(schema[root])))))]
+        while work:
+            name, deps = work[-1]
+            for dep in deps:
+                if dep not in state:
+                    state[dep] = 1
+                    work.append((dep, iter(sorted(set(ir.references(schema[dep]))))))
+                    break
+            else:
+                work.pop()
+                state[name] = 2
+                order.append(name)
+    return order
+
+
 def _keep(x: Any, d: int) -> Any:
-    return x
-
-
-def _list_as_is(x: Any, d: int) -> Any:
-    if type(x) is not list or d > MAX_DEPTH:
-        raise _Mismatch
     return x
 
 
