@@ -74,7 +74,7 @@ def test_cli_reports_hostile_files_without_a_traceback(tmp_path: Path) -> None:
         f"error[F000]: cannot read schema `{tmp_path / 'binary.fsf'}`: not utf-8",
         f"{tmp_path / 'garbage.fsf'}:1:2: error[F010]: unexpected character `!`",
         f"{tmp_path / 'line.fsf'}:1:1: error[F001]: schema file is 10000023 bytes; the limit is {MAX_SOURCE_BYTES}",
-        f"{tmp_path / 'nested.fsf'}:1:278: error[F016]: type nested more than {MAX_TYPE_DEPTH} levels deep",
+        f"{tmp_path / 'nested.fsf'}:1:273: error[F016]: type nested more than {MAX_TYPE_DEPTH} levels deep",
     ]
 
 
