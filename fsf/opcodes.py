@@ -124,9 +124,12 @@ class Program:
     code: tuple[Instr, ...]
     entries: tuple[tuple[str, int], ...]
     _index: dict[str, int] = attrs.field(init=False, eq=False, repr=False)
+    _ends: dict[int, int] = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         object.__setattr__(self, "_index", dict(self.entries))
+        starts = sorted(set(self._index.values()))
+        object.__setattr__(self, "_ends", dict(zip(starts, [*starts[1:], len(self.code)], strict=True)))
 
     @property
     def entry(self) -> Mapping[str, int]:
@@ -136,8 +139,7 @@ class Program:
     def routine(self, name: str) -> range:
         """The instruction indices of ``name``'s routine."""
         start = self._index[name]
-        later = [pc for _, pc in self.entries if pc > start]
-        return range(start, min(later, default=len(self.code)))
+        return range(start, self._ends[start])
 
 
 BY_NUMBER: Mapping[int, Op] = {int(op): op for op in Op}
