@@ -9,6 +9,7 @@ from fsf.api import compile_source, load_schema
 from fsf.codec import content_id
 from fsf.errors import DecodeError, Diagnostic, FsfError, SchemaError, UsageError, ValidationError
 from fsf.schema import Schema
+from fsf.views import ViewError, render_markdown
 
 __all__ = [
     "DecodeError",
@@ -18,7 +19,9 @@ __all__ = [
     "SchemaError",
     "UsageError",
     "ValidationError",
+    "ViewError",
     "compile_source",
     "content_id",
     "load_schema",
+    "render_markdown",
 ]

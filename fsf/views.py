@@ -92,7 +92,8 @@ class Limits:
 # escaped like the other punctuation Markdown gives a meaning to.
 _INLINE_SPECIAL = re.compile(r"[\\`*\[\]<>|#~$]|&(?=#?[0-9A-Za-z]+;)|(?<![^\W_])_|_(?![^\W_])")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
-_LIST_START = re.compile(r"[-+=]|\d{1,9}[.)]")
+# What makes a line a list item, a thematic break or a setext underline when it starts the line.
+_LIST_START = re.compile(r"(?:[-+]|\d{1,9}[.)])(?=[ \t\r\n]|\Z)|[-=](?=[-= \t]*(?:[\r\n]|\Z))")
 
 
 def _escape_char(m: re.Match[str]) -> str:
@@ -145,7 +146,7 @@ def code_span(text: str, in_table: bool = True) -> str:
     body = _LINE_BREAK.sub("\u2424", text.replace("\0", "\ufffd"))
     if in_table:
         body = body.replace("|", "\\|")
-    longest = max((len(run) for run in re.findall(r"`+", body)), default=0)
+    longest = max((len(run) for run in re.findall(r"`+", body)), default=0) if "`" in body else 0
     fence = "`" * (longest + 1)
     pad = body[0] == "`" or body[-1] == "`" or (body[0] == " " and body[-1] == " " and body.strip(" ") != "")
     return f"{fence} {body} {fence}" if pad else f"{fence}{body}{fence}"
@@ -313,10 +314,11 @@ class Table:
 
 @attrs.frozen
 class Section:
-    """A heading (``level`` 1-6, plain ``title``), a doc paragraph, a note, bullets, a table and sub-sections."""
+    """A heading (``level`` 1-6, ``title`` already escaped), a doc paragraph, a note, bullets, a table and
+    sub-sections."""
 
     level: int
-    title: str
+    title: Markup
     doc: str = ""
     note: Markup | None = None
     entries: tuple[Entry, ...] = ()
@@ -394,7 +396,7 @@ class _Outliner:
     def _key(self, key: Any) -> str:
         return code_span(key if isinstance(key, str) else str(key))
 
-    def section(self, level: int, title: str, doc: str, t: ir.Type, value: Any) -> Section:
+    def section(self, level: int, title: Markup, doc: str, t: ir.Type, value: Any) -> Section:
         """The section of a value of a non-inline type (or of the root)."""
         level = min(level, 6)
         if value is None:
@@ -409,7 +411,8 @@ class _Outliner:
             if isinstance(decl, ir.Union_):
                 ((name, body),) = value.items()
                 variant = next(v for v in decl.variants if v.name == name)
-                return self._record(level, f"{title}: {name}", doc or variant.doc, variant.fields, body or {})
+                return self._record(level, Markup(f"{title}: {escape_inline(name)}"), doc or variant.doc,
+                                    variant.fields, body or {})
         if isinstance(t, ir.Array):
             if not value:
                 return Section(level, title, doc, note=_NONE)
@@ -417,7 +420,7 @@ class _Outliner:
             if table is not None:
                 return Section(level, title, doc, table=table)
             return Section(level, title, doc, sections=tuple(
-                self.section(level + 1, f"{title}[{i}]", "", t.item, v) for i, v in enumerate(value)))
+                self.section(level + 1, Markup(f"{title}[{i}]"), "", t.item, v) for i, v in enumerate(value)))
         if isinstance(t, ir.Map):
             if not value:
                 return Section(level, title, doc, note=_NONE)
@@ -426,11 +429,12 @@ class _Outliner:
             if table is not None:
                 return Section(level, title, doc, table=table)
             return Section(level, title, doc, sections=tuple(
-                self.section(level + 1, f"{title}[{json.dumps(k, ensure_ascii=False)}]", "", t.value, value[k])
+                self.section(level + 1, Markup(f"{title}[{escape_inline(json.dumps(k, ensure_ascii=False))}]"), "",
+                             t.value, value[k])
                 for k in keys))
         return Section(level, title, doc, entries=(Entry("value", self.text(t, value)),))
 
-    def _record(self, level: int, title: str, doc: str, fields: tuple[ir.Field, ...],
+    def _record(self, level: int, title: Markup, doc: str, fields: tuple[ir.Field, ...],
                 value: dict[str, Any]) -> Section:
         entries: list[Entry] = []
         sections: list[Section] = []
@@ -439,7 +443,7 @@ class _Outliner:
             if self.inline(f.type) or v is None:
                 entries.append(self._entry(f, v))
             else:
-                sections.append(self.section(level + 1, f.name, f.doc, f.type, v))
+                sections.append(self.section(level + 1, Markup(escape_inline(f.name)), f.doc, f.type, v))
         return Section(level, title, doc, entries=tuple(entries), sections=tuple(sections))
 
     def _entry(self, f: ir.Field, v: Any) -> Entry:
@@ -468,7 +472,7 @@ def _one_line(doc: str) -> str:
 
 def outline(schema: ir.Schema, name: str, value: Any) -> Section:
     """The generic view's structure of a valid ``value`` of the named type ``name``."""
-    return _Outliner(schema).section(1, name, "", ir.Named(name), value)
+    return _Outliner(schema).section(1, Markup(escape_inline(name)), "", ir.Named(name), value)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -491,6 +495,8 @@ _KEPT_FILTERS = (
     "upper", "urlencode", "wordcount",
 )
 """Jinja's filters that cannot grow their output beyond their input; the others are replaced or left out."""
+_LEFT_OUT_FILTERS = ("center", "format", "pprint", "random", "tojson", "urlize", "wordwrap", "xmlattr")
+"""Left out: they pad without bound, are not deterministic, or emit HTML."""
 
 
 class _Budget:
@@ -552,6 +558,7 @@ class _Environment(ImmutableSandboxedEnvironment):
             join=self._join, replace=self._replace, indent=self._indent, batch=self._batch, slice=self._slice,
             heading=_heading, time=_time_filter,
         )
+        self.filters.update({name: _unavailable(name) for name in _LEFT_OUT_FILTERS})
 
     # -- budget hooks called from generated code
 
@@ -605,6 +612,21 @@ class _Environment(ImmutableSandboxedEnvironment):
 
     # -- what templates may touch
 
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if type(obj) is Record and not attribute.startswith("_"):  # the hot path: fields are plain data
+            fields = obj._fields
+            return fields[attribute] if attribute in fields else self._no_field(obj, attribute)
+        return super().getattr(obj, attribute)
+
+    def getitem(self, obj: Any, argument: Any) -> Any:
+        if isinstance(obj, Record) and argument not in obj._fields:
+            return self._no_field(obj, argument)
+        return super().getitem(obj, argument)
+
+    def _no_field(self, record: Record, name: Any) -> Any:
+        fields = ", ".join(f"`{f}`" for f in record._fields) or "none"
+        return self.undefined(f"`{record._type}` has no field `{name}`; its fields are {fields}", name=str(name))
+
     def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
         if not super().is_safe_attribute(obj, attr, value):
             return False
@@ -636,8 +658,15 @@ class _Environment(ImmutableSandboxedEnvironment):
         if attribute is not None:
             items = map(jinja2.filters.make_attrgetter(self, attribute), items)
         sep = _md(separator)
-        out = Markup(sep.join(_finalize(x) for x in self.fsf_iterate(items)))
-        return self.fsf_sized(out)  # type: ignore[no-any-return]
+        parts: list[str] = []
+        size, cap = 0, self.fsf_budget.limits.max_output
+        for item in self.fsf_iterate(items):
+            part = _finalize(item)
+            size += len(part) + len(sep)
+            if size > cap:
+                raise ViewError(f"template limit: `join` result above {cap} characters")
+            parts.append(part)
+        return Markup(sep.join(parts))
 
     def _replace(self, text: Any, old: str, new: str, count: int | None = None) -> Any:
         s, old, new = str(text), str(old), str(new)
@@ -665,6 +694,13 @@ class _Environment(ImmutableSandboxedEnvironment):
 
 def _is_int(x: Any) -> bool:
     return isinstance(x, int) and not isinstance(x, bool)
+
+
+def _unavailable(name: str) -> Callable[..., NoReturn]:
+    def refuse(*args: Any, **kwargs: Any) -> NoReturn:
+        raise SecurityError(f"the `{name}` filter is not available in views")
+
+    return refuse
 
 
 def _no_format(*args: Any, **kwargs: Any) -> NoReturn:
