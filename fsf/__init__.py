@@ -7,6 +7,7 @@
 
 from fsf.api import compile_source, load_schema
 from fsf.codec import content_id
+from fsf.codegen import codegen
 from fsf.errors import DecodeError, Diagnostic, FsfError, SchemaError, UsageError, ValidationError
 from fsf.schema import Schema
 from fsf.views import ViewError, render_markdown
@@ -20,6 +21,7 @@ __all__ = [
     "UsageError",
     "ValidationError",
     "ViewError",
+    "codegen",
     "compile_source",
     "content_id",
     "load_schema",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
@@ -89,6 +90,30 @@ def fmt_(
             failed = True
     if failed:
         raise typer.Exit(1)
+
+
+class Target(str, Enum):
+    python = "python"
+    jsonschema = "jsonschema"
+    typescript = "typescript"
+
+
+@app.command()
+def codegen(
+    file: Annotated[Path, typer.Argument(help="A schema (.fsf) or compiled schema (.fsb).")],
+    target: Annotated[Target, typer.Option("--target", "-t", help="What to generate.")],
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="The file to write (default: stdout).")] = None,
+) -> None:
+    """Generate typed Python classes, a JSON Schema or TypeScript declarations for every type of a schema."""
+    from fsf.codegen import codegen as generate
+    from fsf.load import write_atomic
+
+    with user_errors():
+        text = generate(load_schema(file), target.value)
+        if output is None:
+            typer.echo(text, nl=False)
+        else:
+            write_atomic(output, text.encode("utf-8"))
 
 
 def main() -> None:
