@@ -83,6 +83,12 @@ def test_fsf_check_is_clean_on_every_shape() -> None:
     assert (result.exit_code, result.output) == (0, "")
 
 
+def test_our_shapes_are_in_the_canonical_layout_of_fsf_fmt() -> None:
+    ours = [str(p) for p in SCHEMA_FILES if p.name not in VERBATIM]
+    result = CliRunner().invoke(fsf_app, ["fmt", "--check", *ours])
+    assert (result.exit_code, result.output) == (0, "")
+
+
 @pytest.mark.parametrize("path", SCHEMA_FILES, ids=lambda p: p.name)
 def test_every_type_field_member_and_variant_has_a_doc_comment(path: Path) -> None:
     if path.name in VERBATIM:
@@ -408,6 +414,13 @@ def test_the_drift_check_catches_a_hand_edit_of_an_example_view(tmp_path: Path) 
     assert "-- **Status**: dune\n+- **Status**: done\n" in result.output
 
 
+@needs_codec
+@needs_views
+def test_the_build_script_check_mode_finds_nothing_stale() -> None:
+    lines: list[str] = []
+    assert (build.main(["--check"], lines.append), lines) == (0, [])
+
+
 def test_the_build_script_check_mode_refuses_a_wrong_command_line() -> None:
     lines: list[str] = []
     assert build.main(["--frobnicate"], lines.append) == 2
@@ -447,3 +460,39 @@ def test_the_dispatch_view_keeps_its_layout_with_hostile_text_everywhere() -> No
     assert len(rows) == 2 + 1 + 2 + 5
     assert {len(re.findall(r"(?<!\\)\|", row)) for row in rows[:3]} == {3}
     assert {len(re.findall(r"(?<!\\)\|", row)) for row in rows[3:]} == {4}
+
+
+NEAR_MISSES = [
+    ("audit/SignedAuditRecord.2.json", ["signature"], "AAAA",
+     "Expected `bytes` of length 64, got length 3 - at `$.signature`"),
+    ("quota/QuotaCheck.warn.json", ["decision", "Warn", "ratio"], 1.5,
+     "Expected `f64` in 0..1, got 1.5 - at `$.decision.Warn.ratio`"),
+    ("usage/UsageReport.week-47.json", ["readings", 1, "promptsByHour", "24"], 3,
+     "Expected `u8` in 0..23, got 24 - at `$.readings[1].promptsByHour[24]`"),
+    ("routing/RoutingPolicy.forge-builder.json", ["breakers", "azure"], {"state": {"HalfOpen": {}},
+                                                                        "failureThreshold": 1, "cooldownSeconds": 1},
+     'Expected a member of `Provider`, got "azure" - at `$.breakers["azure"]`'),
+    ("forge-report/ForgeReport.broken.json", ["issues", 3, "ParallelFileConflict", "taskIds"], ["A2"],
+     "Expected `arr` of length 2..128, got length 1 - at `$.issues[3].ParallelFileConflict.taskIds`"),
+    ("dispatch/DispatchTranscript.timeout.json", ["request", "niceness"], 20,
+     "Expected `i8` in -20..19, got 20 - at `$.request.niceness`"),
+]
+
+
+@needs_validator
+@pytest.mark.parametrize(("name", "where", "new", "message"), NEAR_MISSES, ids=[m[1][-1] for m in NEAR_MISSES])
+@pytest.mark.parametrize("engine", ["fast", "vm"])
+def test_the_shapes_refuse_near_misses_of_their_examples(name: str, where: list[Any], new: Any, message: str,
+                                                         engine: str) -> None:
+    if not _has("fsf.jsonform"):
+        pytest.skip("the JSON boundary (fsf/jsonform.py) has not landed")
+    example = next(e for e in EXAMPLE_LIST if example_id(e) == name)
+    schema = fsf.load_schema(example.schema_path)
+    data = _json(example.json_path)
+    target = data
+    for key in where[:-1]:
+        target = target[key]
+    target[where[-1]] = new
+    with pytest.raises(fsf.ValidationError) as caught:
+        schema.validate(example.root, build.from_json(schema, example.root, data), engine=engine)
+    assert str(caught.value) == message
