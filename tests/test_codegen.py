@@ -241,7 +241,7 @@ def test_every_example_is_valid_under_the_generated_json_schema(path: Path) -> N
     check.validate(to_json(schema, root, schema.decode(schema.encode(root, from_json(schema, root, data)))))
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(st.data())
 def test_random_schemas_and_values_round_trip_through_classes_and_json_schema(data: st.DataObject) -> None:
     schema = fsf.compile_source(data.draw(schema_texts(), label="schema"))
