@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import json
 import keyword
+import math
 import re
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
@@ -390,6 +391,8 @@ def _js_type(t: ir.Type) -> dict[str, Any]:
         if t.width == 32:
             lo = -FLOAT32_MAX if lo is None else lo
             hi = FLOAT32_MAX if hi is None else hi
+        if not all(math.isfinite(b) for b in (lo, hi) if b is not None):
+            raise UsageError(f"cannot generate code for `{t.kind}[{lo}..{hi}]`: float bounds must be finite")
         out: dict[str, Any] = {"type": "number"}
         if lo is not None:
             out["minimum"] = lo

@@ -393,6 +393,10 @@ def test_names_that_are_not_identifiers_are_refused() -> None:
     for target in TARGETS:
         with pytest.raises(fsf.UsageError):
             fsf.codegen(fsf.Schema(bad_enum), target)
+    nan = ir.Schema((ir.Shape("A", (ir.Field("x", ir.Float(64, float("nan"), 1.0)),)),))
+    with pytest.raises(fsf.UsageError) as err:
+        fsf.codegen(fsf.Schema(nan), "jsonschema")
+    assert str(err.value) == "cannot generate code for `f64[nan..1.0]`: float bounds must be finite"
 
 
 def test_escape_rule() -> None:
