@@ -290,7 +290,10 @@ def _json(path: Path) -> Any:
 
 
 def test_the_audit_example_is_a_signed_chain() -> None:
+    public = build.ed25519_public_key(build.EXAMPLE_KEY_SECRET)
+    assert public.hex() in (build.__doc__ or "")
     records = [_json(EXAMPLES / "audit" / f"SignedAuditRecord.{n}.json") for n in (1, 2, 3)]
+    assert {r["keyId"] for r in records} == {"example-" + blake3.blake3(public).hexdigest()[:16]}
     assert [r["record"]["seq"] for r in records] == [1, 2, 3]
     assert records[0]["record"]["prev"] is None
     assert all(r["record"]["prev"] is not None for r in records[1:])
@@ -462,7 +465,7 @@ def test_the_dispatch_view_keeps_its_layout_with_hostile_text_everywhere() -> No
     assert {len(re.findall(r"(?<!\\)\|", row)) for row in rows[3:]} == {4}
 
 
-NEAR_MISSES = [
+NEAR_MISSES: list[tuple[str, list[Any], Any, str]] = [
     ("audit/SignedAuditRecord.2.json", ["signature"], "AAAA",
      "Expected `bytes` of length 64, got length 3 - at `$.signature`"),
     ("quota/QuotaCheck.warn.json", ["decision", "Warn", "ratio"], 1.5,
@@ -480,7 +483,7 @@ NEAR_MISSES = [
 
 
 @needs_validator
-@pytest.mark.parametrize(("name", "where", "new", "message"), NEAR_MISSES, ids=[m[1][-1] for m in NEAR_MISSES])
+@pytest.mark.parametrize(("name", "where", "new", "message"), NEAR_MISSES, ids=[str(m[1][-1]) for m in NEAR_MISSES])
 @pytest.mark.parametrize("engine", ["fast", "vm"])
 def test_the_shapes_refuse_near_misses_of_their_examples(name: str, where: list[Any], new: Any, message: str,
                                                          engine: str) -> None:

@@ -11,7 +11,9 @@ Most JSON files are written by hand. Three kinds are derived here, so that they 
   ``forge-plan/ForgePlan.<label>.fsv``;
 - ``audit/SignedAuditRecord.<n>.json`` form a chain: each ``prev`` is the real content id of the record before,
   and each signature is a real Ed25519 signature (RFC 8032, computed here in pure Python so that the bytes are the
-  same on every machine) made with a PUBLIC EXAMPLE KEY whose secret is printed below. Never trust that key.
+  same on every machine) made with a PUBLIC EXAMPLE KEY whose secret is in this file. Never trust that key.
+  Its public key is ``f59fefbe076a176628a0b3edd5d244fe133e197989d73d5c9f91588f9dc8b697`` (hex); the records'
+  ``keyId`` is ``example-`` + the first 16 hex digits of BLAKE3 over it.
 """
 
 from __future__ import annotations
