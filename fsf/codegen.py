@@ -478,14 +478,24 @@ def int_range_pattern(lo: int, hi: int) -> str:
 
 def _natural_range(lo: int, hi: int) -> Iterator[str]:
     """Patterns that together match ``lo``..``hi`` (both >= 0), split by digit count, then into blocks
-    ``prefix [a-b] [0-9]{k}`` (the classic range-to-regex construction)."""
+    ``prefix [a-b] [0-9]{k}`` (the classic range-to-regex construction). A run of digit counts that are wholly
+    inside the range becomes one ``[1-9][0-9]{m,n}``."""
     if lo > hi:
         return
     if lo == 0:
         yield "[0-9]" if hi >= 9 else f"[0-{hi}]" if hi else "0"
         lo = 10 if hi >= 9 else hi + 1
+    whole: list[int] = []  # digit counts wholly inside the range, not yet written
     while lo <= hi:
-        top = min(hi, 10 ** len(str(lo)) - 1)
+        digits = len(str(lo))
+        top = min(hi, 10**digits - 1)
+        if lo == 10 ** (digits - 1) and top == 10**digits - 1:
+            whole.append(digits)
+            lo = top + 1
+            continue
+        if whole:
+            yield _whole_lengths(whole[0], whole[-1])
+            whole = []
         while lo <= top:
             k = 0
             while lo % 10 ** (k + 1) == 0 and lo + 10 ** (k + 1) - 1 <= top:
@@ -495,9 +505,24 @@ def _natural_range(lo: int, hi: int) -> Iterator[str]:
             n = min((top - lo + 1) // step, 10 - head % 10)
             first, last = head % 10, head % 10 + n - 1
             digit = str(first) if n == 1 else f"[{first}-{last}]"
-            yield str(head // 10 or "") + digit + ("" if k == 0 else "[0-9]" if k == 1 else f"[0-9]{{{k}}}")
+            yield str(head // 10 or "") + digit + _digits(k, k)
             lo += n * step
-        lo = top + 1
+    if whole:
+        yield _whole_lengths(whole[0], whole[-1])
+
+
+def _whole_lengths(shortest: int, longest: int) -> str:
+    """Every number of ``shortest``..``longest`` digits."""
+    return "[1-9]" + _digits(shortest - 1, longest - 1)
+
+
+def _digits(lo: int, hi: int) -> str:
+    """``lo``..``hi`` decimal digits."""
+    if hi == 0:
+        return ""
+    if lo == hi:
+        return "[0-9]" if lo == 1 else f"[0-9]{{{lo}}}"
+    return f"[0-9]{{{lo},{hi}}}"
 
 
 # -- typescript ----------------------------------------------------------------------------------------------
