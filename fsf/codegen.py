@@ -111,7 +111,7 @@ def _only_code(value: object) -> object:
 # -- names ---------------------------------------------------------------------------------------------------
 
 
-def escape_name(name: str, reserved: Iterable[str] | frozenset[str], taken: set[str] | None = None) -> str:
+def escape_name(name: str, reserved: Iterable[str], taken: set[str] | None = None) -> str:
     """``name``, with ``_`` appended while it is reserved or already ``taken``; adds the result to ``taken``.
 
     >>> escape_name("class", PY_RESERVED_FIELD)
