@@ -35,8 +35,12 @@ def load_schema(path: str | os.PathLike[str]) -> Schema:
     if name.endswith(COMPILED_SUFFIX):
         from fsf.container import load_container
 
-        with open(name, "rb") as fh:
-            data = fh.read()
+        try:
+            with open(name, "rb") as fh:
+                data = fh.read()
+        except OSError as err:
+            reason = (err.strerror or str(err)).lower()
+            raise SchemaError([Diagnostic("F000", f"cannot read schema `{name}`: {reason}", None)]) from None
         schema_ir, program = load_container(data, name)
         return Schema(schema_ir, program, origin=name)
     from fsf.load import read_text

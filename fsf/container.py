@@ -127,34 +127,34 @@ def load_container(data: bytes, name: str) -> tuple[ir.Schema, Program]:
     """The IR and program stored in ``data`` (the bytes of file ``name``), or raise ContainerError."""
     if len(data) < _HEADER.size:
         if not MAGIC.startswith(data[:4]):
-            raise ContainerError(name, "F401", "not a compiled FSF schema (wrong magic)")
-        raise ContainerError(name, "F403", f"truncated: {len(data)} bytes, the header alone has {_HEADER.size}")
+            raise ContainerError(name, "F501", "not a compiled FSF schema (wrong magic)")
+        raise ContainerError(name, "F503", f"truncated: {len(data)} bytes, the header alone has {_HEADER.size}")
     magic, version, size = _HEADER.unpack_from(data)
     if magic != MAGIC:
-        raise ContainerError(name, "F401", "not a compiled FSF schema (wrong magic)")
+        raise ContainerError(name, "F501", "not a compiled FSF schema (wrong magic)")
     if version != FORMAT_VERSION:
-        raise ContainerError(name, "F402", f"format version {version} is not supported (this fsf reads "
+        raise ContainerError(name, "F502", f"format version {version} is not supported (this fsf reads "
                                            f"version {FORMAT_VERSION}); recompile the schema")
     end = _HEADER.size + size
     if len(data) < end + _DIGEST_SIZE:
-        raise ContainerError(name, "F403", f"truncated: {len(data)} bytes, expected {end + _DIGEST_SIZE}")
+        raise ContainerError(name, "F503", f"truncated: {len(data)} bytes, expected {end + _DIGEST_SIZE}")
     if len(data) > end + _DIGEST_SIZE:
-        raise ContainerError(name, "F404", f"{len(data) - end - _DIGEST_SIZE} trailing bytes after the checksum")
+        raise ContainerError(name, "F504", f"{len(data) - end - _DIGEST_SIZE} trailing bytes after the checksum")
     body = data[_HEADER.size:end]
     if blake3.blake3(body).digest() != data[end:]:
-        raise ContainerError(name, "F404", "corrupt: the checksum does not match the contents")
+        raise ContainerError(name, "F504", "corrupt: the checksum does not match the contents")
     try:
         top = msgpack.unpackb(body, raw=False, use_list=True, strict_map_key=True)
     except Exception as err:  # msgpack raises several unrelated types for malformed input
-        raise ContainerError(name, "F404", f"corrupt: the body is not msgpack ({type(err).__name__})") from None
+        raise ContainerError(name, "F504", f"corrupt: the body is not msgpack ({type(err).__name__})") from None
     try:
         schema_part, program_part = _items(top, 2, "body")
         schema = _read_schema(schema_part)
         program = _read_program(program_part, schema)
     except _Bad as err:
-        raise ContainerError(name, "F404", f"corrupt: {err}") from None
+        raise ContainerError(name, "F504", f"corrupt: {err}") from None
     if program != compile_schema(schema):
-        raise ContainerError(name, "F405", "the bytecode does not match the schema it was compiled from")
+        raise ContainerError(name, "F505", "the bytecode does not match the schema it was compiled from")
     return schema, program
 
 

@@ -131,21 +131,21 @@ def test_type_depth_limit_is_the_parsers() -> None:
 
 def test_wrong_magic_and_version() -> None:
     data = small()
-    assert str(error_of(b"PK\x03\x04" + data[4:])) == "error[F401]: `x.fsb`: not a compiled FSF schema (wrong magic)"
-    assert str(error_of(b"")) == "error[F403]: `x.fsb`: truncated: 0 bytes, the header alone has 10"
-    assert error_of(b"hello").code == "F401"
+    assert str(error_of(b"PK\x03\x04" + data[4:])) == "error[F501]: `x.fsb`: not a compiled FSF schema (wrong magic)"
+    assert str(error_of(b"")) == "error[F503]: `x.fsb`: truncated: 0 bytes, the header alone has 10"
+    assert error_of(b"hello").code == "F501"
     future = data[:4] + struct.pack(">H", FORMAT_VERSION + 1) + data[6:]
     assert str(error_of(future)) == (
-        f"error[F402]: `x.fsb`: format version {FORMAT_VERSION + 1} is not supported (this fsf reads version "
+        f"error[F502]: `x.fsb`: format version {FORMAT_VERSION + 1} is not supported (this fsf reads version "
         f"{FORMAT_VERSION}); recompile the schema")
 
 
 def test_every_truncation_and_trailing_bytes() -> None:
     data = small()
     for n in range(len(data)):
-        assert error_of(data[:n]).code in ("F401", "F403")
-    assert str(error_of(data[:30])) == f"error[F403]: `x.fsb`: truncated: 30 bytes, expected {len(data)}"
-    assert str(error_of(data + b"\0")) == "error[F404]: `x.fsb`: 1 trailing bytes after the checksum"
+        assert error_of(data[:n]).code in ("F501", "F503")
+    assert str(error_of(data[:30])) == f"error[F503]: `x.fsb`: truncated: 30 bytes, expected {len(data)}"
+    assert str(error_of(data + b"\0")) == "error[F504]: `x.fsb`: 1 trailing bytes after the checksum"
 
 
 def test_every_flipped_byte_is_caught() -> None:
@@ -153,10 +153,10 @@ def test_every_flipped_byte_is_caught() -> None:
     for i in range(len(data)):
         flipped = bytearray(data)
         flipped[i] ^= 0x40
-        assert error_of(bytes(flipped)).code in ("F401", "F402", "F403", "F404")
+        assert error_of(bytes(flipped)).code in ("F501", "F502", "F503", "F504")
     middle = bytearray(data)
     middle[20] ^= 1
-    assert str(error_of(bytes(middle))) == "error[F404]: `x.fsb`: corrupt: the checksum does not match the contents"
+    assert str(error_of(bytes(middle))) == "error[F504]: `x.fsb`: corrupt: the checksum does not match the contents"
 
 
 def _good_body() -> list[Any]:
@@ -210,8 +210,8 @@ HOSTILE: list[tuple[str, bytes, str]] = [
 @pytest.mark.parametrize(("data", "message"), [h[1:] for h in HOSTILE], ids=[h[0] for h in HOSTILE])
 def test_hostile_bodies_with_a_valid_checksum(data: bytes, message: str) -> None:
     err = error_of(data)
-    assert err.code == "F404"
-    assert str(err).startswith(f"error[F404]: `x.fsb`: {message}")
+    assert err.code == "F504"
+    assert str(err).startswith(f"error[F504]: `x.fsb`: {message}")
 
 
 def test_bytecode_that_does_not_match_its_schema() -> None:
@@ -220,7 +220,7 @@ def test_bytecode_that_does_not_match_its_schema() -> None:
     strs = [i for i, ins in enumerate(code) if ins[0] == 0x04]
     code[strs[0]] = [0x04, 5, None]
     assert str(error_of(seal(body))) == (
-        "error[F405]: `x.fsb`: the bytecode does not match the schema it was compiled from")
+        "error[F505]: `x.fsb`: the bytecode does not match the schema it was compiled from")
 
 
 def test_the_cli_reports_a_broken_container(tmp_path: Path) -> None:
@@ -228,4 +228,10 @@ def test_the_cli_reports_a_broken_container(tmp_path: Path) -> None:
     target.write_bytes(small()[:-1])
     result = CliRunner().invoke(app, ["disasm", str(target)])
     assert result.exit_code == 1
-    assert result.stderr == f"error[F403]: `{target}`: truncated: {len(small()) - 1} bytes, expected {len(small())}\n"
+    assert result.stderr == f"error[F503]: `{target}`: truncated: {len(small()) - 1} bytes, expected {len(small())}\n"
+
+
+def test_a_missing_compiled_file_is_a_schema_error(tmp_path: Path) -> None:
+    with pytest.raises(fsf.SchemaError) as info:
+        fsf.load_schema(tmp_path / "none.fsb")
+    assert str(info.value) == f"error[F000]: cannot read schema `{tmp_path / 'none.fsb'}`: no such file or directory"
