@@ -259,10 +259,23 @@ class Plan:
         return self._from_wire[name]
 
     def _build(self) -> None:
+        # Built aside and published whole, so a concurrent caller never sees a half-built table.
+        builder = _Builder(self.ir)
         for name in _dependency_order(self.ir):
             decl = self.ir[name]
-            self._to_wire[name] = self._decl_to_wire(decl)
-            self._from_wire[name] = self._decl_from_wire(decl)
+            builder._to_wire[name] = builder._decl_to_wire(decl)
+            builder._from_wire[name] = builder._decl_from_wire(decl)
+        self._from_wire = builder._from_wire
+        self._to_wire = builder._to_wire
+
+
+class _Builder:
+    """Builds the converters of one schema (see :class:`Plan`)."""
+
+    def __init__(self, schema: ir.Schema) -> None:
+        self.ir = schema
+        self._to_wire: dict[str, ToWire] = {}
+        self._from_wire: dict[str, Convert] = {}
 
     # -- Python -> wire (the value is already valid) ------------------------------------------------------------
 

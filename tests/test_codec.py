@@ -295,3 +295,19 @@ def test_msgpack_default_spellings_are_not_canonical_for_f32() -> None:
     with pytest.raises(fsf.DecodeError) as info:
         s.decode(codec.pack_header(s.id_bytes("T")) + payload)
     assert info.value.code == "non_canonical"
+
+
+def test_long_chains_of_types_build_without_recursion() -> None:
+    n = 3000
+    text = "\n".join(f"shape S{i} {{ a: S{i + 1}? }}" for i in range(n)) + f"\nshape S{n} {{ x: u8 }}"
+    s = fsf.compile_source(text)
+    value = {"a": {"a": {"a": {"x": 5}}}}
+    data = s.encode(f"S{n - 3}", value)
+    assert s.decode(data) == value
+    assert s.decode(s.encode("S0", {"a": None})) == {"a": None}
+
+
+def test_recursive_types_round_trip_through_the_cycle() -> None:
+    s = fsf.compile_source("shape A { b: B? } shape B { a: A?, n: u8 }")
+    value = {"b": {"a": {"b": {"a": None, "n": 2}}, "n": 1}}
+    assert s.decode(s.encode("A", value)) == value
