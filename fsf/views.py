@@ -891,6 +891,8 @@ def render_with(schema: Schema, name: str, value: Any, value_id: str, choice: Te
         raise ViewError(f"template syntax error: {_sentence(err.message or '')}", display, err.lineno) from None
     except RecursionError:
         raise ViewError("template limit: template nested too deeply to compile", display) from None
+    except Exception as err:  # a template is user code: whatever its compilation raises is its error
+        raise _located(err, display, []) from None
     context = {
         "value": view_value(schema.ir, ir.Named(name), value),
         "type_name": name,

@@ -502,3 +502,26 @@ def test_bulk_check_reports_a_view_whose_value_is_gone(tmp_path: Path, plan_sche
         f"error: view `{paths['a']}` names value {named.value}, which no `.fsv` under `{tmp_path}` has "
         "(and there is no `a.fsv` next to it)\n"
         f"1 view(s) checked under `{tmp_path}`: 0 stale, 1 failed\n")
+
+
+def test_templates_read_every_kind_of_value(every_type: fsf.Schema, tmp_path: Path) -> None:
+    template = tmp_path / "Everything.md.j2"
+    template.write_text(
+        "{{ value.flag }} {{ value.small }} {{ value.ratio }} {{ value.at }} {{ value.at.ns }} {{ value.at | time }}\n"
+        "{{ value.blob }} {{ value.blob.hex }} {{ value.blob.size }} {{ value.digest | code }} {{ value.plan }}\n"
+        "{{ value.status }} {{ value.owner.name }} {{ value['owner']['age'] }} {{ value.maybeOwner is none }}\n"
+        "{{ value.outcome.name }} {{ value.outcome.fields.at }} {{ value.history[1].fields.reason }}\n"
+        "{% for k, p in value.byStatus.items() %}{{ k }}={{ p.name }} {% endfor %}"
+        "{{ value.scores | list | join(',') }} {{ value.matrix | length }} {{ value.tree.children[1].label }}\n"
+        "{{ type_name }} {{ type_id[:7] }} {{ value_id[:7] }}\n", encoding="utf-8")
+    data = every_type.encode("Everything", everything())
+    lines = fsf.render_markdown(every_type, data, template).splitlines()[1:]
+    assert lines == [
+        "true -128 0.1 2025-11-21T09:27:52.5Z 1763717272500000000 2025-11-21T09:27:52.5Z",
+        "AAH+/w== 0001feff 4 `blake3:000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f` "
+        "blake3:abababababababababababababababababababababababababababababababab",
+        "done Alice 41 true",
+        "Merged 1970-01-01T00:00:00Z flaky",
+        "pending=Bob done=Alice alpha,zeta 3 b",
+        "Everything blake3: blake3:",
+    ]

@@ -170,3 +170,23 @@ def test_the_cli_exits_1_for_a_hostile_template(schema: fsf.Schema, tmp_path: Pa
                                       "--template", str(tmp_path / "evil.md.j2")], catch_exceptions=False)
     assert (result.exit_code, result.stdout) == (1, "")
     assert result.stderr == f"error: {tmp_path / 'evil.md.j2'}:1: template limit: `**` result above 4096 bits\n"
+
+
+@pytest.mark.parametrize(("source", "message"), [
+    ("{{ " + "(" * 5000 + "1" + ")" * 5000 + " }}", ": template limit: template nested too deeply to compile"),
+    ("{% if 1 %}" * 3000 + "x" + "{% endif %}" * 3000, ": template limit: template nested too deeply to compile"),
+    ("{% extends 't.md.j2' %}", ":1: template limit: recursion too deep (runaway macro or include?)"),
+    ("{% block a %}{{ self.a() }}{% endblock %}", ":1: template limit: calls nested deeper than 96 (runaway recursion?)"),
+])
+def test_deep_templates_and_self_reference_are_caught(schema: fsf.Schema, tmp_path: Path, source: str,
+                                                      message: str) -> None:
+    with pytest.raises(views.ViewError) as err:
+        render(schema, tmp_path, source)
+    assert str(err.value) == f"{tmp_path / 't.md.j2'}{message}"
+
+
+def test_a_template_that_is_not_utf8_is_a_clean_error(schema: fsf.Schema, tmp_path: Path) -> None:
+    (tmp_path / "t.md.j2").write_bytes(b"ok\n\xff\xfe")
+    with pytest.raises(views.ViewError) as err:
+        views.render_value(schema, "Note", VALUE, tmp_path / "t.md.j2")
+    assert str(err.value) == f"{tmp_path / 't.md.j2'}: cannot read template: not UTF-8 (byte 3)"
