@@ -28,7 +28,8 @@ SchemaOpt = Annotated[Path, typer.Option("--schema", "-s", help="The schema (.fs
 ShapeOpt = Annotated[str, typer.Option("--shape", help="The root type of the value.", show_default=False)]
 MaybeShapeOpt = Annotated[
     str | None, typer.Option("--shape", help="Insist on this root type (default: the one in the header).")]
-Values = Annotated[list[Path], typer.Argument(help="FSV value files (.fsv).", show_default=False)]
+Values = Annotated[list[Path], typer.Argument(metavar="IN.fsv", help="FSV value files (.fsv).",
+                                               show_default=False)]
 
 _PROGRESS_AT = 8
 """verify shows a progress bar on a terminal from this many files on."""
@@ -65,7 +66,7 @@ def encode(
     shape: ShapeOpt,
     output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the .fsv value.",
                                          show_default=False)],
-    source: Annotated[str, typer.Argument(metavar="[IN.json | -]", help="The value in JSON form; - for stdin.")]
+    source: Annotated[str, typer.Argument(metavar="IN.json|-", help="The value in JSON form; - for stdin.")]
     = "-",
 ) -> None:
     """Validate a JSON value, write its canonical FSV bytes atomically and print its content id."""
