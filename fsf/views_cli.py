@@ -57,7 +57,9 @@ class _Renderer:
 
 
 def render(
-    schema: Annotated[Path, typer.Option("--schema", "-s", help="The schema (.fsf or .fsb).", show_default=False)],
+    schemas: Annotated[list[Path], typer.Option(
+        "--schema", "-s", help="The schema (.fsf or .fsb); repeatable with --check-dir (each view is checked with "
+                               "the schema that has its value's type).", show_default=False)],
     source: Annotated[Path | None, typer.Argument(metavar="[IN.fsv]", help="The FSV value to render.")] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the view here (default: stdout).")]
     = None,
@@ -81,19 +83,22 @@ def render(
         raise _usage("--output cannot be combined with --check or --check-dir")
     if fix and check is None and check_dir is None:
         raise _usage("--fix needs --check OUT.md or --check-dir DIR")
+    if len(schemas) > 1 and check_dir is None:
+        raise _usage("give one --schema to render a value (several only with --check-dir)")
     with _errors():
-        artifacts.require(schema, ("fsf_schema", "compiled_schema"), "a schema")
+        for schema in schemas:
+            artifacts.require(schema, ("fsf_schema", "compiled_schema"), "a schema")
         if template is not None:
             artifacts.require(template, (), "a template")
         for path in (output, check):
             if path is not None:
                 artifacts.require(path, ("markdown_view",), "written as a Markdown view")
-        loaded = load_schema(schema)
-        folders = (*(templates or ()), schema.parent)
-        renderer = _Renderer(loaded, template, tuple(folders))
+        renderers = [_Renderer(load_schema(schema), template, (*(templates or ()), schema.parent))
+                     for schema in schemas]
         if check_dir is not None:
-            _check_tree(renderer, check_dir, fix)
+            _check_tree(renderers, check_dir, fix)
             return
+        renderer = renderers[0]
         assert source is not None
         artifacts.require(source, ("fsv_value",), "rendered as a view")
         text = renderer(source.read_bytes())
@@ -128,7 +133,7 @@ def _check_one(view: Path, rendered: str, fix: bool) -> bool:
     return False
 
 
-def _check_tree(renderer: _Renderer, root: Path, fix: bool) -> None:
+def _check_tree(renderers: list[_Renderer], root: Path, fix: bool) -> None:
     """Check every view under ``root`` whose first line is a provenance comment (see ``docs/views.md``)."""
     if not root.is_dir():
         raise FsfError(f"`{root}` is not a folder")
@@ -159,8 +164,11 @@ def _check_tree(renderer: _Renderer, root: Path, fix: bool) -> None:
             continue
         data = value.read_bytes()
         try:
-            if renderer.schema.name_of(read_header(data).root_id) is None:
-                typer.echo(f"skipped  {view}: its value `{value}` is not of a type of this schema", err=True)
+            root_id = read_header(data).root_id
+            renderer = next((r for r in renderers if r.schema.name_of(root_id) is not None), None)
+            if renderer is None:
+                typer.echo(f"skipped  {view}: its value `{value}` is not of a type of the given schema(s)",
+                           err=True)
                 continue
             rendered = renderer(data)
         except FsfError as err:

@@ -446,6 +446,9 @@ def test_command_line_mistakes_exit_2(plan_files: tuple[Path, Path, bytes]) -> N
     for args, message in cases:
         result = run("--schema", str(PLAN_SCHEMA), *args)
         assert (result.exit_code, result.stderr) == (2, message)
+    result = run("--schema", str(PLAN_SCHEMA), "--schema", str(PLAN_SCHEMA), str(value))
+    assert (result.exit_code, result.stderr) == (2, "error: give one --schema to render a value (several only with "
+                                                    "--check-dir)\n")
     result = run("--schema", str(PLAN_SCHEMA), str(value), "-o", str(value.with_suffix(".json")))
     assert result.exit_code == 2
     assert "not written as a Markdown view" in result.stderr
@@ -525,3 +528,23 @@ def test_templates_read_every_kind_of_value(every_type: fsf.Schema, tmp_path: Pa
         "pending=Bob done=Alice alpha,zeta 3 b",
         "Everything blake3: blake3:",
     ]
+
+
+def test_bulk_check_with_several_schemas(tmp_path: Path, plan_schema: fsf.Schema) -> None:
+    paths = _tree(tmp_path, plan_schema)
+    other = tmp_path / "note.fsf"
+    other.write_text("shape Note { text: str }\n", encoding="utf-8")
+    note = fsf.load_schema(other)
+    (tmp_path / "note.fsv").write_bytes(note.encode("Note", {"text": "hello"}))
+    assert run("--schema", str(other), str(tmp_path / "note.fsv"), "-o", str(tmp_path / "note.md")).exit_code == 0
+    result = run("--schema", str(PLAN_SCHEMA), "--check-dir", str(tmp_path))
+    assert result.exit_code == 0
+    assert result.stderr == (f"skipped  {tmp_path / 'note.md'}: its value `{tmp_path / 'note.fsv'}` is not of a "
+                             f"type of the given schema(s)\n2 view(s) checked under `{tmp_path}`: 0 stale, 0 failed\n")
+    with open(tmp_path / "note.md", "a", encoding="utf-8") as fh:
+        fh.write("edited\n")
+    result = run("--schema", str(PLAN_SCHEMA), "--schema", str(other), "--check-dir", str(tmp_path))
+    assert result.exit_code == 1
+    assert "\n-edited\n" in result.stdout
+    assert result.stderr.endswith(f"3 view(s) checked under `{tmp_path}`: 1 stale, 0 failed\n")
+    assert f"ok  {paths['a']}\n" in result.stdout
