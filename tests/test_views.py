@@ -282,7 +282,7 @@ def test_map_entries_follow_canonical_order_whatever_the_dict_order(every_type: 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(st.data())
 def test_generic_view_renders_every_generated_schema_and_value(data: st.DataObject) -> None:
-    from tests.strategies import schema_texts, values
+    from strategies import schema_texts, values
 
     schema = fsf.compile_source(data.draw(schema_texts()))
     name = data.draw(st.sampled_from(schema.shapes))

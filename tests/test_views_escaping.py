@@ -132,7 +132,7 @@ def test_hostile_string_in_every_position_of_the_forge_plan_view(plan_schema: fs
 
 @pytest.mark.parametrize("h", HOSTILE, ids=[repr(h)[:40] for h in HOSTILE])
 def test_hostile_string_in_every_string_position_of_the_generic_view(h: str) -> None:
-    from tests.test_views import EVERY_TYPE, everything
+    from test_views import EVERY_TYPE, everything
 
     schema = fsf.compile_source(EVERY_TYPE)
 
