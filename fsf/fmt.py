@@ -18,6 +18,7 @@ The result is checked by parsing it again: same declarations, same doc comments,
 from __future__ import annotations
 
 import bisect
+import re
 from collections import Counter
 
 import attrs
@@ -27,6 +28,8 @@ from fsf.errors import FsfError, Source, Span
 from fsf.parse import parse
 
 INDENT = "  "
+# What may lie between a doc comment and the entry it documents: blanks and more own-line doc comments.
+_DOC_GAP = re.compile(r"(?:[ \t\r\n\f]|///[^\n]*)*\Z")
 
 
 def format_source(text: str, filename: str = "<memory>") -> str:
@@ -77,6 +80,7 @@ class _Formatter:
         self.text = module.source.text
         self.starts = module.source.line_starts()
         self.lines: list[str] = []
+        self.comment_ends = {c.offset + len(c.text.rstrip(" \t\r\f\ufeff")): c for c in module.comments}
         items: list[ast.Import | ast.Decl] = [*module.imports, *module.decls]
         children = sorted((self._node(i) for i in items), key=lambda n: n.start)
         self.root = _Node(module, -1, -1, -1, len(self.text) + 1, children)
@@ -117,9 +121,16 @@ class _Formatter:
         return node
 
     def _keyword_start(self, name_at: int, keyword: str) -> int:
-        low = max(0, name_at - 4096)
-        before = self.text[low:name_at].rstrip()
-        return low + len(before) - len(keyword) if before.endswith(keyword) else name_at
+        """The offset of the keyword before a declaration's name (or an import's path), across comments."""
+        at = name_at
+        while True:
+            while at > 0 and self.text[at - 1] in " \t\r\n\f\ufeff":
+                at -= 1
+            comment = self.comment_ends.get(at)
+            if comment is None:
+                break
+            at = comment.offset
+        return at - len(keyword) if self.text.startswith(keyword, at - len(keyword)) else name_at
 
     def _skip_blank_and_comments(self, at: int) -> int:
         text = self.text
@@ -167,13 +178,49 @@ class _Formatter:
             stack.extend(node.children)
         anchors.sort(key=lambda a: a[0])
         offsets = [a[0] for a in anchors]
+        tops = [n.start for n in self.root.children]
         for c in self.module.comments:
+            top = bisect.bisect_left(tops, c.offset) - 1
+            if top >= 0 and c.offset < self.root.children[top].anchor:  # between a keyword and its name
+                self.root.children[top].trailing.append(c)
+                continue
             i = bisect.bisect_left(offsets, c.offset) - 1
             if c.own_line or i < 0:
                 self._place_own_line(c)
                 continue
             _, is_close, node = anchors[i]
             (node.closing if is_close else node.trailing).append(c)
+        self._settle(self.root)
+
+    def _settle(self, root: _Node) -> None:
+        """Put comments where a second run would find them, so that formatting is idempotent.
+
+        A line holds one trailing comment; any further ones are printed on their own lines below it, where the
+        next run sees them as leading comments of the next entry (or the end of the body), so that is where
+        they go now. A ``///`` comment that would come to document an entry it did not document in the
+        source goes to the end of its body (before ``}``, where it documents nothing): docs never change.
+        """
+        stack = [root]
+        while stack:
+            container = stack.pop()
+            children = container.children
+            for i, node in enumerate(children):
+                if not node.children and not node.dangling:  # printed on one line: closers join the trailers
+                    node.trailing.extend(node.closing)
+                    node.closing = []
+                extra = [*node.trailing[1:], *node.closing[1:]]
+                del node.trailing[1:], node.closing[1:]
+                (children[i + 1].leading if i + 1 < len(children) else container.dangling).extend(extra)
+            for node in children:
+                node.leading.sort(key=lambda c: c.offset)
+                leading = node.leading
+                orphans = [c for k, c in enumerate(leading) if c.text.startswith("///")
+                           and all(d.text.startswith("///") for d in leading[k:])
+                           and not (c.own_line and _DOC_GAP.match(self.text, c.offset + len(c.text), node.start))]
+                container.dangling.extend(orphans)
+                node.leading = [c for c in leading if c not in orphans]
+                stack.append(node)
+            container.dangling.sort(key=lambda c: c.offset)
 
     def _place_own_line(self, c: ast.Comment) -> None:
         container = self.root
@@ -239,14 +286,13 @@ class _Formatter:
             text = item.name.text + (f": {_type(item.type)}" if isinstance(item, ast.Field) else "")
             self._with_trailing(depth, text + ",", node.trailing, blank_item)
         elif isinstance(item, ast.Variant) and not item.fields and not (node.children or node.dangling):
-            self._with_trailing(depth, f"{item.name.text},", [*node.trailing, *node.closing], blank_item)
+            self._with_trailing(depth, f"{item.name.text},", node.trailing, blank_item)
         else:
             head = {ast.ShapeDecl: "shape ", ast.EnumDecl: "enum ", ast.UnionDecl: "union "}.get(type(item), "")
             assert isinstance(item, (ast.ShapeDecl, ast.EnumDecl, ast.UnionDecl, ast.Variant))
             comma = "," if isinstance(item, ast.Variant) else ""
             if not node.children and not node.dangling:
-                self._with_trailing(depth, f"{head}{item.name.text} {{}}{comma}", [*node.trailing, *node.closing],
-                                    blank_item)
+                self._with_trailing(depth, f"{head}{item.name.text} {{}}{comma}", node.trailing, blank_item)
                 return
             self._with_trailing(depth, f"{head}{item.name.text} {{", node.trailing, blank_item)
             for k, child in enumerate(node.children):

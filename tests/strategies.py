@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import re
 from typing import Any
 
 from hypothesis import strategies as st
@@ -118,6 +119,37 @@ def schema_texts(draw: st.DrawFn) -> str:
         decls.append((kind, name))
     lines.append(f"shape Root {{ {draw(_fields(decls, 'Root', 1))} }}")
     return "\n".join(lines) + "\n"
+
+
+_TOKEN = re.compile(r'[^\W\d]\w*|-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?|\.\.|"(?:[^"\\\n]|\\.)*"|\S')
+_COMMENTS = ["// a", "// b c ", "//", "//x//y", "// \u00e9t\u00e9"]
+
+
+@st.composite
+def laid_out(draw: st.DrawFn, text: str) -> str:
+    """``text`` (valid FSF) with its tokens re-spaced at random and comments added where entries begin or end.
+
+    Whitespace may go anywhere between tokens (none between two words); ``//`` comments, own-line or at the
+    end of a line, and ``///`` doc comments go mostly between declarations and between the entries of a
+    body, and sometimes anywhere else (inside a type, between a name and its ``:``).
+    """
+    tokens = _TOKEN.findall(text)
+    out: list[str] = []
+    angle = 0
+    for i, token in enumerate(tokens):
+        prev = tokens[i - 1] if i else ""
+        boundary = angle == 0 and (prev in ("", "{", ",", "}") or token == "}")
+        gaps = ["", " ", "\n", "\n\n", " \t ", " // inside\n", "\n/// inside\n"]
+        if boundary:
+            gaps += [f" {c}\n" for c in _COMMENTS] + [f"\n{c}\n" for c in _COMMENTS] + ["\n/// doc\n", "\n\n/// d\n"]
+        gap = draw(st.sampled_from(gaps))
+        if not gap and prev and (prev[-1].isalnum() or prev[-1] in "_.") and (token[0].isalnum() or token[0] in "_-."):
+            gap = " "
+        out.append(gap + token)
+        angle += token == "<"
+        angle -= token == ">"
+    out.append(draw(st.sampled_from(["", "\n", "\n// end\n", " // last"])))
+    return "".join(out)
 
 
 # -------------------------------------------------------------------------------------------------------------
