@@ -4,7 +4,8 @@ One place for strategies. ``schema_texts()`` draws a schema (shapes, enums, unio
 without bounds, optionals, arrays, maps with every key kind, refs and recursion); ``values(ir, name)`` draws a
 valid value of a named type in the canonical Python form that ``Schema.decode`` returns; ``lenient(ir, name,
 value)`` respells a canonical value the ways ``Schema.encode`` also accepts (missing optionals, aware datetimes,
-integral floats as ints) and ``normalise`` maps such a value back to the canonical form.
+integral floats as ints) and ``normalise`` maps such a value back to the canonical form. ``near_misses(value)``
+changes one spot of a value (junk, an extra or missing key, a longer list) for differential validator tests.
 """
 
 from __future__ import annotations
