@@ -223,6 +223,38 @@ def json_text(value: Any, indent: int | None = None) -> Code:
     return Code(text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
 
 
+def _check_type(t: ir.Type) -> None:
+    """Refuse what cannot be written: names that are not identifiers, float bounds that are not finite."""
+    stack = [t]
+    while stack:
+        t = stack.pop()
+        if isinstance(t, ir.Named | ir.Ref):
+            escape_name(t.name if isinstance(t, ir.Named) else t.target, ())
+        elif isinstance(t, ir.Float) and not all(math.isfinite(b) for b in (t.lo, t.hi) if b is not None):
+            raise UsageError(f"cannot generate code for `{t.kind}[{t.lo}..{t.hi}]`: float bounds must be finite")
+        stack.extend(ir.children(t))
+
+
+def _plain(t: ir.Type) -> bool:
+    """Types whose target spelling says everything: ``bool``, declared types, unbounded ``str`` and ``f64``."""
+    if isinstance(t, ir.Bool | ir.Named):
+        return True
+    if isinstance(t, ir.Str):
+        return t.lo == 0 and t.hi is None
+    return isinstance(t, ir.Float) and t.width == 64 and t.lo is None and t.hi is None
+
+
+def fsf_note(t: ir.Type, target_text: str) -> Code | None:
+    """The FSF spelling of a field's type for a trailing comment, when the target type does not already say it
+    (widths, bounds, ``hash``, ``time``, ``ref``): ``u16[1..10000]?``. None for ``bool``, ``str``, ``f64`` and
+    declared types."""
+    if _plain(t.inner if isinstance(t, ir.Optional) else t):
+        return None
+    _check_type(t)
+    text = ir.type_name(t)
+    return None if text == target_text else Code(text)
+
+
 # -- python --------------------------------------------------------------------------------------------------
 
 
@@ -232,6 +264,7 @@ class _PyField:
     type: Code
     optional: bool
     doc: Code | None
+    note: Code | None
 
 
 @attrs.frozen
@@ -255,10 +288,11 @@ def _python_view(schema_ir: ir.Schema, ids: dict[str, str]) -> dict[str, object]
         return py_docstring(text, indent) if text else None
 
     def fields(owner: tuple[str, str | None], fs: tuple[ir.Field, ...]) -> tuple[_PyField, ...]:
-        return tuple(
-            _PyField(Code(py), Code(_py_type(f.type, names, used)), f.optional, doc(f.doc))
-            for f, py in zip(fs, names.fields[owner], strict=True)
-        )
+        out = []
+        for f, py in zip(fs, names.fields[owner], strict=True):
+            text = _py_type(f.type, names, used)
+            out.append(_PyField(Code(py), Code(text), f.optional, doc(f.doc), fsf_note(f.type, text)))
+        return tuple(out)
 
     classes: list[_PyClass] = []
     for d in schema_ir.decls:
@@ -391,8 +425,7 @@ def _js_type(t: ir.Type) -> dict[str, Any]:
         if t.width == 32:
             lo = -FLOAT32_MAX if lo is None else lo
             hi = FLOAT32_MAX if hi is None else hi
-        if not all(math.isfinite(b) for b in (lo, hi) if b is not None):
-            raise UsageError(f"cannot generate code for `{t.kind}[{lo}..{hi}]`: float bounds must be finite")
+        _check_type(t)
         out: dict[str, Any] = {"type": "number"}
         if lo is not None:
             out["minimum"] = lo
@@ -533,7 +566,7 @@ class _TsDecl:
     kind: str  # "interface" | "type"
     name: Code
     doc: Code | None
-    fields: tuple[tuple[Code, bool, Code, Code | None], ...] = ()  # name, optional, type, doc
+    fields: tuple[tuple[Code, bool, Code, Code | None, Code | None], ...] = ()  # name, optional, type, doc, note
     body: Code = Code("")
 
 
@@ -544,9 +577,12 @@ def _typescript_view(schema_ir: ir.Schema, ids: dict[str, str]) -> dict[str, obj
     def doc(text: str, indent: int = 0) -> Code | None:
         return ts_doc(text, indent) if text else None
 
-    def fields(fs: tuple[ir.Field, ...]) -> tuple[tuple[Code, bool, Code, Code | None], ...]:
-        return tuple((_ts_property(f.name), f.optional, Code(_ts_type(f.type, types)), doc(f.doc, 2))
-                     for f in fs)
+    def fields(fs: tuple[ir.Field, ...]) -> tuple[tuple[Code, bool, Code, Code | None, Code | None], ...]:
+        out = []
+        for f in fs:
+            text = _ts_type(f.type, types)
+            out.append((_ts_property(f.name), f.optional, Code(text), doc(f.doc, 2), fsf_note(f.type, text)))
+        return tuple(out)
 
     decls: list[_TsDecl] = []
     for d in schema_ir.decls:

@@ -178,15 +178,50 @@ def test_generated_python_passes_mypy_strict_and_ruff(tmp_path: Path) -> None:
         path = tmp_path / f"gen_{stem.replace('-', '_')}.py"
         path.write_text(fsf.codegen(schema, "python"), encoding="utf-8")
         files.append(str(path))
-    mypy = subprocess.run(
-        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "--cache-dir", str(tmp_path / ".mypy"),
-         "--python-version", "3.10", *files],
-        capture_output=True, text=True, cwd=tmp_path, check=False)
+    (tmp_path / "use_every.py").write_text(USE_EVERY, encoding="utf-8")
+    (tmp_path / "misuse_every.py").write_text(MISUSE_EVERY, encoding="utf-8")
+    files.append(str(tmp_path / "use_every.py"))
+    mypy_command = [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "--cache-dir",
+                    str(tmp_path / ".mypy"), "--python-version", "3.10"]
+    mypy = subprocess.run([*mypy_command, *files], capture_output=True, text=True, cwd=tmp_path, check=False)
     assert mypy.returncode == 0, mypy.stdout + mypy.stderr
+    misuse = subprocess.run([*mypy_command, "misuse_every.py", "gen_every.py"], capture_output=True, text=True,
+                            cwd=tmp_path, check=False)
+    # (line, error code) of each misuse: mypy's wording varies between versions, the verdicts must not
+    errors = {(int(line.split(":")[1]), line.rsplit("[", 1)[1].rstrip("]"))
+              for line in misuse.stdout.splitlines() if ": error: " in line}
+    assert {line for line, _ in errors} == {3, 4, 5, 7, 8}, misuse.stdout
+    assert {(3, "arg-type"), (4, "call-arg"), (5, "call-arg"), (7, "misc"), (8, "assignment")} <= errors
     ruff = subprocess.run(
         [sys.executable, "-m", "ruff", "check", "--no-cache", "--config", str(ROOT / "pyproject.toml"), *files],
         capture_output=True, text=True, cwd=tmp_path, check=False)
     assert ruff.returncode == 0, ruff.stdout + ruff.stderr
+
+
+USE_EVERY = """\
+from gen_every import Color, Plan, Plan_Fixed, Plan_NoPlan, Tree
+
+
+def total(plan: Plan) -> int:
+    if isinstance(plan, Plan_Fixed):
+        return plan.price
+    return 0
+
+
+tree = Tree(label="root", children=[], tags=["a", None], color=Color.red)
+plans: list[Plan] = [Plan_NoPlan(), Plan_Fixed(price=3, currency="EUR")]
+print(sum(total(p) for p in plans), tree.color, tree.origin)
+"""
+MISUSE_EVERY = """\
+from gen_every import Plan_Fixed, Tree
+
+a = Tree(label=1, children=[], tags=[])
+b = Tree(label="x", children=[])
+c = Tree("x", [], [])
+d = Tree(label="x", children=[], tags=[])
+d.label = "y"
+e: Tree = Plan_Fixed(price=1, currency="EUR")
+"""
 
 
 def test_python_classes_have_the_documented_form() -> None:

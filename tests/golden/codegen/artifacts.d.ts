@@ -8,9 +8,9 @@ export interface Artifact {
   /** Which format. */
   format: ArtifactFormat;
   /** The file name extensions, each with its dot; the first is the main one (generated code has several). */
-  extensions: string[];
+  extensions: string[]; // arr[1..8]<str[2..16]>
   /** What a file of this format is, in a few words. */
-  description: string;
+  description: string; // str[1..256]
   /** Whether one thing has exactly one spelling in this format (so that it can be hashed and diffed). */
   canonical: boolean;
   /** Whether the format is bytes rather than text. */
@@ -27,5 +27,5 @@ export type ArtifactFormat = "fsf_schema" | "compiled_schema" | "fsv_value" | "m
 /** Every artifact format, keyed by format. */
 export interface ArtifactTable {
   /** One entry per format; all six are present. */
-  artifacts: { [K in ArtifactFormat]?: Artifact };
+  artifacts: { [K in ArtifactFormat]?: Artifact }; // map[6..6]<ArtifactFormat, Artifact>
 }

@@ -20,9 +20,9 @@ class Artifact:
 
     format: ArtifactFormat
     """Which format."""
-    extensions: list[str]
+    extensions: list[str]  # arr[1..8]<str[2..16]>
     """The file name extensions, each with its dot; the first is the main one (generated code has several)."""
-    description: str
+    description: str  # str[1..256]
     """What a file of this format is, in a few words."""
     canonical: bool
     """Whether one thing has exactly one spelling in this format (so that it can be hashed and diffed)."""
@@ -58,5 +58,5 @@ class ArtifactTable:
     FSF_NAME: typing.ClassVar[str] = "ArtifactTable"
     FSF_ID: typing.ClassVar[str] = "blake3:478cbdac345807170922d69a5848ee57b0754b007388fd28179339d9f0407d36"
 
-    artifacts: dict[ArtifactFormat, Artifact]
+    artifacts: dict[ArtifactFormat, Artifact]  # map[6..6]<ArtifactFormat, Artifact>
     """One entry per format; all six are present."""

@@ -7,19 +7,19 @@
 /** What one audit record says about one agent dispatch (the signed part). */
 export interface AuditRecord {
   /** Position in the chain; the first record is 1 and each next record adds 1. */
-  seq: number;
+  seq: number; // u64
   /** When the dispatch finished. */
-  at: string;
+  at: string; // time
   /** Who served the model. */
   provider: Provider;
   /** The model name as the provider spells it. */
-  model: string;
+  model: string; // str[1..128]
   /** BLAKE3 of the exact prompt bytes sent. */
-  inputHash: string;
+  inputHash: string; // hash
   /** BLAKE3 of the exact output bytes received. */
-  outputHash: string;
+  outputHash: string; // hash
   /** The content id of the previous signed record; absent only for the first record of a chain. */
-  prev?: `blake3:${string}` | null;
+  prev?: `blake3:${string}` | null; // ref<SignedAuditRecord>?
 }
 
 /** One model of one provider. */
@@ -27,7 +27,7 @@ export interface ModelRef {
   /** Who serves the model. */
   provider: Provider;
   /** The model name exactly as the provider spells it, e.g. `claude-sonnet-4-5`. */
-  model: string;
+  model: string; // str[1..128]
 }
 
 /** A company (or our own machines) serving the models that coding agents call. */
@@ -38,7 +38,7 @@ export interface SignedAuditRecord {
   /** The record; what is signed is its FSV encoding as a root `AuditRecord`. */
   record: AuditRecord;
   /** The Ed25519 signature (RFC 8032) over the FSV bytes of `record`. */
-  signature: string;
+  signature: string; // bytes[64..64]
   /** Names the public key that checks the signature. */
-  keyId: string;
+  keyId: string; // str[1..64]
 }

@@ -20,19 +20,19 @@ class AuditRecord:
     FSF_NAME: typing.ClassVar[str] = "AuditRecord"
     FSF_ID: typing.ClassVar[str] = "blake3:d805bb2af392e1a257b32b6993d10e386caa8852eb9de6bec034b3d7b2bf76f2"
 
-    seq: int
+    seq: int  # u64
     """Position in the chain; the first record is 1 and each next record adds 1."""
-    at: datetime.datetime | int
+    at: datetime.datetime | int  # time
     """When the dispatch finished."""
     provider: Provider
     """Who served the model."""
-    model: str
+    model: str  # str[1..128]
     """The model name as the provider spells it."""
-    inputHash: bytes
+    inputHash: bytes  # hash
     """BLAKE3 of the exact prompt bytes sent."""
-    outputHash: bytes
+    outputHash: bytes  # hash
     """BLAKE3 of the exact output bytes received."""
-    prev: str | None = None
+    prev: str | None = None  # ref<SignedAuditRecord>?
     """The content id of the previous signed record; absent only for the first record of a chain."""
 
 
@@ -45,7 +45,7 @@ class ModelRef:
 
     provider: Provider
     """Who serves the model."""
-    model: str
+    model: str  # str[1..128]
     """The model name exactly as the provider spells it, e.g. `claude-sonnet-4-5`."""
 
 
@@ -73,7 +73,7 @@ class SignedAuditRecord:
 
     record: AuditRecord
     """The record; what is signed is its FSV encoding as a root `AuditRecord`."""
-    signature: bytes
+    signature: bytes  # bytes[64..64]
     """The Ed25519 signature (RFC 8032) over the FSV bytes of `record`."""
-    keyId: str
+    keyId: str  # str[1..64]
     """Names the public key that checks the signature."""

@@ -19,7 +19,7 @@ class ModelRef:
 
     provider: Provider
     """Who serves the model."""
-    model: str
+    model: str  # str[1..128]
     """The model name exactly as the provider spells it, e.g. `claude-sonnet-4-5`."""
 
 

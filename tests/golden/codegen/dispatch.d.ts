@@ -22,15 +22,15 @@ export type AgentEvent =
 /** A piece of the agent's text answer. */
 export interface AgentEvent_TextChunk {
   /** The text. */
-  text: string;
+  text: string; // str[0..65536]
 }
 
 /** The agent calls one of its tools. */
 export interface AgentEvent_ToolCall {
   /** Pairs the call with its result. */
-  callId: string;
+  callId: string; // str[1..128]
   /** The tool's name, e.g. `Edit` or `Bash`. */
-  tool: string;
+  tool: string; // str[1..128]
   /** The call's arguments. */
   input: JsonValue;
 }
@@ -38,19 +38,19 @@ export interface AgentEvent_ToolCall {
 /** What a tool call returned. */
 export interface AgentEvent_ToolResult {
   /** The call this answers. */
-  callId: string;
+  callId: string; // str[1..128]
   /** Whether the tool reported a failure. */
   isError: boolean;
   /** The tool's text output. */
-  output: string;
+  output: string; // str[0..1048576]
   /** Binary output (an image, an archive), when the tool returned any. */
-  attachment?: string | null;
+  attachment?: string | null; // bytes[0..16777216]?
 }
 
 /** Something went wrong in the tool or the model. */
 export interface AgentEvent_Error {
   /** What went wrong, as the tool said it. */
-  message: string;
+  message: string; // str[1..65536]
   /** Whether sending the same prompt again may succeed. */
   retryable: boolean;
 }
@@ -63,33 +63,33 @@ export interface AgentEvent_Done {
 /** What came back when the tool exited. */
 export interface DispatchOutput {
   /** The agent's final text answer. */
-  text: string;
+  text: string; // str[0..1000000]
   /** The tool's exit status; negative when it was killed by that signal number. */
-  exitCode: number;
+  exitCode: number; // i16
   /** Wall-clock time from start to exit, in milliseconds. */
-  durationMs: number;
+  durationMs: number; // u32
 }
 
 /** What is sent: one prompt to one agent tool, and how to run it. */
 export interface DispatchRequest {
   /** Names this dispatch in logs, events and audit records. */
-  dispatchId: string;
+  dispatchId: string; // str[1..64]
   /** The tool to start. */
   cli: AgentCli;
   /** The model the tool is told to use. */
   model: ModelRef;
   /** The prompt text, exactly as sent. */
-  prompt: string;
+  prompt: string; // str[1..1000000]
   /** The directory the tool runs in (usually a git worktree). */
-  workingDirectory: string;
+  workingDirectory: string; // str[1..4096]
   /** Environment variables set for the tool, on top of a minimal base environment. */
-  env: { [key: string]: string };
+  env: { [key: string]: string }; // map[0..256]<str[1..256], str[0..32768]>
   /** The tool is killed after this many seconds. */
-  timeoutSeconds: number;
+  timeoutSeconds: number; // u32[1..86400]
   /** Scheduling priority of the tool's process (`nice` value; higher runs later). */
-  niceness: number;
+  niceness: number; // i8[-20..19]
   /** Upper limit on agent turns, when the tool supports one. */
-  maxTurns?: number | null;
+  maxTurns?: number | null; // u16[1..10000]?
 }
 
 /** One whole dispatch as recorded: the request, every event in order, and the output. */
@@ -97,7 +97,7 @@ export interface DispatchTranscript {
   /** What was sent. */
   request: DispatchRequest;
   /** The events, in the order they arrived. */
-  events: AgentEvent[];
+  events: AgentEvent[]; // arr[0..100000]<AgentEvent>
   /** The output; absent while the tool is still running. */
   output?: DispatchOutput | null;
 }
@@ -137,13 +137,13 @@ export interface JsonValue_Text {
 /** An array. */
 export interface JsonValue_List {
   /** The items, in order. */
-  items: JsonValue[];
+  items: JsonValue[]; // arr[0..4096]<JsonValue>
 }
 
 /** An object. */
 export interface JsonValue_Object {
   /** The members, by name. */
-  members: { [key: string]: JsonValue };
+  members: { [key: string]: JsonValue }; // map[0..4096]<str, JsonValue>
 }
 
 /** One model of one provider. */
@@ -151,7 +151,7 @@ export interface ModelRef {
   /** Who serves the model. */
   provider: Provider;
   /** The model name exactly as the provider spells it, e.g. `claude-sonnet-4-5`. */
-  model: string;
+  model: string; // str[1..128]
 }
 
 /** A company (or our own machines) serving the models that coding agents call. */

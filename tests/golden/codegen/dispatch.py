@@ -37,7 +37,7 @@ class AgentEvent_TextChunk:
     FSF_VARIANT: typing.ClassVar[str] = "TextChunk"
     FSF_ID: typing.ClassVar[str] = "blake3:5cfa378f8a2ac38c28412e933a151815db02b6626a78f2469fe83f2f8f0e80d8"
 
-    text: str
+    text: str  # str[0..65536]
     """The text."""
 
 
@@ -49,9 +49,9 @@ class AgentEvent_ToolCall:
     FSF_VARIANT: typing.ClassVar[str] = "ToolCall"
     FSF_ID: typing.ClassVar[str] = "blake3:5cfa378f8a2ac38c28412e933a151815db02b6626a78f2469fe83f2f8f0e80d8"
 
-    callId: str
+    callId: str  # str[1..128]
     """Pairs the call with its result."""
-    tool: str
+    tool: str  # str[1..128]
     """The tool's name, e.g. `Edit` or `Bash`."""
     input: JsonValue
     """The call's arguments."""
@@ -65,13 +65,13 @@ class AgentEvent_ToolResult:
     FSF_VARIANT: typing.ClassVar[str] = "ToolResult"
     FSF_ID: typing.ClassVar[str] = "blake3:5cfa378f8a2ac38c28412e933a151815db02b6626a78f2469fe83f2f8f0e80d8"
 
-    callId: str
+    callId: str  # str[1..128]
     """The call this answers."""
     isError: bool
     """Whether the tool reported a failure."""
-    output: str
+    output: str  # str[0..1048576]
     """The tool's text output."""
-    attachment: bytes | None = None
+    attachment: bytes | None = None  # bytes[0..16777216]?
     """Binary output (an image, an archive), when the tool returned any."""
 
 
@@ -83,7 +83,7 @@ class AgentEvent_Error:
     FSF_VARIANT: typing.ClassVar[str] = "Error"
     FSF_ID: typing.ClassVar[str] = "blake3:5cfa378f8a2ac38c28412e933a151815db02b6626a78f2469fe83f2f8f0e80d8"
 
-    message: str
+    message: str  # str[1..65536]
     """What went wrong, as the tool said it."""
     retryable: bool
     """Whether sending the same prompt again may succeed."""
@@ -109,11 +109,11 @@ class DispatchOutput:
     FSF_NAME: typing.ClassVar[str] = "DispatchOutput"
     FSF_ID: typing.ClassVar[str] = "blake3:9976a784807ef1e9229c425679ca921dd796b6a81f86090a089694b2e0e493c7"
 
-    text: str
+    text: str  # str[0..1000000]
     """The agent's final text answer."""
-    exitCode: int
+    exitCode: int  # i16
     """The tool's exit status; negative when it was killed by that signal number."""
-    durationMs: int
+    durationMs: int  # u32
     """Wall-clock time from start to exit, in milliseconds."""
 
 
@@ -124,23 +124,23 @@ class DispatchRequest:
     FSF_NAME: typing.ClassVar[str] = "DispatchRequest"
     FSF_ID: typing.ClassVar[str] = "blake3:47143c51a69fb8551a45e4f73fa4b60941083d88e6a8b7c5f6180aae266548b0"
 
-    dispatchId: str
+    dispatchId: str  # str[1..64]
     """Names this dispatch in logs, events and audit records."""
     cli: AgentCli
     """The tool to start."""
     model: ModelRef
     """The model the tool is told to use."""
-    prompt: str
+    prompt: str  # str[1..1000000]
     """The prompt text, exactly as sent."""
-    workingDirectory: str
+    workingDirectory: str  # str[1..4096]
     """The directory the tool runs in (usually a git worktree)."""
-    env: dict[str, str]
+    env: dict[str, str]  # map[0..256]<str[1..256], str[0..32768]>
     """Environment variables set for the tool, on top of a minimal base environment."""
-    timeoutSeconds: int
+    timeoutSeconds: int  # u32[1..86400]
     """The tool is killed after this many seconds."""
-    niceness: int
+    niceness: int  # i8[-20..19]
     """Scheduling priority of the tool's process (`nice` value; higher runs later)."""
-    maxTurns: int | None = None
+    maxTurns: int | None = None  # u16[1..10000]?
     """Upper limit on agent turns, when the tool supports one."""
 
 
@@ -153,7 +153,7 @@ class DispatchTranscript:
 
     request: DispatchRequest
     """What was sent."""
-    events: list[AgentEvent]
+    events: list[AgentEvent]  # arr[0..100000]<AgentEvent>
     """The events, in the order they arrived."""
     output: DispatchOutput | None = None
     """The output; absent while the tool is still running."""
@@ -212,7 +212,7 @@ class JsonValue_List:
     FSF_VARIANT: typing.ClassVar[str] = "List"
     FSF_ID: typing.ClassVar[str] = "blake3:93cbea02e62a83e25275a0d612f56257dd942201048fc3ea51c9530b7a56a359"
 
-    items: list[JsonValue]
+    items: list[JsonValue]  # arr[0..4096]<JsonValue>
     """The items, in order."""
 
 
@@ -224,7 +224,7 @@ class JsonValue_Object:
     FSF_VARIANT: typing.ClassVar[str] = "Object"
     FSF_ID: typing.ClassVar[str] = "blake3:93cbea02e62a83e25275a0d612f56257dd942201048fc3ea51c9530b7a56a359"
 
-    members: dict[str, JsonValue]
+    members: dict[str, JsonValue]  # map[0..4096]<str, JsonValue>
     """The members, by name."""
 
 
@@ -241,7 +241,7 @@ class ModelRef:
 
     provider: Provider
     """Who serves the model."""
-    model: str
+    model: str  # str[1..128]
     """The model name exactly as the provider spells it, e.g. `claude-sonnet-4-5`."""
 
 

@@ -8,16 +8,16 @@
 
 /** Every kind of bound. */
 export interface Bounded {
-  small: number;
-  count: number;
-  ratio: number;
-  half: number;
-  code: string;
-  blob: string;
-  items: number[];
-  byKey: { [key: string]: number };
-  byNumber: { [key: string]: boolean };
-  byColor: { [K in Color]?: string };
+  small: number; // i8[-5..12]
+  count: number; // u64[10..18446744073709551615]
+  ratio: number; // f64[0..1]
+  half: number; // f32[-1.5..1.5]
+  code: string; // str[1..8]
+  blob: string; // bytes[1..4]
+  items: number[]; // arr[1..3]<u8>
+  byKey: { [key: string]: number }; // map[0..4]<str[1..3], u16>
+  byNumber: { [key: string]: boolean }; // map[1..5]<i16[-3..200], bool>
+  byColor: { [K in Color]?: string }; // map[0..3]<Color, str>
 }
 
 /** A colour: an enum with documented members. */
@@ -29,7 +29,7 @@ export interface Holder {
   tree: Tree;
   primitives: Primitives;
   bounded?: Bounded | null;
-  plans: Plan[];
+  plans: Plan[]; // arr[0..3]<Plan>
 }
 
 /** A union with unit and field variants, recursive through itself and a shape. */
@@ -44,44 +44,44 @@ export interface Plan_NoPlan {
 }
 
 export interface Plan_Fixed {
-  price: number;
-  currency: string;
+  price: number; // u32
+  currency: string; // str[3..3]
 }
 
 /** A plan inside a plan. */
 export interface Plan_Nested {
   inner?: Plan | null;
-  trees: Tree[];
-  colors: { [K in Color]?: Plan };
+  trees: Tree[]; // arr[0..2]<Tree>
+  colors: { [K in Color]?: Plan }; // map[0..3]<Color, Plan>
 }
 
 /** Every primitive, unbounded. */
 export interface Primitives {
   flag: boolean;
-  tiny: number;
-  short: number;
-  medium: number;
-  long: number;
-  byte: number;
-  word: number;
-  dword: number;
-  qword: number;
-  single: number;
+  tiny: number; // i8
+  short: number; // i16
+  medium: number; // i32
+  long: number; // i64
+  byte: number; // u8
+  word: number; // u16
+  dword: number; // u32
+  qword: number; // u64
+  single: number; // f32
   double: number;
   text: string;
-  blob: string;
-  digest: string;
-  at: string;
+  blob: string; // bytes
+  digest: string; // hash
+  at: string; // time
 }
 
 /** A recursive shape with optionals and a content reference. */
 export interface Tree {
   /** The node's label. */
-  label: string;
-  children: Tree[];
+  label: string; // str[0..32]
+  children: Tree[]; // arr[0..8]<Tree>
   /** The tree this one was copied from, by content id. */
-  origin?: `blake3:${string}` | null;
+  origin?: `blake3:${string}` | null; // ref<Tree>?
   note?: string | null;
   color?: Color | null;
-  tags: (string | null)[];
+  tags: (string | null)[]; // arr[0..4]<str?>
 }

@@ -22,16 +22,16 @@ class Bounded:
     FSF_NAME: typing.ClassVar[str] = "Bounded"
     FSF_ID: typing.ClassVar[str] = "blake3:a45f42f62ae4b436c13ea1a1914ec3ffc91a62c2c5f40596821e23219b867de8"
 
-    small: int
-    count: int
-    ratio: float
-    half: float
-    code: str
-    blob: bytes
-    items: list[int]
-    byKey: dict[str, int]
-    byNumber: dict[int, bool]
-    byColor: dict[Color, str]
+    small: int  # i8[-5..12]
+    count: int  # u64[10..18446744073709551615]
+    ratio: float  # f64[0..1]
+    half: float  # f32[-1.5..1.5]
+    code: str  # str[1..8]
+    blob: bytes  # bytes[1..4]
+    items: list[int]  # arr[1..3]<u8>
+    byKey: dict[str, int]  # map[0..4]<str[1..3], u16>
+    byNumber: dict[int, bool]  # map[1..5]<i16[-3..200], bool>
+    byColor: dict[Color, str]  # map[0..3]<Color, str>
 
 
 class Color(enum.Enum):
@@ -54,7 +54,7 @@ class Holder:
     tree: Tree
     primitives: Primitives
     bounded: Bounded | None = None
-    plans: list[Plan]
+    plans: list[Plan]  # arr[0..3]<Plan>
 
 
 @attrs.frozen(kw_only=True)
@@ -72,8 +72,8 @@ class Plan_Fixed:
     FSF_VARIANT: typing.ClassVar[str] = "Fixed"
     FSF_ID: typing.ClassVar[str] = "blake3:91a4e88e7eb7f15ee778b9cd43415c636783511d26035ca66110866fd86cb556"
 
-    price: int
-    currency: str
+    price: int  # u32
+    currency: str  # str[3..3]
 
 
 @attrs.frozen(kw_only=True)
@@ -85,8 +85,8 @@ class Plan_Nested:
     FSF_ID: typing.ClassVar[str] = "blake3:91a4e88e7eb7f15ee778b9cd43415c636783511d26035ca66110866fd86cb556"
 
     inner: Plan | None = None
-    trees: list[Tree]
-    colors: dict[Color, Plan]
+    trees: list[Tree]  # arr[0..2]<Tree>
+    colors: dict[Color, Plan]  # map[0..3]<Color, Plan>
 
 
 Plan: typing.TypeAlias = Plan_NoPlan | Plan_Fixed | Plan_Nested
@@ -101,20 +101,20 @@ class Primitives:
     FSF_ID: typing.ClassVar[str] = "blake3:bacc565e44dbb3943d14ffe4b131ffe929e13240e871dfb7b25ea2b26c49869c"
 
     flag: bool
-    tiny: int
-    short: int
-    medium: int
-    long: int
-    byte: int
-    word: int
-    dword: int
-    qword: int
-    single: float
+    tiny: int  # i8
+    short: int  # i16
+    medium: int  # i32
+    long: int  # i64
+    byte: int  # u8
+    word: int  # u16
+    dword: int  # u32
+    qword: int  # u64
+    single: float  # f32
     double: float
     text: str
     blob: bytes
-    digest: bytes
-    at: datetime.datetime | int
+    digest: bytes  # hash
+    at: datetime.datetime | int  # time
 
 
 @attrs.frozen(kw_only=True)
@@ -124,11 +124,11 @@ class Tree:
     FSF_NAME: typing.ClassVar[str] = "Tree"
     FSF_ID: typing.ClassVar[str] = "blake3:92ce5e26a6155cfee220c4155b0cfb540758a08489d38d86966984d4acfdbcf5"
 
-    label: str
+    label: str  # str[0..32]
     """The node's label."""
-    children: list[Tree]
-    origin: str | None = None
+    children: list[Tree]  # arr[0..8]<Tree>
+    origin: str | None = None  # ref<Tree>?
     """The tree this one was copied from, by content id."""
     note: str | None = None
     color: Color | None = None
-    tags: list[str | None]
+    tags: list[str | None]  # arr[0..4]<str?>

@@ -5,7 +5,7 @@
 
 export interface ForgeBatch {
   id: string;
-  taskIds: string[];
+  taskIds: string[]; // arr[0..128]<str>
   strategy: string;
   worktreeRef: string;
 }
@@ -13,8 +13,8 @@ export interface ForgeBatch {
 export interface ForgePlan {
   sessionId: string;
   title: string;
-  tasks: ForgeTask[];
-  batches: ForgeBatch[];
+  tasks: ForgeTask[]; // arr[0..512]<ForgeTask>
+  batches: ForgeBatch[]; // arr[0..256]<ForgeBatch>
 }
 
 export interface ForgeTask {
@@ -22,7 +22,7 @@ export interface ForgeTask {
   title: string;
   status: string;
   category: string;
-  dependsOn: string[];
-  files: string[];
+  dependsOn: string[]; // arr[0..128]<str>
+  files: string[]; // arr[0..256]<str>
   description: string;
 }

@@ -16,7 +16,7 @@ class ForgeBatch:
     FSF_ID: typing.ClassVar[str] = "blake3:d67085296bd164c36654c2d08d0e4c51787e91d0c3c884b4c24329df32e5c35c"
 
     id: str
-    taskIds: list[str]
+    taskIds: list[str]  # arr[0..128]<str>
     strategy: str
     worktreeRef: str
 
@@ -28,8 +28,8 @@ class ForgePlan:
 
     sessionId: str
     title: str
-    tasks: list[ForgeTask]
-    batches: list[ForgeBatch]
+    tasks: list[ForgeTask]  # arr[0..512]<ForgeTask>
+    batches: list[ForgeBatch]  # arr[0..256]<ForgeBatch>
 
 
 @attrs.frozen(kw_only=True)
@@ -41,6 +41,6 @@ class ForgeTask:
     title: str
     status: str
     category: str
-    dependsOn: list[str]
-    files: list[str]
+    dependsOn: list[str]  # arr[0..128]<str>
+    files: list[str]  # arr[0..256]<str>
     description: str

@@ -9,7 +9,7 @@
 
 export interface ForgeBatch {
   id: string;
-  taskIds: string[];
+  taskIds: string[]; // arr[0..128]<str>
   strategy: string;
   worktreeRef: string;
 }
@@ -17,24 +17,24 @@ export interface ForgeBatch {
 export interface ForgePlan {
   sessionId: string;
   title: string;
-  tasks: ForgeTask[];
-  batches: ForgeBatch[];
+  tasks: ForgeTask[]; // arr[0..512]<ForgeTask>
+  batches: ForgeBatch[]; // arr[0..256]<ForgeBatch>
 }
 
 /** The report of checking one ForgePlan. */
 export interface ForgeReport {
   /** The content id of the FSV value of the plan that was checked. */
-  plan: `blake3:${string}`;
+  plan: `blake3:${string}`; // ref<ForgePlan>
   /** The plan's session id, for people reading the report. */
-  sessionId: string;
+  sessionId: string; // str[1..128]
   /** When the check ran. */
-  checkedAt: string;
+  checkedAt: string; // time
   /** How many tasks the plan has. */
-  taskCount: number;
+  taskCount: number; // u16
   /** How many batches the plan has. */
-  batchCount: number;
+  batchCount: number; // u16
   /** Every problem found, in the order the checker found them. */
-  issues: PlanIssue[];
+  issues: PlanIssue[]; // arr[0..4096]<PlanIssue>
   /** The outcome. */
   verdict: Verdict;
 }
@@ -44,8 +44,8 @@ export interface ForgeTask {
   title: string;
   status: string;
   category: string;
-  dependsOn: string[];
-  files: string[];
+  dependsOn: string[]; // arr[0..128]<str>
+  files: string[]; // arr[0..256]<str>
   description: string;
 }
 
@@ -59,9 +59,9 @@ export type PlanIssue =
 /** A field whose value breaks a rule of the plan format. */
 export interface PlanIssue_MalformedField {
   /** Where, as a value path such as `$.tasks[3].id`. */
-  path: string;
+  path: string; // str[1..512]
   /** What is wrong with it. */
-  reason: string;
+  reason: string; // str[1..1024]
   /** Whether this stops the plan. */
   severity: Severity;
 }
@@ -69,25 +69,25 @@ export interface PlanIssue_MalformedField {
 /** Tasks that depend on each other in a loop, in dependency order (a task depending on itself is a loop of one). */
 export interface PlanIssue_DependencyCycle {
   /** The ids of the tasks on the cycle. */
-  taskIds: string[];
+  taskIds: string[]; // arr[1..128]<str[1..64]>
 }
 
 /** A task depends on an id that no task in the plan has. */
 export interface PlanIssue_MissingDependency {
   /** The task that names the dependency. */
-  taskId: string;
+  taskId: string; // str[1..64]
   /** The id it names, which no task has. */
-  missingId: string;
+  missingId: string; // str[1..64]
 }
 
 /** Two or more tasks of one parallel batch change the same file. */
 export interface PlanIssue_ParallelFileConflict {
   /** The batch that runs the tasks side by side. */
-  batchId: string;
+  batchId: string; // str[1..64]
   /** The file they all touch. */
-  file: string;
+  file: string; // str[1..4096]
   /** The tasks that touch it. */
-  taskIds: string[];
+  taskIds: string[]; // arr[2..128]<str[1..64]>
 }
 
 /** How serious one issue is. */

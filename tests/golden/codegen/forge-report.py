@@ -22,7 +22,7 @@ class ForgeBatch:
     FSF_ID: typing.ClassVar[str] = "blake3:d67085296bd164c36654c2d08d0e4c51787e91d0c3c884b4c24329df32e5c35c"
 
     id: str
-    taskIds: list[str]
+    taskIds: list[str]  # arr[0..128]<str>
     strategy: str
     worktreeRef: str
 
@@ -34,8 +34,8 @@ class ForgePlan:
 
     sessionId: str
     title: str
-    tasks: list[ForgeTask]
-    batches: list[ForgeBatch]
+    tasks: list[ForgeTask]  # arr[0..512]<ForgeTask>
+    batches: list[ForgeBatch]  # arr[0..256]<ForgeBatch>
 
 
 @attrs.frozen(kw_only=True)
@@ -45,17 +45,17 @@ class ForgeReport:
     FSF_NAME: typing.ClassVar[str] = "ForgeReport"
     FSF_ID: typing.ClassVar[str] = "blake3:ad878bdafd3a002e58c41e8af03ec5253866d5c9fecd3314b1ac2112ab2c3302"
 
-    plan: str
+    plan: str  # ref<ForgePlan>
     """The content id of the FSV value of the plan that was checked."""
-    sessionId: str
+    sessionId: str  # str[1..128]
     """The plan's session id, for people reading the report."""
-    checkedAt: datetime.datetime | int
+    checkedAt: datetime.datetime | int  # time
     """When the check ran."""
-    taskCount: int
+    taskCount: int  # u16
     """How many tasks the plan has."""
-    batchCount: int
+    batchCount: int  # u16
     """How many batches the plan has."""
-    issues: list[PlanIssue]
+    issues: list[PlanIssue]  # arr[0..4096]<PlanIssue>
     """Every problem found, in the order the checker found them."""
     verdict: Verdict
     """The outcome."""
@@ -70,8 +70,8 @@ class ForgeTask:
     title: str
     status: str
     category: str
-    dependsOn: list[str]
-    files: list[str]
+    dependsOn: list[str]  # arr[0..128]<str>
+    files: list[str]  # arr[0..256]<str>
     description: str
 
 
@@ -83,9 +83,9 @@ class PlanIssue_MalformedField:
     FSF_VARIANT: typing.ClassVar[str] = "MalformedField"
     FSF_ID: typing.ClassVar[str] = "blake3:d528879140b21b176f09862c06c2bd3122d0ace8f7c69ab8dc06cacd5e921c49"
 
-    path: str
+    path: str  # str[1..512]
     """Where, as a value path such as `$.tasks[3].id`."""
-    reason: str
+    reason: str  # str[1..1024]
     """What is wrong with it."""
     severity: Severity
     """Whether this stops the plan."""
@@ -99,7 +99,7 @@ class PlanIssue_DependencyCycle:
     FSF_VARIANT: typing.ClassVar[str] = "DependencyCycle"
     FSF_ID: typing.ClassVar[str] = "blake3:d528879140b21b176f09862c06c2bd3122d0ace8f7c69ab8dc06cacd5e921c49"
 
-    taskIds: list[str]
+    taskIds: list[str]  # arr[1..128]<str[1..64]>
     """The ids of the tasks on the cycle."""
 
 
@@ -111,9 +111,9 @@ class PlanIssue_MissingDependency:
     FSF_VARIANT: typing.ClassVar[str] = "MissingDependency"
     FSF_ID: typing.ClassVar[str] = "blake3:d528879140b21b176f09862c06c2bd3122d0ace8f7c69ab8dc06cacd5e921c49"
 
-    taskId: str
+    taskId: str  # str[1..64]
     """The task that names the dependency."""
-    missingId: str
+    missingId: str  # str[1..64]
     """The id it names, which no task has."""
 
 
@@ -125,11 +125,11 @@ class PlanIssue_ParallelFileConflict:
     FSF_VARIANT: typing.ClassVar[str] = "ParallelFileConflict"
     FSF_ID: typing.ClassVar[str] = "blake3:d528879140b21b176f09862c06c2bd3122d0ace8f7c69ab8dc06cacd5e921c49"
 
-    batchId: str
+    batchId: str  # str[1..64]
     """The batch that runs the tasks side by side."""
-    file: str
+    file: str  # str[1..4096]
     """The file they all touch."""
-    taskIds: list[str]
+    taskIds: list[str]  # arr[2..128]<str[1..64]>
     """The tasks that touch it."""
 
 

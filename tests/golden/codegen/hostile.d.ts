@@ -31,16 +31,16 @@ export interface None {
   /** " */
   class: string;
   from?: string | null;
-  default: number;
+  default: number; // u8
   delete: boolean;
   interface: string;
   self: string;
   str: string;
   typing?: string | null;
-  attrs?: number | null;
+  attrs?: number | null; // i8?
   import: True;
   /** ends with a backslash \ */
-  map: { [K in True]?: False };
+  map: { [K in True]?: False }; // map[0..2]<True, False>
 }
 
 /** *\/ closes a comment */

@@ -55,15 +55,15 @@ class None_:
     class_: str
     """\""""
     from_: str | None = None
-    default: int
+    default: int  # u8
     delete: bool
     interface: str
     self_: str
     str_: str
     typing_: str | None = None
-    attrs_: int | None = None
+    attrs_: int | None = None  # i8?
     import_: True_
-    map: dict[True_, False_]
+    map: dict[True_, False_]  # map[0..2]<True, False>
     """ends with a backslash \\"""
 
 

@@ -11,13 +11,13 @@ export interface ModelRef {
   /** Who serves the model. */
   provider: Provider;
   /** The model name exactly as the provider spells it, e.g. `claude-sonnet-4-5`. */
-  model: string;
+  model: string; // str[1..128]
 }
 
 /** Every plan a user may hold. */
 export interface PlanCatalog {
   /** The plans, in the order they are tried. */
-  plans: QuotaPlan[];
+  plans: QuotaPlan[]; // arr[0..256]<QuotaPlan>
 }
 
 /** A company (or our own machines) serving the models that coding agents call. */
@@ -28,7 +28,7 @@ export interface QuotaCheck {
   /** The model the dispatch asked for. */
   model: ModelRef;
   /** When the check ran. */
-  at: string;
+  at: string; // time
   /** The decision. */
   decision: QuotaDecision;
 }
@@ -49,53 +49,53 @@ export interface QuotaDecision_NoPlan {
 /** The plan has no cap: dispatch allowed. */
 export interface QuotaDecision_Unlimited {
   /** The plan that covers the model. */
-  planId: string;
+  planId: string; // str[1..64]
 }
 
 /** Under the warning threshold: dispatch allowed. */
 export interface QuotaDecision_Ok {
   /** The plan that covers the model. */
-  planId: string;
+  planId: string; // str[1..64]
   /** Share of the cap used so far. */
-  ratio: number;
+  ratio: number; // f64[0..1]
   /** Prompts left in the window. */
-  remaining: number;
+  remaining: number; // u64
 }
 
 /** At or over the warning threshold but under the cap: dispatch allowed with a warning. */
 export interface QuotaDecision_Warn {
   /** The plan that covers the model. */
-  planId: string;
+  planId: string; // str[1..64]
   /** Share of the cap used so far. */
-  ratio: number;
+  ratio: number; // f64[0..1]
   /** Prompts left in the window. */
-  remaining: number;
+  remaining: number; // u64
   /** The plan's warning threshold that was crossed. */
-  threshold: number;
+  threshold: number; // f64[0..1]
 }
 
 /** The cap is reached: dispatch refused. */
 export interface QuotaDecision_Blocked {
   /** The plan that covers the model. */
-  planId: string;
+  planId: string; // str[1..64]
   /** Share of the cap used; may pass 1 when usage was reported late. */
-  ratio: number;
+  ratio: number; // f64[0..16]
   /** Prompts allowed in the window. */
-  cap: number;
+  cap: number; // u64
   /** Prompts used in the window. */
-  used: number;
+  used: number; // u64
 }
 
 /** One subscription plan in the catalog. */
 export interface QuotaPlan {
   /** Stable identifier, e.g. `max-20x`. */
-  planId: string;
+  planId: string; // str[1..64]
   /** The name people see. */
-  displayName: string;
+  displayName: string; // str[1..128]
   /** The models this plan pays for. */
-  models: ModelRef[];
+  models: ModelRef[]; // arr[1..64]<ModelRef>
   /** Prompts allowed per 5-hour window; absent when the plan is unlimited. */
-  promptCap?: number | null;
+  promptCap?: number | null; // u32?
   /** The share of the cap at which dispatches start to warn. */
-  warnAt: number;
+  warnAt: number; // f64[0..1]
 }

@@ -24,7 +24,7 @@ class ModelRef:
 
     provider: Provider
     """Who serves the model."""
-    model: str
+    model: str  # str[1..128]
     """The model name exactly as the provider spells it, e.g. `claude-sonnet-4-5`."""
 
 
@@ -35,7 +35,7 @@ class PlanCatalog:
     FSF_NAME: typing.ClassVar[str] = "PlanCatalog"
     FSF_ID: typing.ClassVar[str] = "blake3:c21a584b0919688a76224034d7873c4739e99f895360e3cd14c45fc1a3bec49a"
 
-    plans: list[QuotaPlan]
+    plans: list[QuotaPlan]  # arr[0..256]<QuotaPlan>
     """The plans, in the order they are tried."""
 
 
@@ -63,7 +63,7 @@ class QuotaCheck:
 
     model: ModelRef
     """The model the dispatch asked for."""
-    at: datetime.datetime | int
+    at: datetime.datetime | int  # time
     """When the check ran."""
     decision: QuotaDecision
     """The decision."""
@@ -86,7 +86,7 @@ class QuotaDecision_Unlimited:
     FSF_VARIANT: typing.ClassVar[str] = "Unlimited"
     FSF_ID: typing.ClassVar[str] = "blake3:43696906d62dfc5853500615ff3d15017dc0ee14e6999d09097ba998b0664afe"
 
-    planId: str
+    planId: str  # str[1..64]
     """The plan that covers the model."""
 
 
@@ -98,11 +98,11 @@ class QuotaDecision_Ok:
     FSF_VARIANT: typing.ClassVar[str] = "Ok"
     FSF_ID: typing.ClassVar[str] = "blake3:43696906d62dfc5853500615ff3d15017dc0ee14e6999d09097ba998b0664afe"
 
-    planId: str
+    planId: str  # str[1..64]
     """The plan that covers the model."""
-    ratio: float
+    ratio: float  # f64[0..1]
     """Share of the cap used so far."""
-    remaining: int
+    remaining: int  # u64
     """Prompts left in the window."""
 
 
@@ -114,13 +114,13 @@ class QuotaDecision_Warn:
     FSF_VARIANT: typing.ClassVar[str] = "Warn"
     FSF_ID: typing.ClassVar[str] = "blake3:43696906d62dfc5853500615ff3d15017dc0ee14e6999d09097ba998b0664afe"
 
-    planId: str
+    planId: str  # str[1..64]
     """The plan that covers the model."""
-    ratio: float
+    ratio: float  # f64[0..1]
     """Share of the cap used so far."""
-    remaining: int
+    remaining: int  # u64
     """Prompts left in the window."""
-    threshold: float
+    threshold: float  # f64[0..1]
     """The plan's warning threshold that was crossed."""
 
 
@@ -132,13 +132,13 @@ class QuotaDecision_Blocked:
     FSF_VARIANT: typing.ClassVar[str] = "Blocked"
     FSF_ID: typing.ClassVar[str] = "blake3:43696906d62dfc5853500615ff3d15017dc0ee14e6999d09097ba998b0664afe"
 
-    planId: str
+    planId: str  # str[1..64]
     """The plan that covers the model."""
-    ratio: float
+    ratio: float  # f64[0..16]
     """Share of the cap used; may pass 1 when usage was reported late."""
-    cap: int
+    cap: int  # u64
     """Prompts allowed in the window."""
-    used: int
+    used: int  # u64
     """Prompts used in the window."""
 
 
@@ -153,13 +153,13 @@ class QuotaPlan:
     FSF_NAME: typing.ClassVar[str] = "QuotaPlan"
     FSF_ID: typing.ClassVar[str] = "blake3:8bc2d76d0e027dde8d4294afadc8007e5bab0cacb47b3aa33559197e1bf6022a"
 
-    planId: str
+    planId: str  # str[1..64]
     """Stable identifier, e.g. `max-20x`."""
-    displayName: str
+    displayName: str  # str[1..128]
     """The name people see."""
-    models: list[ModelRef]
+    models: list[ModelRef]  # arr[1..64]<ModelRef>
     """The models this plan pays for."""
-    promptCap: int | None = None
+    promptCap: int | None = None  # u32?
     """Prompts allowed per 5-hour window; absent when the plan is unlimited."""
-    warnAt: float
+    warnAt: float  # f64[0..1]
     """The share of the cap at which dispatches start to warn."""

@@ -15,17 +15,17 @@ export type BreakerState =
 /** Calls flow; failures are counted. */
 export interface BreakerState_Closed {
   /** Failures in a row so far. */
-  consecutiveFailures: number;
+  consecutiveFailures: number; // u8
 }
 
 /** Calls are refused until `retryAt`. */
 export interface BreakerState_Open {
   /** When the breaker opened. */
-  openedAt: string;
+  openedAt: string; // time
   /** When one probe call will be let through. */
-  retryAt: string;
+  retryAt: string; // time
   /** The error that opened it. */
-  lastError: string;
+  lastError: string; // str[0..1024]
 }
 
 /** One probe call decides: success closes the breaker, failure opens it again. */
@@ -38,9 +38,9 @@ export interface CircuitBreaker {
   /** Where it stands now. */
   state: BreakerState;
   /** Failures in a row that open the breaker. */
-  failureThreshold: number;
+  failureThreshold: number; // u8[1..100]
   /** How long the breaker stays open before a probe, in seconds. */
-  cooldownSeconds: number;
+  cooldownSeconds: number; // u32[1..86400]
 }
 
 /** A model to fall back to. */
@@ -48,7 +48,7 @@ export interface Fallback {
   /** The model. */
   model: ModelRef;
   /** Why it sits at this place in the order. */
-  reason?: string | null;
+  reason?: string | null; // str[1..512]?
 }
 
 /** One model of one provider. */
@@ -56,7 +56,7 @@ export interface ModelRef {
   /** Who serves the model. */
   provider: Provider;
   /** The model name exactly as the provider spells it, e.g. `claude-sonnet-4-5`. */
-  model: string;
+  model: string; // str[1..128]
 }
 
 /** A company (or our own machines) serving the models that coding agents call. */
@@ -65,13 +65,13 @@ export type Provider = "anthropic" | "openai" | "google" | "mistral" | "local";
 /** How one agent chooses its model. */
 export interface RoutingPolicy {
   /** The agent this policy is for, e.g. `forge-builder`. */
-  agent: string;
+  agent: string; // str[1..64]
   /** The model tried first. */
   primary: ModelRef;
   /** The models tried next, in order, when the primary's provider is unavailable. */
-  fallbacks: Fallback[];
+  fallbacks: Fallback[]; // arr[0..16]<Fallback>
   /** Why this order: the trade-off it makes. */
-  rationale: string;
+  rationale: string; // str[1..4096]
   /** One circuit breaker per provider the policy uses. */
-  breakers: { [K in Provider]?: CircuitBreaker };
+  breakers: { [K in Provider]?: CircuitBreaker }; // map[0..5]<Provider, CircuitBreaker>
 }

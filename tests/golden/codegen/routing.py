@@ -23,7 +23,7 @@ class BreakerState_Closed:
     FSF_VARIANT: typing.ClassVar[str] = "Closed"
     FSF_ID: typing.ClassVar[str] = "blake3:dbe47bcb54569c92e49f66263d6349205374ffc86fe6dad51f39ad0e80622fb6"
 
-    consecutiveFailures: int
+    consecutiveFailures: int  # u8
     """Failures in a row so far."""
 
 
@@ -35,11 +35,11 @@ class BreakerState_Open:
     FSF_VARIANT: typing.ClassVar[str] = "Open"
     FSF_ID: typing.ClassVar[str] = "blake3:dbe47bcb54569c92e49f66263d6349205374ffc86fe6dad51f39ad0e80622fb6"
 
-    openedAt: datetime.datetime | int
+    openedAt: datetime.datetime | int  # time
     """When the breaker opened."""
-    retryAt: datetime.datetime | int
+    retryAt: datetime.datetime | int  # time
     """When one probe call will be let through."""
-    lastError: str
+    lastError: str  # str[0..1024]
     """The error that opened it."""
 
 
@@ -65,9 +65,9 @@ class CircuitBreaker:
 
     state: BreakerState
     """Where it stands now."""
-    failureThreshold: int
+    failureThreshold: int  # u8[1..100]
     """Failures in a row that open the breaker."""
-    cooldownSeconds: int
+    cooldownSeconds: int  # u32[1..86400]
     """How long the breaker stays open before a probe, in seconds."""
 
 
@@ -80,7 +80,7 @@ class Fallback:
 
     model: ModelRef
     """The model."""
-    reason: str | None = None
+    reason: str | None = None  # str[1..512]?
     """Why it sits at this place in the order."""
 
 
@@ -93,7 +93,7 @@ class ModelRef:
 
     provider: Provider
     """Who serves the model."""
-    model: str
+    model: str  # str[1..128]
     """The model name exactly as the provider spells it, e.g. `claude-sonnet-4-5`."""
 
 
@@ -119,13 +119,13 @@ class RoutingPolicy:
     FSF_NAME: typing.ClassVar[str] = "RoutingPolicy"
     FSF_ID: typing.ClassVar[str] = "blake3:f1e6943c74f3c40922e42bac59da29e30808a5dc8a94a3565335ea9e0d3013fd"
 
-    agent: str
+    agent: str  # str[1..64]
     """The agent this policy is for, e.g. `forge-builder`."""
     primary: ModelRef
     """The model tried first."""
-    fallbacks: list[Fallback]
+    fallbacks: list[Fallback]  # arr[0..16]<Fallback>
     """The models tried next, in order, when the primary's provider is unavailable."""
-    rationale: str
+    rationale: str  # str[1..4096]
     """Why this order: the trade-off it makes."""
-    breakers: dict[Provider, CircuitBreaker]
+    breakers: dict[Provider, CircuitBreaker]  # map[0..5]<Provider, CircuitBreaker>
     """One circuit breaker per provider the policy uses."""

@@ -15,17 +15,17 @@ export interface FeatureRecord {
   /** `xfeat` or `xproto`. */
   tag: CommitTag;
   /** The feature, e.g. `F-042`. */
-  featureId: string;
+  featureId: string; // str[1..64]
   /** The wave of work it belongs to, e.g. `W3`. */
-  waveId: string;
+  waveId: string; // str[1..64]
   /** The pipeline step. */
   step: FeatureStep;
   /** The full git commit id (40 hex digits). */
-  commit: string;
+  commit: string; // str[40..40]
   /** The commit time. */
-  at: string;
+  at: string; // time
   /** Lines added minus lines removed. */
-  netLines: number;
+  netLines: number; // i32
   /** The provider whose subscription did the work. */
   provider: Provider;
 }
@@ -38,23 +38,23 @@ export interface MeterReading {
   /** Whose meter. */
   provider: Provider;
   /** When it was read. */
-  at: string;
+  at: string; // time
   /** Share of the rolling 5-hour window used, in percent. */
-  fiveHourPercent: number;
+  fiveHourPercent: number; // f32[0..100]
   /** Share of the weekly allowance used, in percent. */
-  weeklyPercent: number;
+  weeklyPercent: number; // f32[0..100]
   /** Prompts sent in the current 5-hour window. */
-  promptsUsed: number;
+  promptsUsed: number; // u32
   /** The provider's name for the current 5-hour window. */
-  windowId: string;
+  windowId: string; // str[1..64]
   /** When the current window ends, if the provider says. */
-  windowResetsAt?: string | null;
+  windowResetsAt?: string | null; // time?
   /** Prepaid credit left, in cents; negative when in overage; absent for flat-rate plans. */
-  creditBalanceCents?: number | null;
+  creditBalanceCents?: number | null; // i64?
   /** The provider's clock minus ours at the time of reading, in milliseconds. */
-  clockSkewMs: number;
+  clockSkewMs: number; // i32
   /** Prompts sent in each UTC hour of the day (0 to 23) during the current window. */
-  promptsByHour: { [key: string]: number };
+  promptsByHour: { [key: string]: number }; // map[0..24]<u8[0..23], u32>
 }
 
 /** One model of one provider. */
@@ -62,7 +62,7 @@ export interface ModelRef {
   /** Who serves the model. */
   provider: Provider;
   /** The model name exactly as the provider spells it, e.g. `claude-sonnet-4-5`. */
-  model: string;
+  model: string; // str[1..128]
 }
 
 /** A company (or our own machines) serving the models that coding agents call. */
@@ -71,11 +71,11 @@ export type Provider = "anthropic" | "openai" | "google" | "mistral" | "local";
 /** Usage over one period: meter readings and shipped features. */
 export interface UsageReport {
   /** Start of the period (inclusive). */
-  periodStart: string;
+  periodStart: string; // time
   /** End of the period (exclusive). */
-  periodEnd: string;
+  periodEnd: string; // time
   /** Meter readings, oldest first. */
-  readings: MeterReading[];
+  readings: MeterReading[]; // arr[0..10000]<MeterReading>
   /** Shipped features keyed by the commit tag as written in the commit subject, e.g. `xfeat/F-042/W3/BUILD`. */
-  features: { [key: string]: FeatureRecord };
+  features: { [key: string]: FeatureRecord }; // map[0..10000]<str[1..256], FeatureRecord>
 }

@@ -34,17 +34,17 @@ class FeatureRecord:
 
     tag: CommitTag
     """`xfeat` or `xproto`."""
-    featureId: str
+    featureId: str  # str[1..64]
     """The feature, e.g. `F-042`."""
-    waveId: str
+    waveId: str  # str[1..64]
     """The wave of work it belongs to, e.g. `W3`."""
     step: FeatureStep
     """The pipeline step."""
-    commit: str
+    commit: str  # str[40..40]
     """The full git commit id (40 hex digits)."""
-    at: datetime.datetime | int
+    at: datetime.datetime | int  # time
     """The commit time."""
-    netLines: int
+    netLines: int  # i32
     """Lines added minus lines removed."""
     provider: Provider
     """The provider whose subscription did the work."""
@@ -74,23 +74,23 @@ class MeterReading:
 
     provider: Provider
     """Whose meter."""
-    at: datetime.datetime | int
+    at: datetime.datetime | int  # time
     """When it was read."""
-    fiveHourPercent: float
+    fiveHourPercent: float  # f32[0..100]
     """Share of the rolling 5-hour window used, in percent."""
-    weeklyPercent: float
+    weeklyPercent: float  # f32[0..100]
     """Share of the weekly allowance used, in percent."""
-    promptsUsed: int
+    promptsUsed: int  # u32
     """Prompts sent in the current 5-hour window."""
-    windowId: str
+    windowId: str  # str[1..64]
     """The provider's name for the current 5-hour window."""
-    windowResetsAt: datetime.datetime | int | None = None
+    windowResetsAt: datetime.datetime | int | None = None  # time?
     """When the current window ends, if the provider says."""
-    creditBalanceCents: int | None = None
+    creditBalanceCents: int | None = None  # i64?
     """Prepaid credit left, in cents; negative when in overage; absent for flat-rate plans."""
-    clockSkewMs: int
+    clockSkewMs: int  # i32
     """The provider's clock minus ours at the time of reading, in milliseconds."""
-    promptsByHour: dict[int, int]
+    promptsByHour: dict[int, int]  # map[0..24]<u8[0..23], u32>
     """Prompts sent in each UTC hour of the day (0 to 23) during the current window."""
 
 
@@ -103,7 +103,7 @@ class ModelRef:
 
     provider: Provider
     """Who serves the model."""
-    model: str
+    model: str  # str[1..128]
     """The model name exactly as the provider spells it, e.g. `claude-sonnet-4-5`."""
 
 
@@ -129,11 +129,11 @@ class UsageReport:
     FSF_NAME: typing.ClassVar[str] = "UsageReport"
     FSF_ID: typing.ClassVar[str] = "blake3:c781f770aa4e907e20e0ddb40cbbcd4c2e4bf266006b2fe286652fc99f33d7a3"
 
-    periodStart: datetime.datetime | int
+    periodStart: datetime.datetime | int  # time
     """Start of the period (inclusive)."""
-    periodEnd: datetime.datetime | int
+    periodEnd: datetime.datetime | int  # time
     """End of the period (exclusive)."""
-    readings: list[MeterReading]
+    readings: list[MeterReading]  # arr[0..10000]<MeterReading>
     """Meter readings, oldest first."""
-    features: dict[str, FeatureRecord]
+    features: dict[str, FeatureRecord]  # map[0..10000]<str[1..256], FeatureRecord>
     """Shipped features keyed by the commit tag as written in the commit subject, e.g. `xfeat/F-042/W3/BUILD`."""
