@@ -360,3 +360,33 @@ def test_hypothesis_differential(data: st.DataObject) -> None:
     assert both("Root", value, schema.program, fast) is None
     missed = data.draw(strategies.near_misses(copy.deepcopy(value)))
     both("Root", missed, schema.program, fast)
+
+
+INJECTIONS = ['"', "'", "\\", "\n", '"); import os; os.system("false") #', "__import__('os')", "{0}", "\u2028", "",
+              "v0", "_c0", "d"]
+
+
+def test_injection_through_every_name_is_inert() -> None:
+    """Names from a hostile .fsb reach the generated code only as constants (the checker never lets them in)."""
+    from fsf import ir
+    from fsf.compile import compile_schema
+    from fsf.container import dump_container, load_container
+
+    members = tuple(ir.Member(n) for n in INJECTIONS)
+    fields = tuple(ir.Field(n, ir.Named("E")) for n in INJECTIONS)
+    variants = (ir.Variant("'\"", fields), ir.Variant("\n", ()))
+    schema = ir.Schema(tuple(sorted((ir.Enum("E", members), ir.Shape("S\"", fields),
+                                     ir.Union_("U'", variants)), key=lambda d: d.name)))
+    program = compile_schema(schema)
+    assert load_container(dump_container(schema, program), "x.fsb") == (schema, program)
+    source, _ = generate(program)
+    for name in INJECTIONS:
+        if len(name) > 2 and not name.isidentifier():
+            assert name not in source
+    fast = specialize(program)
+    good = {n: n for n in INJECTIONS}
+    assert both("S\"", good, program, fast) is None
+    assert both("U'", {"'\"": good}, program, fast) is None
+    assert both("U'", {"\n": {}}, program, fast) is None
+    assert both("S\"", {**good, '"': "nope"}, program, fast) == ('Expected a member of `E`, got "nope"', '$."')
+    assert both("U'", {"'\"": {**good, "\n": 1}}, program, fast) == ("Expected `E`, got `int`", "$.'\".\n")
