@@ -71,12 +71,16 @@ def _to(plan: ObjectPlan, t: ir.Type, v: Any, depth: int) -> Any:
     if isinstance(t, ir.Optional):
         return None if v is None else _to(plan, t.inner, v, depth)
     if isinstance(t, ir.Array):
-        if isinstance(v, list | tuple):
-            return type(v)(_to(plan, t.item, x, depth + 1) for x in v)
+        if type(v) is list:
+            return [_to(plan, t.item, x, depth + 1) for x in v]
+        if type(v) is tuple:
+            return tuple(_to(plan, t.item, x, depth + 1) for x in v)
         return v
     if isinstance(t, ir.Map):
         if isinstance(v, dict):
-            return {_to(plan, t.key, k, depth + 1): _to(plan, t.value, x, depth + 1) for k, x in v.items()}
+            out = {_to(plan, t.key, k, depth + 1): _to(plan, t.value, x, depth + 1) for k, x in v.items()}
+            # Two keys that name one member (`Color.red` and "red") stay apart, for the validator to refuse.
+            return out if len(out) == len(v) else v
         return v
     if not isinstance(t, ir.Named):
         return v
@@ -86,7 +90,8 @@ def _to(plan: ObjectPlan, t: ir.Type, v: Any, depth: int) -> Any:
     if isinstance(decl, ir.Shape):
         if getattr(type(v), "FSF_ID", None) == plan.ids[decl.name] and not hasattr(type(v), "FSF_VARIANT"):
             attrs_ = plan.names.fields[decl.name, None]
-            return {f.name: _to(plan, f.type, getattr(v, a), depth + 1) for f, a in zip(decl.fields, attrs_, strict=True)}
+            return {f.name: _to(plan, f.type, getattr(v, a), depth + 1)
+                    for f, a in zip(decl.fields, attrs_, strict=True)}
         if isinstance(v, dict):
             return _fields_of_dict(plan, decl.fields, v, depth)
         return v

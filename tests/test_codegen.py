@@ -313,6 +313,16 @@ def test_objects_of_the_wrong_class_are_refused_by_the_validator() -> None:
         assert schema.encode("Holder", mod.Holder(a=mod.A(x=1))) == schema.encode("Holder", {"a": {"x": 1}})
 
 
+def test_enum_keys_may_be_members_or_names_but_not_both_for_one_member() -> None:
+    schema = fsf.compile_source("enum C { red, blue }\nshape A { m: map[0..3]<C, u8> }")
+    with generated_module(schema, "gen_keys") as mod:
+        mixed = mod.A(m={mod.C.red: 1, "blue": 2})
+        assert schema.encode("A", mixed) == schema.encode("A", {"m": {"red": 1, "blue": 2}})
+        with pytest.raises(fsf.ValidationError) as err:
+            schema.encode("A", mod.A(m={mod.C.red: 1, "red": 2}))
+        assert err.value.path.startswith("$.m[")
+
+
 def test_decoding_into_a_module_from_another_schema_is_refused() -> None:
     old = fsf.compile_source("shape Task { id: str }")
     new = fsf.compile_source("shape Task { id: str, note: str? }")
