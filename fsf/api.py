@@ -43,13 +43,9 @@ def load_schema(path: str | os.PathLike[str]) -> Schema:
             raise SchemaError([Diagnostic("F000", f"cannot read schema `{name}`: {reason}", None)]) from None
         schema_ir, program = load_container(data, name)
         return Schema(schema_ir, program, origin=name)
-    from fsf.load import read_text
+    from fsf.load import read_source
 
-    try:
-        text = read_text(name)
-    except (OSError, UnicodeDecodeError) as err:
-        reason = "not UTF-8" if isinstance(err, UnicodeDecodeError) else (getattr(err, "strerror", "") or str(err))
-        raise SchemaError([Diagnostic("F000", f"cannot read schema `{name}`: {reason.lower()}", None)]) from None
+    text = read_source(name)  # F000 if unreadable or not UTF-8, F001 if too large
     schema = compile_source(text, name)
     schema.origin = name
     return schema

@@ -28,10 +28,10 @@ def read_text(path: str) -> str:
 
 
 def read_source(path: str) -> str:
-    """:func:`read_text` for a file named by the user: text that is not UTF-8 is an F000 diagnostic."""
+    """:func:`read_text` for a file named by the user: a file that cannot be read is an F000 diagnostic."""
     try:
         return read_text(path)
-    except UnicodeDecodeError as err:
+    except (OSError, UnicodeDecodeError) as err:
         raise SchemaError([Diagnostic("F000", f"cannot read schema `{path}`: {_reason(err)}", None)]) from None
 
 

@@ -71,7 +71,7 @@ def test_cli_reports_hostile_files_without_a_traceback(tmp_path: Path) -> None:
     heads = [line for line in result.stderr.splitlines() if "error[" in line]
     assert heads == [
         f"{tmp_path / 'big.fsf'}:1:1: error[F001]: schema file is 51300000 bytes; the limit is {MAX_SOURCE_BYTES}",
-        f"error[F000]: cannot read schema `{tmp_path / 'binary.fsf'}`: not utf-8",
+        f"error[F000]: cannot read schema `{tmp_path / 'binary.fsf'}`: not UTF-8 (byte 128)",
         f"{tmp_path / 'garbage.fsf'}:1:2: error[F010]: unexpected character `!`",
         f"{tmp_path / 'line.fsf'}:1:1: error[F001]: schema file is 10000023 bytes; the limit is {MAX_SOURCE_BYTES}",
         f"{tmp_path / 'nested.fsf'}:1:273: error[F016]: type nested more than {MAX_TYPE_DEPTH} levels deep",
