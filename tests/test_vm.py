@@ -75,6 +75,13 @@ def chain(n: int, leaf: Any = None) -> dict[str, Any]:
     return node
 
 
+def cycle() -> dict[str, Any]:
+    """A Node that is its own child."""
+    node: dict[str, Any] = {"name": "loop", "kids": []}
+    node["kids"].append(node)
+    return node
+
+
 class MyStr(str):
     pass
 
@@ -217,6 +224,7 @@ CASES: list[tuple[str, Any, str | None, str]] = [
     ("None at root", None, "Expected `All`, got `None`", "$"),
     ("dict subclass", collections.OrderedDict(with_()), "Expected `All`, got `OrderedDict`", "$"),
     ("too deep", with_(tree=chain(31)), "Value nested deeper than 64 levels", "$.tree" + ".kids[0]" * 31 + ".kids"),
+    ("cycle", with_(tree=cycle()), "Value nested deeper than 64 levels", "$.tree" + ".kids[0]" * 31 + ".kids"),
 ]
 
 
