@@ -453,11 +453,8 @@ class _Outliner:
         return Entry(f.name, self.text(f.type, v), _one_line(f.doc))
 
     def _table(self, item: ir.Type, rows: Iterable[tuple[Any, Any]], keyed: bool) -> Table | None:
-        """A table for items that are shapes of inline fields (or inline values themselves), else None."""
+        """A table for items that are shapes of inline fields, else None (sections only hold non-inline items)."""
         head = ("key",) if keyed else ()
-        if self.inline(item):
-            return Table((*head, "value"), tuple(
-                (*((Markup(self._key(k)),) if keyed else ()), self.text(item, v)) for k, v in rows))
         decl = self.schema[item.name] if isinstance(item, ir.Named) else None
         if not isinstance(decl, ir.Shape) or not all(self.inline(f.type) for f in decl.fields):
             return None
@@ -606,8 +603,6 @@ class _Environment(ImmutableSandboxedEnvironment):
             cap = limits.max_output if isinstance(result, str) else limits.max_items
             if len(result) > cap:
                 raise ViewError(f"template limit: `+` result longer than {cap}")
-        elif operator == "**" and isinstance(result, float) and result != result:
-            raise ViewError("template error: `**` gave NaN")
         return result
 
     # -- what templates may touch

@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import fsf
 from fsf import views
@@ -104,8 +106,12 @@ def plan_schema() -> fsf.Schema:
     return fsf.load_schema(PLAN_SCHEMA)
 
 
+_BLANK = " \t\x0b\x0c"
+"""What Markdown trims around inline content."""
+
+
 def _norm(texts: list[str]) -> list[str]:
-    return [t.strip(" \t") for t in texts]
+    return [t.strip(_BLANK) for t in texts]
 
 
 @pytest.mark.parametrize("h", HOSTILE, ids=[repr(h)[:40] for h in HOSTILE])
@@ -186,3 +192,27 @@ def test_templates_escape_by_default_and_opt_out_explicitly(tmp_path: Path) -> N
                         "{{ value.text ~ '!' }}|{{ [value.text, value.text] | join('|') }}\n", encoding="utf-8")
     body = views.render_value(schema, "Note", {"text": "*hi*"}, template).splitlines()[1]
     assert body == "\\*hi\\*|*hi*|*hi*|\\*hi\\*|\\*hi\\*!|\\*hi\\*\\|\\*hi\\*"
+
+
+_MARKDOWNY = st.text(alphabet=st.sampled_from(list("\\`*_[]()<>|#~$&;!-+=.:1 \t\n\rax/\"'{}^@%é\x00")), max_size=40)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(_MARKDOWNY, st.text(max_size=40)))
+def test_any_text_stays_one_plain_bullet_heading_and_cell(text: str) -> None:
+    inline = views.escape_inline(text)
+    code = views.code_span(text)
+    doc = f"### {inline}\n- **x**: {inline}\n\n| a | b |\n|---|---|\n| {inline} | {code} |\n"
+    blocks = [s for s in structure(doc) if s[0] != "inline"]
+    assert blocks == [s for s in structure("### x\n- **x**: x\n\n| a | b |\n|---|---|\n| x | `x` |\n")
+                      if s[0] != "inline"]
+    children = [child for tok in md().parse(doc) for child in tok.children or []]
+    assert [c.type for c in children].count("strong_open") == 1  # the label's, no other
+    assert [c.type for c in children].count("code_inline") == (1 if code else 0)
+    for child in children:
+        assert child.type in ("text", "text_special", "softbreak", "code_inline", "strong_open", "strong_close") \
+            or (child.type == "html_inline" and child.content == "<br>"), child
+    texts = _norm(inline_texts(doc))
+    assert texts[0] == as_text(text).strip(_BLANK)
+    assert texts[-2] == as_text(text).strip(_BLANK)
+    assert texts[-1] == as_code(text).strip(_BLANK)
