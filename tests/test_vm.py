@@ -197,6 +197,7 @@ CASES: list[tuple[str, Any, str | None, str]] = [
     ("bad map value", with_(weights={"cpu": 2.0}), "Expected `f64` in 0..1, got 2.0", '$.weights["cpu"]'),
     ("int key for str", with_(weights={1: 0.5}), "Expected `str`, got `int`", "$.weights[1]"),
     ("quoted key", with_(weights={'a"b\n': 7.0}), "Expected `f64` in 0..1, got 7.0", '$.weights["a\\"b\\n"]'),
+    ("long key", with_(weights={"k" * 50: 2.0}), "Expected `f64` in 0..1, got 2.0", f'$.weights["{"k" * 40}…"]'),
     ("list for map", with_(weights=[]), "Expected `map`, got `list`", "$.weights"),
     ("long map", with_(counts={1: True, 2: True, 3: True}), "Expected `map` of length 0..2, got length 3",
      "$.counts"),
