@@ -92,21 +92,27 @@ class Diagnostic:
 
     def render(self, color: bool = False) -> str:
         """The compiler-style text: a fixed first line, then the source line and a caret."""
-        where = f"{self.span}: " if self.span else ""
+        where = _printable(f"{self.span}: ") if self.span else ""
         head = f"error[{self.code}]"
         if color:
             head = f"\x1b[1;31m{head}\x1b[0m"
-        out = [f"{where}{head}: {self.message}"]
+        out = [f"{where}{head}: {_printable(self.message)}"]
         if self.span is not None:
-            out.extend(_excerpt(self.span, self.label, color))
+            out.extend(_excerpt(self.span, _printable(self.label), color))
         for note in self.notes:
-            where = f"{note.span}: " if note.span else ""
-            out.append(f"{where}note: {note.message}")
+            where = _printable(f"{note.span}: ") if note.span else ""
+            out.append(f"{where}note: {_printable(note.message)}")
             if note.span is not None:
                 out.extend(_excerpt(note.span, "", color))
         if self.hint:
-            out.append(f"   = help: {self.hint}")
+            out.append(f"   = help: {_printable(self.hint)}")
         return "\n".join(out)
+
+
+def _printable(text: str) -> str:
+    """Text from the schema (names, paths, tokens) as shown in a message: what a terminal would not print
+    (control, bidi and other invisible characters) is written as ``\\uXXXX``."""
+    return text if text.isprintable() else "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in text)
 
 
 def _excerpt(span: Span, label: str, color: bool) -> list[str]:

@@ -66,20 +66,17 @@ def load_modules(root: Source, read: Reader = read_text) -> tuple[list[ast.Modul
                 continue
             try:
                 pending.append(Source(target, read(target)))
+                continue
             except SchemaError as err:
                 problems.extend(err.diagnostics)
-                modules[_key(target)] = None
-                edges[_key(target)] = []
             except FileNotFoundError:
                 problems.append(Diagnostic("F301", f"cannot find imported file `{imp.path}`", imp.span,
                                            f"looked for `{target}`"))
-                modules[_key(target)] = None
-                edges[_key(target)] = []
-            except (OSError, UnicodeDecodeError) as err:
+            except (OSError, UnicodeDecodeError, ValueError) as err:  # ValueError: a NUL in the path
                 problems.append(Diagnostic("F301", f"cannot read imported file `{imp.path}`: {_reason(err)}",
                                            imp.span))
-                modules[_key(target)] = None
-                edges[_key(target)] = []
+            modules[_key(target)] = None
+            edges[_key(target)] = []
     problems.extend(_cycles(_key(root.name), edges))
     return [m for m in modules.values() if m is not None], problems
 
@@ -91,6 +88,8 @@ def _key(name: str) -> str:
 def _reason(err: Exception) -> str:
     if isinstance(err, UnicodeDecodeError):
         return f"not UTF-8 (byte {err.start})"
+    if isinstance(err, ValueError):
+        return "not a valid path"
     if isinstance(err, OSError) and err.strerror:
         return err.strerror.lower()
     return type(err).__name__

@@ -82,7 +82,7 @@ def parse(source: Source) -> ast.Module:
     module, too_deep = _Builder(source).module(tree)
     if too_deep is not None:
         problems.append(too_deep)
-    if problems:
+    if problems or module is None:
         raise SchemaError(problems)
     return module
 
@@ -206,14 +206,13 @@ class _Builder:
             "map": self._map, "ref": self._ref, "bounds": self._bounds,
         }
 
-    def module(self, tree: Any) -> tuple[ast.Module, Diagnostic | None]:
-        """The module, and an F016 diagnostic if a type expression is nested too deeply."""
+    def module(self, tree: Any) -> tuple[ast.Module | None, Diagnostic | None]:
+        """The module, or None and an F016 diagnostic if a type expression is nested too deeply."""
         import lark
 
         Tree = lark.Tree
         done: list[Any] = []
         depths: list[int] = []  # type nesting depth of each entry of ``done``
-        too_deep = False
         stack: list[tuple[Any, bool]] = [(tree, False)]
         while stack:
             node, expanded = stack.pop()
@@ -229,8 +228,8 @@ class _Builder:
                 value = self.rules[node.data](children)
                 if node.data in _TYPE_RULES:
                     depth += 1
-                    if depth > MAX_TYPE_DEPTH:
-                        too_deep = True
+                    if depth > MAX_TYPE_DEPTH:  # stop building; locate the culprit from the outside
+                        return None, self._too_deep(tree)
                 done.append(value)
                 depths.append(depth)
             else:
@@ -238,7 +237,7 @@ class _Builder:
                 stack.extend((child, False) for child in reversed(node.children))
         result = done.pop()
         assert isinstance(result, ast.Module)
-        return result, (self._too_deep(tree) if too_deep else None)
+        return result, None
 
     def _too_deep(self, tree: Any) -> Diagnostic:
         """F016 at the first type constructor that is one level too deep, counting from the outside."""

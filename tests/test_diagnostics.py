@@ -54,6 +54,8 @@ GENERATED: dict[str, Callable[[], str]] = {
     "bidi_everywhere.fsf": lambda: (
         "// \u202eevil comment\u202c\nshape A\u2066 {\n  a: str, // \u200f\n}\nimport \"x\u2067.fsf\"\n"),
     "bom_then_schema.fsf": lambda: "\ufeffshape A { a: str }\n",
+    "control_characters_in_an_import_path.fsf": lambda: 'import "a\x00\x07.fsf"\nimport "b\x1b[31m.fsf"\n',
+    "control_characters_in_a_string.fsf": lambda: 'shape A { a: "x\x1b[2J" }\n',
 }
 
 
