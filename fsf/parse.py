@@ -344,7 +344,7 @@ def _comments(text: str) -> tuple[ast.Comment, ...]:
             line += text.count("\n", counted, m.start())
             counted = m.start()
             line_start = text.rfind("\n", 0, m.start()) + 1
-            own_line = not text[line_start:m.start()].strip()
+            own_line = not text[line_start:m.start()].lstrip(_BOM).strip()
             found.append(ast.Comment(m.group(), m.start(), line, own_line))
     return tuple(found)
 
