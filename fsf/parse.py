@@ -211,30 +211,32 @@ class _Builder:
         import lark
 
         Tree = lark.Tree
-        done: list[Any] = []
+        rules = self.rules
+        done: list[Any] = []  # values of finished subtrees (tokens stay in their parent's children)
         depths: list[int] = []  # type nesting depth of each entry of ``done``
-        stack: list[tuple[Any, bool]] = [(tree, False)]
+        stack: list[tuple[Any, int]] = [(tree, -1)]  # (node, -1) to expand, (node, n) to build from n subtrees
         while stack:
-            node, expanded = stack.pop()
-            if not isinstance(node, Tree):
-                done.append(node)
-                depths.append(0)
-            elif expanded:
-                count = len(node.children)
-                children = done[len(done) - count:] if count else []
-                depth = max(depths[len(depths) - count:], default=0) if count else 0
-                del done[len(done) - count:]
-                del depths[len(depths) - count:]
-                value = self.rules[node.data](children)
-                if node.data in _TYPE_RULES:
-                    depth += 1
-                    if depth > MAX_TYPE_DEPTH:  # stop building; locate the culprit from the outside
-                        return None, self._too_deep(tree)
-                done.append(value)
-                depths.append(depth)
+            node, count = stack.pop()
+            if count < 0:
+                subtrees = [c for c in node.children if type(c) is Tree]
+                stack.append((node, len(subtrees)))
+                stack.extend((c, -1) for c in reversed(subtrees))
+                continue
+            depth = 0
+            if count:
+                values = iter(done[len(done) - count:])
+                children = [next(values) if type(c) is Tree else c for c in node.children]
+                depth = max(depths[len(depths) - count:])
+                del done[len(done) - count:], depths[len(depths) - count:]
             else:
-                stack.append((node, True))
-                stack.extend((child, False) for child in reversed(node.children))
+                children = node.children
+            value = rules[node.data](children)
+            if node.data in _TYPE_RULES:
+                depth += 1
+                if depth > MAX_TYPE_DEPTH:  # stop building; locate the culprit from the outside
+                    return None, self._too_deep(tree)
+            done.append(value)
+            depths.append(depth)
         result = done.pop()
         assert isinstance(result, ast.Module)
         return result, None
