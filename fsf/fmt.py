@@ -28,8 +28,7 @@ from fsf.errors import FsfError, Source, Span
 from fsf.parse import parse
 
 INDENT = "  "
-# What may lie between a doc comment and the entry it documents: blanks and more own-line doc comments.
-_DOC_GAP = re.compile(r"(?:[ \t\r\n\f]|///[^\n]*)*\Z")
+_BLANK = re.compile(r"[ \t\r\n\f]*\Z")
 
 
 def format_source(text: str, filename: str = "<memory>") -> str:
@@ -80,6 +79,7 @@ class _Formatter:
         self.text = module.source.text
         self.starts = module.source.line_starts()
         self.lines: list[str] = []
+        self.starts_of: dict[int, list[int]] = {}  # container id -> its children's starts, for bisect
         self.comment_ends = {c.offset + len(c.text.rstrip(" \t\r\f\ufeff")): c for c in module.comments}
         items: list[ast.Import | ast.Decl] = [*module.imports, *module.decls]
         children = sorted((self._node(i) for i in items), key=lambda n: n.start)
@@ -213,19 +213,28 @@ class _Formatter:
                 (children[i + 1].leading if i + 1 < len(children) else container.dangling).extend(extra)
             for node in children:
                 node.leading.sort(key=lambda c: c.offset)
-                leading = node.leading
-                orphans = [c for k, c in enumerate(leading) if c.text.startswith("///")
-                           and all(d.text.startswith("///") for d in leading[k:])
-                           and not (c.own_line and _DOC_GAP.match(self.text, c.offset + len(c.text), node.start))]
-                container.dangling.extend(orphans)
-                node.leading = [c for c in leading if c not in orphans]
+                orphans: list[ast.Comment] = []
+                attached, follow = True, node.start
+                for c in reversed(node.leading):  # only the final run of `///` lines would document the node
+                    if not c.text.startswith("///"):
+                        break
+                    attached = attached and c.own_line and bool(_BLANK.match(self.text, c.offset + len(c.text),
+                                                                             follow))
+                    if not attached:
+                        orphans.append(c)
+                    follow = c.offset
+                if orphans:
+                    container.dangling.extend(orphans)
+                    node.leading = [c for c in node.leading if c not in orphans]
                 stack.append(node)
             container.dangling.sort(key=lambda c: c.offset)
 
     def _place_own_line(self, c: ast.Comment) -> None:
         container = self.root
         while True:
-            starts = [n.start for n in container.children]
+            starts = self.starts_of.get(id(container))
+            if starts is None:
+                starts = self.starts_of[id(container)] = [n.start for n in container.children]
             i = bisect.bisect_left(starts, c.offset)
             inner = container.children[i - 1] if i > 0 else None
             if inner is not None and inner.has_body and inner.open < c.offset < inner.close:

@@ -153,3 +153,11 @@ def test_bidi_and_control_characters_anywhere() -> None:
         for text in (f"// {ch}\nshape A {{ a: str }}", f"shape A{ch} {{ a: str }}", f'import "{ch}.fsf"'):
             assert codes(text) == ["F002"], (hex(ord(ch)), text)
     assert codes("shape A { a: str }\x00") == ["F010"]
+
+
+def test_formatting_thousands_of_comments() -> None:
+    header = "".join(f"/// line {i}\n" for i in range(5_000))
+    body = "".join(f"  /// doc {i}\n  f{i}: u8, // note {i}\n" for i in range(5_000))
+    text = f"{header}shape A {{\n{body}}}\n"
+    assert format_source(text) == text
+    assert fsf.compile_source(text).ir["A"].doc.count("\n") == 4_999
