@@ -32,6 +32,9 @@ _SUGGESTION_BUDGET = 200_000
 def check(modules: Sequence[ast.Module], problems: Iterable[Diagnostic] = ()) -> ir.Schema:
     """Resolve and judge ``modules`` as one name space. ``problems`` are earlier ones (e.g. from imports)."""
     checker = _Checker(list(problems))
+    # With a file that could not be read or parsed, or an import that was skipped, the declarations a name
+    # refers to may be in the missing part: unknown names would only be noise until that is fixed.
+    checker.incomplete = any(d.code.startswith("F0") or d.code in ("F301", "F303") for d in checker.diags)
     schema = checker.run(modules)
     if checker.diags:
         raise SchemaError(checker.diags)
@@ -43,6 +46,7 @@ class _Checker:
         self.diags = diags
         self.spans: dict[str, Span | None] = {}
         self.budget = _SUGGESTION_BUDGET
+        self.incomplete = False
         self.candidates: list[str] = []
 
     def error(self, code: str, message: str, span: Span | None, label: str = "",
@@ -195,6 +199,8 @@ class _Checker:
         if name.text in _PRIMITIVES:
             self.error("F202", f"`ref<{name.text}>` must name a declared type", name.span,
                        "a primitive is not a value with a content id")
+            return
+        if self.incomplete:
             return
         if self.budget > 0:
             self.budget -= len(self.candidates)
