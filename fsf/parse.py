@@ -39,6 +39,11 @@ _TERMINALS = {
     "NUMBER": "a number", "STRING": "a string", "ARR": "`arr`", "MAP": "`map`", "REF": "`ref`",
     "IMPORT": "`import`", "SHAPE": "`shape`", "ENUM": "`enum`", "UNION": "`union`", "$END": "end of file",
 }
+_CHARACTER_HINTS = {
+    ";": "fields, members and variants are separated by `,`",
+    "=": "a field is written `name: type`",
+    "|": "a choice between types is a `union` with one variant per choice",
+}
 _PUNCTUATION = {"_LBRACE", "_RBRACE", "_LT", "_GT", "LSQB", "RSQB", "_COMMA", "_COLON", "_DOTDOT"}
 _TYPE_STARTS = {"NAME", "ARR", "MAP", "REF"}
 _DECL_STARTS = {"IMPORT", "SHAPE", "ENUM", "UNION"}
@@ -142,7 +147,8 @@ def _syntax_diagnostic(source: Source, err: Any, base: int) -> tuple[Diagnostic,
             return Diagnostic("F010", "unterminated string", span, "this string has no closing `\"`",
                               hint="a string ends on the line where it starts"), pos
         shown = f"`{ch}`" if ch.isprintable() and not ch.isspace() else f"U+{ord(ch):04X}"
-        return Diagnostic("F010", f"unexpected character {shown}", span, "not part of the FSF syntax"), pos
+        return Diagnostic("F010", f"unexpected character {shown}", span, "not part of the FSF syntax",
+                          hint=_CHARACTER_HINTS.get(ch, "")), pos
     token = err.token
     kind = token.type
     accepts = set(getattr(err, "accepts", None) or err.expected or ())
@@ -167,7 +173,7 @@ def _syntax_diagnostic(source: Source, err: Any, base: int) -> tuple[Diagnostic,
     elif "_COMMA" in accepts and "_RBRACE" in accepts and kind in ("NAME", *_TYPE_STARTS):
         diag = Diagnostic("F013", f"missing `,` before {found}", span,
                           "fields, members and variants are separated by `,`")
-    elif "_COMMA" in accepts and kind == "_GT":
+    elif "_COMMA" in accepts and "_RBRACE" not in accepts and kind == "_GT":
         diag = Diagnostic("F014", "a map needs a key type and a value type", span, "expected `,` and a value type",
                           hint="write `map[lo..hi]<K, V>`")
     elif "ARR" in accepts and accepts <= _TYPE_STARTS | {"_GT"}:
