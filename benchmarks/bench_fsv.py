@@ -3,11 +3,14 @@
 Operations: ``encode`` (validating dicts), ``decode`` (bytes -> validated dicts), ``validate`` (dicts only),
 ``verify`` (the strict canonical check), ``content id``, ``render`` (Markdown), ``compile`` of
 ``shapes/forge-plan.fsf`` in a warm process, and ``import+load`` (a fresh interpreter importing ``fsf`` and
-loading a ``.fsb``). A part of FSF that has not landed yet makes its benchmarks skip with the reason.
+loading a ``.fsb``). Encode and decode run on the default path (``fsv``: the accelerated one when the codec
+has it) and on the pure-Python fallback (``fsv-py``). A part of FSF that has not landed yet makes its
+benchmarks skip with the reason.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import inspect
 import re
 import statistics
@@ -15,6 +18,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -39,54 +43,84 @@ def _codec(schema: fsf.Schema) -> None:
     need_attr(schema, "decode", "The FSV codec (`Schema.decode`)")
 
 
-def _lenient(schema: fsf.Schema, name: str) -> Callable[[bytes], Any]:
-    """Decode without the canonical check: ``Schema.decode(strict=False)`` if the API has it, else the codec's
-    fast path minus its last step (``unpackb`` + conversion + ``validate``, no re-pack and compare)."""
+PATHS = ("default", "fused")
+"""``default``: what ``Schema.encode``/``decode`` run (the accelerated path when there is one); ``fused``: the
+pure-Python fallback, asked for through ``fsf.codec``'s ``path`` argument, reported as contender ``fsv-py``."""
+
+
+def _contender(path: str) -> str:
+    return CONTENDER if path == "default" else "fsv-py"
+
+
+def _codec_kwargs(path: str, fn: str) -> dict[str, Any]:
+    """Keyword arguments for ``fsf.codec.<fn>`` that select ``path``, or skip if the codec cannot select it."""
+    if path == "default":
+        return {}
+    import fsf.codec
+
+    if "path" not in inspect.signature(getattr(fsf.codec, fn)).parameters:
+        pytest.skip(f"`fsf.codec.{fn}` cannot select an execution path yet (no `path` argument)")
+    return {"path": path}
+
+
+def _encoder(schema: fsf.Schema, path: str) -> Callable[[str, Any], bytes]:
     _codec(schema)
-    decode: Any = schema.decode
-    if "strict" in inspect.signature(decode).parameters:
-        return lambda data: decode(data, name, strict=False)
-    try:
-        import msgpack
+    if path == "default":
+        return schema.encode
+    import fsf.codec
 
-        from fsf.codec import HEADER_SIZE, plan_of
-    except ImportError as err:
-        pytest.skip(f"no way to decode without the canonical check: {err}")
-    convert = plan_of(schema).from_wire(name)
-    validate = schema.validate
-
-    def lenient(data: bytes) -> Any:
-        value = convert(msgpack.unpackb(data[HEADER_SIZE:], strict_map_key=False), 1)
-        validate(name, value)
-        return value
-
-    return lenient
+    kwargs = _codec_kwargs(path, "encode")
+    return lambda name, value: fsf.codec.encode(schema, name, value, **kwargs)
 
 
+def _decoder(schema: fsf.Schema, path: str, canonical: bool = True) -> Callable[[bytes, str], Any]:
+    """Decode by ``path``, with or without the canonical (byte-for-byte) check."""
+    _codec(schema)
+    import fsf.codec
+
+    kwargs = _codec_kwargs(path, "decode")
+    if not canonical:
+        params = inspect.signature(fsf.codec.decode).parameters
+        if "canonical" in params:
+            kwargs["canonical"] = False
+        elif "strict" in params:
+            kwargs["strict"] = False
+        else:
+            pytest.skip("the codec cannot skip its canonical check yet (no `canonical` argument)")
+    if not kwargs:
+        return schema.decode
+    return lambda data, name: fsf.codec.decode(schema, data, name, **kwargs)
+
+
+@pytest.mark.parametrize("path", PATHS)
 @pytest.mark.parametrize("size", SIZES)
-def test_fsv_encode(benchmark: Any, forge_schema: fsf.Schema, plans: dict[int, Any], size: int) -> None:
-    _codec(forge_schema)
-    probe("FSV encode", forge_schema.encode, "ForgePlan", plans[size])
-    label(benchmark, "encode", size, CONTENDER)
-    data = benchmark(forge_schema.encode, "ForgePlan", plans[size])
+def test_fsv_encode(benchmark: Any, forge_schema: fsf.Schema, plans: dict[int, Any], size: int, path: str) -> None:
+    encode = _encoder(forge_schema, path)
+    probe("FSV encode", encode, "ForgePlan", plans[size])
+    label(benchmark, "encode", size, _contender(path))
+    data = benchmark(encode, "ForgePlan", plans[size])
     assert forge_schema.decode(data, "ForgePlan") == plans[size]
 
 
+@pytest.mark.parametrize("path", PATHS)
 @pytest.mark.parametrize("size", SIZES)
-def test_fsv_decode(benchmark: Any, forge_schema: fsf.Schema, plans: dict[int, Any], size: int) -> None:
-    _codec(forge_schema)
+def test_fsv_decode(benchmark: Any, forge_schema: fsf.Schema, plans: dict[int, Any], size: int, path: str) -> None:
+    decode = _decoder(forge_schema, path)
     data = probe("FSV encode", forge_schema.encode, "ForgePlan", plans[size])
-    probe("FSV decode", forge_schema.decode, data, "ForgePlan")
-    label(benchmark, "decode", size, CONTENDER)
-    assert benchmark(forge_schema.decode, data, "ForgePlan") == plans[size]
+    probe("FSV decode", decode, data, "ForgePlan")
+    label(benchmark, "decode", size, _contender(path))
+    assert benchmark(decode, data, "ForgePlan") == plans[size]
 
 
+@pytest.mark.parametrize("path", PATHS)
 @pytest.mark.parametrize("size", SIZES)
-def test_fsv_decode_lenient(benchmark: Any, forge_schema: fsf.Schema, plans: dict[int, Any], size: int) -> None:
-    lenient = _lenient(forge_schema, "ForgePlan")
+def test_fsv_decode_lenient(benchmark: Any, forge_schema: fsf.Schema, plans: dict[int, Any], size: int,
+                            path: str) -> None:
+    decode = _decoder(forge_schema, path, canonical=False)
     data = probe("FSV encode", forge_schema.encode, "ForgePlan", plans[size])
-    label(benchmark, "decode (no canonical check)", size, CONTENDER)
-    assert benchmark(lenient, data) == plans[size]
+    probe("FSV decode", decode, data, "ForgePlan")
+    label(benchmark, "decode (no canonical check)", size, _contender(path))
+    assert benchmark(decode, data, "ForgePlan") == plans[size]
 
 
 @pytest.mark.parametrize("size", SIZES)
@@ -125,21 +159,60 @@ def test_fsv_render(benchmark: Any, forge_schema: fsf.Schema, plans: dict[int, A
     assert plans[size]["tasks"][-1]["id"] in text
 
 
-def test_fsv_encode_every(benchmark: Any, every_schema: fsf.Schema, every: dict[str, Any]) -> None:
-    _codec(every_schema)
-    probe("FSV encode", every_schema.encode, "Every", every)
-    label(benchmark, "encode", "every", CONTENDER)
-    data = benchmark(every_schema.encode, "Every", every)
+@pytest.fixture(scope="module")
+def generated(forge_schema: fsf.Schema, tmp_path_factory: pytest.TempPathFactory) -> ModuleType:
+    """The Python module ``fsf codegen --target python`` writes for ``shapes/forge-plan.fsf``, imported."""
+    try:
+        from fsf.codegen import codegen
+    except ImportError as err:
+        pytest.skip(f"code generation has not landed yet: {err}")
+    path = tmp_path_factory.mktemp("generated") / "forge_plan_generated.py"
+    path.write_text(codegen(forge_schema, "python"), encoding="utf-8")
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[path.stem] = module  # attrs and typing resolve the classes' annotations through sys.modules
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_fsv_encode_objects(benchmark: Any, forge_schema: fsf.Schema, plans: dict[int, Any], generated: ModuleType,
+                            size: int) -> None:
+    data = probe("FSV encode", forge_schema.encode, "ForgePlan", plans[size])
+    objects = probe("FSV decode into generated classes", lambda: forge_schema.decode(data, "ForgePlan",
+                                                                                      into=generated))
+    label(benchmark, "encode (generated classes)", size, CONTENDER)
+    assert benchmark(forge_schema.encode, "ForgePlan", objects) == data
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_fsv_decode_objects(benchmark: Any, forge_schema: fsf.Schema, plans: dict[int, Any], generated: ModuleType,
+                            size: int) -> None:
+    data = probe("FSV encode", forge_schema.encode, "ForgePlan", plans[size])
+    probe("FSV decode into generated classes", lambda: forge_schema.decode(data, "ForgePlan", into=generated))
+    label(benchmark, "decode (generated classes)", size, CONTENDER)
+    objects = benchmark(lambda: forge_schema.decode(data, "ForgePlan", into=generated))
+    assert isinstance(objects, generated.ForgePlan)
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_fsv_encode_every(benchmark: Any, every_schema: fsf.Schema, every: dict[str, Any], path: str) -> None:
+    encode = _encoder(every_schema, path)
+    probe("FSV encode", encode, "Every", every)
+    label(benchmark, "encode", "every", _contender(path))
+    data = benchmark(encode, "Every", every)
     assert positional(every_schema.ir, "Every", every_schema.decode(data, "Every")) == positional(
         every_schema.ir, "Every", every)
 
 
-def test_fsv_decode_every(benchmark: Any, every_schema: fsf.Schema, every: dict[str, Any]) -> None:
-    _codec(every_schema)
+@pytest.mark.parametrize("path", PATHS)
+def test_fsv_decode_every(benchmark: Any, every_schema: fsf.Schema, every: dict[str, Any], path: str) -> None:
+    decode = _decoder(every_schema, path)
     data = probe("FSV encode", every_schema.encode, "Every", every)
-    probe("FSV decode", every_schema.decode, data, "Every")
-    label(benchmark, "decode", "every", CONTENDER)
-    value = benchmark(every_schema.decode, data, "Every")
+    probe("FSV decode", decode, data, "Every")
+    label(benchmark, "decode", "every", _contender(path))
+    value = benchmark(decode, data, "Every")
     assert positional(every_schema.ir, "Every", value) == positional(every_schema.ir, "Every", every)
 
 
