@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import inspect
 import io
 import pstats
 import statistics
@@ -37,72 +38,80 @@ def _medians(stages: dict[str, Callable[[], Any]], rounds: int) -> dict[str, flo
     return {name: statistics.median(ts) for name, ts in times.items()}
 
 
-def _table(title: str, medians: dict[str, float], whole: str, parts: list[str], peers: list[str]) -> list[str]:
-    total = medians[whole]
-    lines = [f"### {title}", "", "| step | median | share of FSV |", "|---|---:|---:|"]
-    for name in [whole, *parts]:
-        lines.append(f"| {name} | {medians[name] * 1e6:.0f} µs | {medians[name] / total:.0%} |")
-    lines.append(f"| (sum of the steps) | {sum(medians[p] for p in parts) * 1e6:.0f} µs | "
-                 f"{sum(medians[p] for p in parts) / total:.0%} |")
-    for name in peers:
-        lines.append(f"| {name} | {medians[name] * 1e6:.0f} µs | {medians[name] / total:.0%} |")
-    return [*lines, ""]
-
-
 def breakdown(tasks: int, rounds: int) -> list[str]:
-    """The decode and encode of a ``tasks``-task plan, step by step, beside the floor and msgspec."""
-    from fsf.codec import HEADER_SIZE, pack_header, plan_of, read_header
+    """The decode and encode of a ``tasks``-task plan, step by step on each path, beside the floor and msgspec.
+
+    The steps are ``fsf.codec``'s own pieces (its codec plan: the fused converters and the msgspec accelerator);
+    a piece that does not exist in this version of the codec is left out with the reason.
+    """
+    import fsf.codec as codec
 
     schema = fsf.load_schema(workload.FORGE_PLAN_FSF)
-    plan_value = workload.forge_plan(tasks)
-    data = schema.encode("ForgePlan", plan_value)
-    payload = data[HEADER_SIZE:]
-    codec = plan_of(schema)
-    from_wire, to_wire = codec.from_wire("ForgePlan"), codec.to_wire("ForgePlan")
+    name = "ForgePlan"
+    value = workload.forge_plan(tasks)
+    data = schema.encode(name, value)
+    payload = data[codec.HEADER_SIZE:]
+    plan = codec.plan_of(schema)
     wire = msgpack.unpackb(payload)
-    value = from_wire(wire, 1)
-    root = schema.id_bytes("ForgePlan")
+    root = schema.id_bytes(name)
     n = len(payload)
-    decode = {
-        "FSV decode (whole, public API)": lambda: schema.decode(data, "ForgePlan"),
-        "header + slice": lambda: (read_header(data), data[HEADER_SIZE:]),
-        "msgpack.unpackb (with the codec's limits)": lambda: msgpack.unpackb(
-            payload, raw=False, strict_map_key=False, max_str_len=n, max_bin_len=n, max_array_len=n,
-            max_map_len=n, max_ext_len=0),
-        "wire -> dicts (Plan.from_wire)": lambda: from_wire(wire, 1),
-        "validate (specialised)": lambda: schema.validate("ForgePlan", value),
-        "canonical check: re-pack": lambda: msgpack.packb(wire),
-        "canonical check: compare": lambda: payload == bytes(payload),
+    missing: list[str] = []
+    stages: dict[str, Callable[[], Any]] = {
+        "decode, default path (public API)": lambda: schema.decode(data, name),
+        "encode, default path (public API)": lambda: schema.encode(name, value),
+        "floor: msgpack.unpackb": lambda: msgpack.unpackb(payload),
+        "floor: msgpack.packb": lambda: msgpack.packb(wire),
+        "header + concatenate": lambda: codec.pack_header(root) + payload,
+        "canonical compare (bytes)": lambda: data.endswith(bytes(payload)),
     }
-    encode = {
-        "FSV encode (whole, public API)": lambda: schema.encode("ForgePlan", plan_value),
-        "validate (specialised)": lambda: schema.validate("ForgePlan", plan_value),
-        "dicts -> wire (Plan.to_wire)": lambda: to_wire(plan_value),
-        "msgpack.packb": lambda: msgpack.packb(wire),
-        "header + concatenate": lambda: pack_header(root) + payload,
-    }
-    peers: dict[str, Callable[[], Any]] = {"floor: msgpack.unpackb": lambda: msgpack.unpackb(payload),
-                                           "floor: msgpack.packb": lambda: msgpack.packb(wire)}
+    try:
+        fused_dec, fused_enc = plan.fused_decoder(name), plan.fused_encoder(name)
+        stages.update({
+            "decode, fused path": lambda: codec.decode(schema, data, name, path="fused"),
+            "encode, fused path": lambda: codec.encode(schema, name, value, path="fused"),
+            "fused: msgpack.unpackb with the codec's limits": lambda: msgpack.unpackb(
+                payload, raw=False, strict_map_key=False, max_str_len=n, max_bin_len=n, max_array_len=n,
+                max_map_len=n, max_ext_len=0),
+            "fused: wire -> dicts, validating": lambda: fused_dec(wire),
+            "fused: re-pack (canonical check)": lambda: msgpack.packb(wire),
+            "fused: dicts -> wire, validating": lambda: fused_enc(value),
+        })
+    except AttributeError as err:
+        missing.append(f"fused path: {err}")
+    accel = None
+    try:
+        accel = plan.accel()
+    except (AttributeError, ImportError) as err:
+        missing.append(f"accelerated path: {err}")
+    if accel is not None:
+        types, to_python = accel[0], accel[1][name]
+        decoder = types.decoder(name)
+        structs = decoder(payload)
+        stages.update({
+            "accel: msgspec typed decode (C)": lambda: decoder(payload),
+            "accel: Structs -> dicts": lambda: to_python(structs),
+            "accel: msgspec re-encode (canonical check)": lambda: types.encode(structs),
+            "accel: msgspec encode of the wire lists": lambda: types.encode(wire),
+        })
     try:
         import msgspec
 
         from benchmarks.bench_msgspec import KEYED, POSITIONAL
 
-        decoder, encoder = msgspec.msgpack.Decoder(POSITIONAL), msgspec.msgpack.Encoder()
-        peers["msgspec decode (array_like)"] = lambda: decoder.decode(payload)
-        peers["msgspec convert + encode"] = lambda: encoder.encode(msgspec.convert(plan_value, KEYED))
+        ms_decoder, ms_encoder = msgspec.msgpack.Decoder(POSITIONAL), msgspec.msgpack.Encoder()
+        stages["msgspec decode (array_like)"] = lambda: ms_decoder.decode(payload)
+        stages["msgspec convert + encode"] = lambda: ms_encoder.encode(msgspec.convert(value, KEYED))
     except ImportError:
-        pass
-    medians = _medians({**decode, **{f"enc: {k}": v for k, v in encode.items()}, **peers}, rounds)
-    enc = {k.removeprefix("enc: "): v for k, v in medians.items() if k.startswith("enc: ")}
-    payload_kib = len(payload) / 1024
-    return [
-        f"## Stage breakdown ({tasks} tasks, payload {payload_kib:.0f} KiB, {rounds} interleaved rounds)", "",
-        *_table("Decode + validate", medians, "FSV decode (whole, public API)", list(decode)[1:],
-                [p for p in peers if "unpackb" in p or "decode" in p]),
-        *_table("Encode (validating dicts)", {**enc, **medians}, "FSV encode (whole, public API)",
-                list(encode)[1:], [p for p in peers if "packb" in p.replace("unpackb", "") or "encode" in p]),
-    ]
+        missing.append("msgspec is not installed")
+    m = _medians(stages, rounds)
+    msgspec_dec, msgspec_enc = m.get("msgspec decode (array_like)"), m.get("msgspec convert + encode")
+    lines = [f"## Stage breakdown ({tasks} tasks, payload {n / 1024:.0f} KiB, {rounds} interleaved rounds, CPU time)",
+             "", "| step | median | ÷ msgspec decode | ÷ msgspec convert + encode |", "|---|---:|---:|---:|"]
+    for step, t in m.items():
+        a = f"{t / msgspec_dec:.2f}×" if msgspec_dec else "–"
+        b = f"{t / msgspec_enc:.2f}×" if msgspec_enc else "–"
+        lines.append(f"| {step} | {t * 1e6:.0f} µs | {a} | {b} |")
+    return [*lines, "", *(f"- not measured: {x}" for x in missing), ""]
 
 
 def profile(tasks: int, rounds: int, top: int) -> list[str]:
@@ -112,8 +121,16 @@ def profile(tasks: int, rounds: int, top: int) -> list[str]:
     data = schema.encode("ForgePlan", value)
     schema.decode(data, "ForgePlan")
     out = [f"## cProfile ({tasks} tasks, {rounds} calls each)", ""]
-    for title, fn in (("decode + validate", lambda: schema.decode(data, "ForgePlan")),
-                      ("encode", lambda: schema.encode("ForgePlan", value))):
+    import fsf.codec as codec
+
+    runs: list[tuple[str, Callable[[], Any]]] = [
+        ("decode + validate, default path", lambda: schema.decode(data, "ForgePlan")),
+        ("encode, default path", lambda: schema.encode("ForgePlan", value)),
+    ]
+    if "path" in inspect.signature(codec.decode).parameters:
+        runs += [("decode + validate, fused path", lambda: codec.decode(schema, data, "ForgePlan", path="fused")),
+                 ("encode, fused path", lambda: codec.encode(schema, "ForgePlan", value, path="fused"))]
+    for title, fn in runs:
         prof = cProfile.Profile()
         prof.enable()
         for _ in range(rounds):
