@@ -3,14 +3,27 @@
 >>> import fsf
 >>> schema = fsf.compile_source("shape Task { id: str[1..16], dependsOn: arr[0..8]<str> }")
 >>> schema.validate("Task", {"id": "T1", "dependsOn": []})
+
+``import fsf`` stays light: the codec (msgpack, blake3) and the Markdown views (jinja2) are imported on first
+use of a name that needs them (PEP 562), and lark only when schema source text is parsed.
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from fsf.api import compile_source, load_schema
-from fsf.codec import content_id
-from fsf.codegen import codegen
+from fsf.codegen import codegen  # eager: the package attribute `fsf.codegen` must stay the function
 from fsf.errors import DecodeError, Diagnostic, FsfError, SchemaError, UsageError, ValidationError
 from fsf.schema import Schema
-from fsf.views import ViewError, render_markdown
+
+if TYPE_CHECKING:
+    from fsf.codec import content_id
+    from fsf.views import ViewError, render_markdown
+
+_LAZY = {"content_id": "fsf.codec", "ViewError": "fsf.views", "render_markdown": "fsf.views"}
+"""Public names imported on first use, and the module each comes from."""
 
 __all__ = [
     "DecodeError",
@@ -27,3 +40,16 @@ __all__ = [
     "load_schema",
     "render_markdown",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'fsf' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -23,17 +23,19 @@ import math
 import struct
 from collections.abc import Callable
 from itertools import pairwise
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, Literal, NoReturn
 
 import attrs
 import blake3
 import msgpack
 
 from fsf import ir
+from fsf.accel import AVAILABLE as _ACCEL_AVAILABLE
 from fsf.errors import DecodeError, ValidationError
 from fsf.ids import format_id
 
 if TYPE_CHECKING:
+    from fsf.accel import Accel
     from fsf.schema import Schema
 
 MAGIC = b"\x89FSV"
@@ -52,6 +54,13 @@ _FAST_CAP_DIVISOR = 256
 _FAST_CAP_FLOOR = 128
 
 _EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
+
+PATHS = ("accel", "fused", "reference")
+"""The execution paths of encode and decode (``docs/fsv.md``, "Execution paths"): msgspec's C decoder and
+encoder with fused Python conversions; fused pure-Python conversions over msgpack; the reference reader and
+canonical writer with the specialised validator. All give the same bytes, values, codes, offsets and messages."""
+DEFAULT_PATH = "accel" if _ACCEL_AVAILABLE else "fused"
+"""The path used when none is asked for: read once, when this module is imported."""
 
 Convert = Callable[[Any, int], Any]
 ToWire = Callable[[Any], Any]
@@ -230,8 +239,11 @@ class Plan:
         self.ir = schema
         self._to_wire: dict[str, ToWire] = {}
         self._from_wire: dict[str, Convert] = {}
-        self.has_f32 = False
+        self._fused_decode: dict[str, Callable[[Any], Any]] | None = None
+        self._fused_encode: dict[str, Callable[[Any], Any]] | None = None
+        self._accel: tuple[Accel, dict[str, Callable[[Any], Any]]] | Literal[False] | None = None
         self.max_count = 0
+        f32 = set()
         for decl in schema.decls:
             if isinstance(decl, ir.Shape):
                 self.max_count = max(self.max_count, len(decl.fields))
@@ -241,10 +253,47 @@ class Plan:
             while stack:
                 t = stack.pop()
                 if isinstance(t, ir.Float) and t.width == 32:
-                    self.has_f32 = True
+                    f32.add(decl.name)
                 if isinstance(t, (ir.Array, ir.Map)):
                     self.max_count = max(self.max_count, t.hi)
                 stack.extend(ir.children(t))
+        uses = {decl.name: set(ir.references(decl)) for decl in schema.decls}
+        grown = True
+        while grown:  # every type that uses one with an f32, however indirectly
+            grown = False
+            for name, used in uses.items():
+                if name not in f32 and used & f32:
+                    f32.add(name)
+                    grown = True
+        self.f32_roots = frozenset(f32)
+        """Types whose values may hold an ``f32``: msgpack-python and msgspec write every float as float 64, so
+        their payloads come from the canonical writer :func:`write_wire`."""
+
+    def fused_decoder(self, name: str) -> Callable[[Any], Any]:
+        """The fused decoder of ``name``: unpacked wire lists -> Python form, validating (:mod:`fsf.fused`)."""
+        if self._fused_decode is None:
+            from fsf.fused import decoders
+
+            self._fused_decode = decoders(self.ir, "lists", MAX_DEPTH)
+        return self._fused_decode[name]
+
+    def fused_encoder(self, name: str) -> Callable[[Any], Any]:
+        """The fused encoder of ``name``: Python form -> wire lists, validating (:mod:`fsf.fused`)."""
+        if self._fused_encode is None:
+            from fsf.fused import encoders
+
+            self._fused_encode = encoders(self.ir, MAX_DEPTH)
+        return self._fused_encode[name]
+
+    def accel(self) -> tuple[Accel, dict[str, Callable[[Any], Any]]] | None:
+        """The msgspec types of this schema and the fused Struct -> Python form converters, or None when the
+        accelerated path cannot serve it (:mod:`fsf.accel`)."""
+        if self._accel is None:
+            from fsf import accel, fused
+
+            built = accel.build(self.ir)
+            self._accel = (built, fused.decoders(self.ir, "structs", MAX_DEPTH, built.variants)) if built else False
+        return self._accel or None
 
     def to_wire(self, name: str) -> ToWire:
         """The converter of *valid* Python values of ``name`` to wire form."""
@@ -534,17 +583,42 @@ def plan_of(schema: Schema) -> Plan:
 def encode_payload(plan: Plan, name: str, value: Any) -> bytes:
     """The canonical payload bytes of a *valid* value of ``name`` (no header, no validation)."""
     wire = plan.to_wire(name)(value)
-    if plan.has_f32:
+    if name in plan.f32_roots:
         out = bytearray()
         write_wire(plan.ir, ir.Named(name), wire, out)
         return bytes(out)
     return msgpack.packb(wire)  # type: ignore[no-any-return]
 
 
-def encode(schema: Schema, name: str, value: Any) -> bytes:
-    """Validate ``value`` as a ``name`` and return its FSV bytes (raises :class:`fsf.ValidationError`)."""
+def encode(schema: Schema, name: str, value: Any, *, path: str | None = None) -> bytes:
+    """Validate ``value`` as a ``name`` and return its FSV bytes (raises :class:`fsf.ValidationError`).
+
+    The fused encoder validates while it builds the wire form; if it refuses (or the packer does, say on a lone
+    surrogate), the validator runs and raises the exact error. ``path`` (see :data:`PATHS`) is for tests.
+    """
+    plan = plan_of(schema)
+    path = path or DEFAULT_PATH
+    if path != "reference":
+        try:
+            wire = plan.fused_encoder(name)(value)
+            if name in plan.f32_roots:
+                out = bytearray()
+                write_wire(plan.ir, ir.Named(name), wire, out)
+                payload = bytes(out)
+            else:
+                accel = plan.accel() if path == "accel" else None
+                payload = accel[0].encode(wire) if accel else msgpack.packb(wire)
+            return pack_header(schema.id_bytes(name)) + payload
+        except Exception:  # any refusal: the validator below says exactly what is wrong
+            pass
     schema.validate(name, value)
-    return pack_header(schema.id_bytes(name)) + encode_payload(plan_of(schema), name, value)
+    if path == "reference":  # the canonical writer, whatever the schema
+        out = bytearray()
+        write_wire(plan.ir, ir.Named(name), plan.to_wire(name)(value), out)
+        payload = bytes(out)
+    else:
+        payload = encode_payload(plan, name, value)
+    return pack_header(schema.id_bytes(name)) + payload
 
 
 def root_name(schema: Schema, header: Header, name: str | None) -> str:
@@ -565,10 +639,14 @@ def root_name(schema: Schema, header: Header, name: str | None) -> str:
     return found
 
 
-def decode(schema: Schema, data: bytes | bytearray | memoryview, name: str | None = None) -> Any:
+def decode(schema: Schema, data: bytes | bytearray | memoryview, name: str | None = None, *,
+           canonical: bool = True, path: str | None = None) -> Any:
     """The canonical Python value of FSV bytes ``data``, validated; raises :class:`fsf.DecodeError`.
 
     Absent optionals come back as ``None``, ``time`` as integer nanoseconds, every float as ``float``.
+    ``canonical=False`` skips the byte-for-byte comparison with the re-encoded value (everything else is still
+    checked; a non-canonical spelling may then be accepted, or refused as ``non_canonical``). ``path`` (see
+    :data:`PATHS`) is for tests; by default the fastest path available runs.
     """
     if not isinstance(data, bytes):
         if not isinstance(data, (bytearray, memoryview)):
@@ -577,11 +655,20 @@ def decode(schema: Schema, data: bytes | bytearray | memoryview, name: str | Non
     header = read_header(data)
     name = root_name(schema, header, name)
     plan = plan_of(schema)
-    payload = data[HEADER_SIZE:]
-    try:
-        return _decode_fast(schema, plan, name, payload)
-    except Exception:  # any failure at all: the reference reader finds and reports the exact problem
-        pass
+    path = path or DEFAULT_PATH
+    if path != "reference":
+        payload = memoryview(data)[HEADER_SIZE:]
+        try:
+            accel = plan.accel() if path == "accel" and name not in plan.f32_roots else None
+            if accel is not None:
+                structs = accel[0].decoder(name)(payload)
+                value = accel[1][name](structs)
+                if canonical and not _same_payload(data, accel[0].encode(structs)):
+                    raise _Mismatch
+                return value
+            return _decode_fused(plan, name, data, payload, canonical)
+        except Exception:  # any failure at all: the reference reader finds and reports the exact problem
+            pass
     value = read_reference(plan.ir, name, data, HEADER_SIZE)
     try:
         schema.validate(name, value)
@@ -590,21 +677,26 @@ def decode(schema: Schema, data: bytes | bytearray | memoryview, name: str | Non
     return value
 
 
-def _decode_fast(schema: Schema, plan: Plan, name: str, payload: bytes) -> Any:
+def _same_payload(data: bytes, again: bytes) -> bool:
+    """``again`` is the payload of ``data`` byte for byte (memcmp, no copy)."""
+    return len(again) == len(data) - HEADER_SIZE and data.endswith(again)
+
+
+def _decode_fused(plan: Plan, name: str, data: bytes, payload: memoryview, canonical: bool) -> Any:
     n = len(payload)
     cap = min(plan.max_count, n // _FAST_CAP_DIVISOR + _FAST_CAP_FLOOR)
     wire = msgpack.unpackb(payload, raw=False, strict_map_key=False, max_str_len=n, max_bin_len=n,
                            max_array_len=cap, max_map_len=cap, max_ext_len=0)
-    value = plan.from_wire(name)(wire, 1)
-    schema.validate(name, value)
-    if plan.has_f32:
-        out = bytearray()
-        write_wire(plan.ir, ir.Named(name), wire, out)
-        again: bytes = bytes(out)
-    else:
-        again = msgpack.packb(wire)
-    if again != payload:
-        raise _Mismatch
+    value = plan.fused_decoder(name)(wire)
+    if canonical:
+        if name in plan.f32_roots:
+            out = bytearray()
+            write_wire(plan.ir, ir.Named(name), wire, out)
+            again: bytes = bytes(out)
+        else:
+            again = msgpack.packb(wire)
+        if not _same_payload(data, again):
+            raise _Mismatch
     return value
 
 

@@ -15,6 +15,7 @@ every call site prepends its own segments while the exception passes through.
 from __future__ import annotations
 
 import linecache
+import re
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
@@ -68,6 +69,7 @@ _RUNTIME: dict[str, Any] = {
     "_I64_MIN": vm.I64_MIN,
     "_I64_MAX": vm.I64_MAX,
     "_HASH_SIZE": vm.HASH_SIZE,
+    "_surrogate": re.compile("[\ud800-\udfff]").search,
 }
 """Names every generated module may use (read-only; copied into each module's globals)."""
 
@@ -284,7 +286,8 @@ class _Generator:
                 tests += [f"{v} <= {c[2]}"] if a[2] is not None else []
         elif op in (Op.STR, Op.BYTES):
             kind = "str" if op is Op.STR else "bytes"
-            tests = [f"type({v}) is {kind}"] + ([f"{v}.isascii()"] if op is Op.STR else [])
+            # Text is valid UTF-8 unless it holds a lone surrogate: one C-level search, only for non-ASCII text.
+            tests = [f"type({v}) is {kind}"] + ([f"({v}.isascii() or _surrogate({v}) is None)"] if op is Op.STR else [])
             tests += [f"{c[0]} <= len({v})"] if a[0] else []
             tests += [f"len({v}) <= {c[1]}"] if a[1] is not None else []
             slow = f"_check_{kind}({v}, {c[0]}, {c[1]})"

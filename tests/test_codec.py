@@ -94,6 +94,13 @@ VALID: list[tuple[str, str, str, Any]] = [
     ("variant with fields is [index, fields...]", "hostile", "Dec", {"v": {"Ok": {"ratio": 0.5, "remaining": 9}}}),
 ]
 
+@pytest.fixture(autouse=True, params=codec.PATHS)
+def codec_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test here runs through every execution path of the codec, with the same expectations."""
+    monkeypatch.setattr(codec, "DEFAULT_PATH", request.param)
+    return str(request.param)
+
+
 REJECT_MAX_PAYLOAD = 64
 """Hostile cases with longer payloads stay in test_codec_hostile only (they would bloat the vector file)."""
 

@@ -117,6 +117,13 @@ HOSTILE: list[tuple[str, str, str, str, int]] = [
 ]
 
 
+@pytest.fixture(autouse=True, params=codec.PATHS)
+def codec_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test here runs through every execution path of the codec, with the same expectations."""
+    monkeypatch.setattr(codec, "DEFAULT_PATH", request.param)
+    return str(request.param)
+
+
 @pytest.fixture(scope="module")
 def schema() -> fsf.Schema:
     return fsf.compile_source(HOSTILE_SCHEMA, "hostile.fsf")
