@@ -65,7 +65,7 @@ def build(schema: ir.Schema) -> Accel | None:
         return None
     try:
         return _Builder(schema).build()
-    except (TypeError, ValueError):  # a construct msgspec refuses: the fused path serves this schema
+    except Exception:  # a construct this msgspec refuses (TypeError, ValueError): the fused path serves it
         return None
 
 

@@ -600,18 +600,10 @@ def encode(schema: Schema, name: str, value: Any, *, path: str | None = None) ->
     path = path or DEFAULT_PATH
     if path != "reference":
         try:
-            wire = plan.fused_encoder(name)(value)
-            if name in plan.f32_roots:
-                out = bytearray()
-                write_wire(plan.ir, ir.Named(name), wire, out)
-                payload = bytes(out)
-            else:
-                accel = plan.accel() if path == "accel" else None
-                payload = accel[0].encode(wire) if accel else msgpack.packb(wire)
-            return pack_header(schema.id_bytes(name)) + payload
+            return pack_header(schema.id_bytes(name)) + _pack(plan, name, plan.fused_encoder(name)(value), path)
         except Exception:  # any refusal: the validator below says exactly what is wrong
             pass
-    schema.validate(name, value)
+    schema.validate(name, value, engine="vm" if path == "reference" else "fast")
     if path == "reference":  # the canonical writer, whatever the schema
         out = bytearray()
         write_wire(plan.ir, ir.Named(name), plan.to_wire(name)(value), out)
@@ -619,6 +611,29 @@ def encode(schema: Schema, name: str, value: Any, *, path: str | None = None) ->
     else:
         payload = encode_payload(plan, name, value)
     return pack_header(schema.id_bytes(name)) + payload
+
+
+def _pack(plan: Plan, name: str, wire: Any, path: str) -> bytes:
+    """The payload of the wire form of a ``name`` (the packer refuses a str with a lone surrogate)."""
+    if name in plan.f32_roots:
+        out = bytearray()
+        write_wire(plan.ir, ir.Named(name), wire, out)
+        return bytes(out)
+    accel = plan.accel() if path == "accel" else None
+    return accel[0].encode(wire) if accel else msgpack.packb(wire)
+
+
+def accepts(schema: Schema, name: str, value: Any) -> bool:
+    """True when the fused encoder and the packer take ``value`` as a ``name``, which proves it valid; False
+    means "ask the validator" (it may still be valid: an f32 type, a value near the nesting limit)."""
+    plan = plan_of(schema)
+    if name in plan.f32_roots:  # the canonical writer is slow Python: the specialised validator is faster
+        return False
+    try:
+        _pack(plan, name, plan.fused_encoder(name)(value), DEFAULT_PATH)
+    except Exception:
+        return False
+    return True
 
 
 def root_name(schema: Schema, header: Header, name: str | None) -> str:
@@ -671,7 +686,7 @@ def decode(schema: Schema, data: bytes | bytearray | memoryview, name: str | Non
             pass
     value = read_reference(plan.ir, name, data, HEADER_SIZE)
     try:
-        schema.validate(name, value)
+        schema.validate(name, value, engine="vm" if path == "reference" else "fast")
     except ValidationError as err:
         raise DecodeError("invalid", f"{err.message} at `{err.path}`", HEADER_SIZE) from None
     return value

@@ -75,7 +75,9 @@ class Schema:
     def validate(self, name: str, value: Any, *, engine: str = "fast") -> None:
         """Return None if ``value`` is a valid ``name``, else raise :class:`fsf.ValidationError`.
 
-        ``engine="vm"`` runs the reference bytecode VM instead of the specialised fast path.
+        ``engine="vm"`` runs the reference bytecode VM instead of the fast path. The fast path first tries the
+        codec's fused encoder (accept-only, see ``docs/fsv.md``); anything it does not take goes to the validator
+        specialised from the bytecode, which decides and words the error exactly as the VM.
         """
         self._require(name)
         if engine == "vm":
@@ -85,6 +87,10 @@ class Schema:
             return
         if engine != "fast":
             raise UsageError(f"unknown engine `{engine}`; use `fast` or `vm`")
+        from fsf.codec import accepts
+
+        if accepts(self, name, value):
+            return
         if self._fast is None:
             from fsf.specialize import specialize
 

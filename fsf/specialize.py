@@ -15,7 +15,6 @@ every call site prepends its own segments while the exception passes through.
 from __future__ import annotations
 
 import linecache
-import re
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
@@ -69,7 +68,7 @@ _RUNTIME: dict[str, Any] = {
     "_I64_MIN": vm.I64_MIN,
     "_I64_MAX": vm.I64_MAX,
     "_HASH_SIZE": vm.HASH_SIZE,
-    "_surrogate": re.compile("[\ud800-\udfff]").search,
+    "_utf8": str.encode,
 }
 """Names every generated module may use (read-only; copied into each module's globals)."""
 
@@ -286,8 +285,9 @@ class _Generator:
                 tests += [f"{v} <= {c[2]}"] if a[2] is not None else []
         elif op in (Op.STR, Op.BYTES):
             kind = "str" if op is Op.STR else "bytes"
-            # Text is valid UTF-8 unless it holds a lone surrogate: one C-level search, only for non-ASCII text.
-            tests = [f"type({v}) is {kind}"] + ([f"({v}.isascii() or _surrogate({v}) is None)"] if op is Op.STR else [])
+            # Non-ASCII text is encoded to prove it is UTF-8; a lone surrogate raises UnicodeEncodeError, and the
+            # entry function then lets the VM decide and word the message.
+            tests = [f"type({v}) is {kind}"] + ([f"({v}.isascii() or _utf8({v}))"] if op is Op.STR else [])
             tests += [f"{c[0]} <= len({v})"] if a[0] else []
             tests += [f"len({v}) <= {c[1]}"] if a[1] is not None else []
             slow = f"_check_{kind}({v}, {c[0]}, {c[1]})"
@@ -372,8 +372,9 @@ def _entry(fn: Callable[[Any, int], None], program: Program, name: str, max_dept
             fn(value, 1)
         except _Fail as fail:
             raise ValidationError(fail.message, vm.format_path(fail.segments)) from None
-        except RecursionError:
-            # The caller's own stack was nearly full; the VM needs no Python recursion and decides the same.
+        except (RecursionError, UnicodeEncodeError):
+            # The caller's own stack was nearly full (the VM needs no Python recursion), or a str holds a lone
+            # surrogate: the VM decides the same, with the same message.
             vm.run(program, name, value, max_depth)
 
     validate.__name__ = validate.__qualname__ = f"validate_{name}"
