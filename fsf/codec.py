@@ -241,6 +241,7 @@ class Plan:
         self._from_wire: dict[str, Convert] = {}
         self._fused_decode: dict[str, Callable[[Any], Any]] | None = None
         self._fused_encode: dict[str, Callable[[Any], Any]] | None = None
+        self._fused_check: dict[str, Callable[[Any], Any]] | None = None
         self._accel: tuple[Accel, dict[str, Callable[[Any], Any]]] | Literal[False] | None = None
         self.max_count = 0
         f32 = set()
@@ -284,6 +285,14 @@ class Plan:
 
             self._fused_encode = encoders(self.ir, MAX_DEPTH)
         return self._fused_encode[name]
+
+    def fused_checker(self, name: str) -> Callable[[Any], Any]:
+        """The fused encoder of ``name`` that also proves text UTF-8: it raises on anything not valid."""
+        if self._fused_check is None:
+            from fsf.fused import encoders
+
+            self._fused_check = encoders(self.ir, MAX_DEPTH, utf8=True)
+        return self._fused_check[name]
 
     def accel(self) -> tuple[Accel, dict[str, Callable[[Any], Any]]] | None:
         """The msgspec types of this schema and the fused Struct -> Python form converters, or None when the
@@ -624,13 +633,15 @@ def _pack(plan: Plan, name: str, wire: Any, path: str) -> bytes:
 
 
 def accepts(schema: Schema, name: str, value: Any) -> bool:
-    """True when the fused encoder and the packer take ``value`` as a ``name``, which proves it valid; False
-    means "ask the validator" (it may still be valid: an f32 type, a value near the nesting limit)."""
+    """True when the fused checker takes ``value`` as a ``name``, which proves it valid; False means "ask the
+    validator" (which words the error; the value may even be valid, say near the nesting limit)."""
     plan = plan_of(schema)
-    if name in plan.f32_roots:  # the canonical writer is slow Python: the specialised validator is faster
-        return False
     try:
-        _pack(plan, name, plan.fused_encoder(name)(value), DEFAULT_PATH)
+        accel = plan.accel() if DEFAULT_PATH == "accel" else None
+        if accel is not None:  # msgspec's encoder proves text UTF-8 fastest (CPython caches a str's UTF-8)
+            accel[0].encode(plan.fused_encoder(name)(value))
+        else:
+            plan.fused_checker(name)(value)
     except Exception:
         return False
     return True

@@ -62,6 +62,7 @@ _RUNTIME: dict[str, Any] = {
     "_fromhex": bytes.fromhex,
     "_ref_text": re.compile("blake3:[0-9a-f]{64}").fullmatch,
     "_sorted": sorted,
+    "_utf8": str.encode,
     "_I64_MIN": vm.I64_MIN,
     "_I64_MAX": vm.I64_MAX,
 }
@@ -113,6 +114,8 @@ class _Generator:
         self.temps = 0
         self.tables: list[dict[Any, Any]] = []
         self.levels: list[int] = []
+        self.utf8 = False
+        """Encoders only: also prove each str UTF-8 (when no packer will)."""
 
     # -- helpers --------------------------------------------------------------------------------------------
 
@@ -320,6 +323,8 @@ class _Generator:
                 tests.append(f"{self.const(t.lo)} <= len({v})")
             if t.hi is not None:
                 tests.append(f"len({v}) <= {self.const(t.hi)}")
+            if self.utf8 and isinstance(t, ir.Str):  # encoding raises UnicodeEncodeError on a lone surrogate
+                tests.append(f"({v}.isascii() or _utf8({v}))")
             return tests, v
         if isinstance(t, ir.Hash):
             return ([] if structs else [f"type({v}) is bytes", f"len({v}) == {ir.HASH_SIZE}"]), v
@@ -456,12 +461,14 @@ class _Generator:
         return f"{fname}({v}, {self.at(level)})"
 
 
-def _build(schema: ir.Schema, mode: Mode, max_depth: int, classes: dict[Any, Any] | None = None) -> dict[str, Fused]:
+def _build(schema: ir.Schema, mode: Mode, max_depth: int, classes: dict[Any, Any] | None = None,
+           utf8: bool = False) -> dict[str, Fused]:
     gen = _Generator(schema, mode, max_depth, classes)
+    gen.utf8 = utf8
     for decl in schema.decls:
         gen.decl(decl)
     source = gen.source()
-    filename = f"<fsf-fused-{mode} {blake3.blake3(source.encode()).hexdigest()[:16]}>"
+    filename = f"<fsf-fused-{mode}{'-utf8' if utf8 else ''} {blake3.blake3(source.encode()).hexdigest()[:16]}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     namespace: dict[str, Any] = {**_RUNTIME, **gen.consts}
     exec(compile(source, filename, "exec"), namespace)
@@ -484,7 +491,11 @@ def decoders(schema: ir.Schema, source: Literal["lists", "structs"], max_depth: 
     return _build(schema, source, max_depth, classes)
 
 
-def encoders(schema: ir.Schema, max_depth: int = 64) -> dict[str, Fused]:
+def encoders(schema: ir.Schema, max_depth: int = 64, *, utf8: bool = False) -> dict[str, Fused]:
     """One fused encoder per named type: a Python-form value -> its wire form (nested lists, sorted dicts);
-    raises on anything :meth:`fsf.Schema.validate` would refuse (and perhaps on more: then ask the validator)."""
-    return _build(schema, "encode", max_depth)
+    raises on anything :meth:`fsf.Schema.validate` would refuse (and perhaps on more: then ask the validator).
+
+    Text is proved UTF-8 only with ``utf8=True`` (a checker whose result is not packed); otherwise the packer
+    refuses a lone surrogate.
+    """
+    return _build(schema, "encode", max_depth, utf8=utf8)

@@ -62,6 +62,47 @@ def test_paths_agree_on_values_and_near_misses(data: st.DataObject) -> None:
         assert decoded["reference"][0] == "ok"
 
 
+@pytest.mark.parametrize("path", ["accel", "fused"])
+@settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.data())
+def test_validate_agrees_with_the_vm_on_every_path(path: str, data: st.DataObject) -> None:
+    # Schema.validate asks the fused code first (with msgspec's encoder, or the UTF-8-proving fused checker).
+    s = fsf.compile_source(data.draw(schema_texts(), label="schema"))
+    value = data.draw(values(s.ir, "Root"), label="value")
+    candidate = data.draw(st.one_of(st.just(value), near_misses(value)), label="candidate")
+    expected: tuple[str, ...] = ("ok",)
+    try:
+        s.validate("Root", candidate, engine="vm")
+    except fsf.ValidationError as err:
+        expected = (err.message, err.path)
+    saved = codec.DEFAULT_PATH
+    codec.DEFAULT_PATH = path
+    try:
+        s.validate("Root", candidate)
+        got: tuple[str, ...] = ("ok",)
+    except fsf.ValidationError as err:
+        got = (err.message, err.path)
+    finally:
+        codec.DEFAULT_PATH = saved
+    assert got == expected
+
+
+@pytest.mark.parametrize("path", ["accel", "fused"])
+def test_validate_words_a_lone_surrogate_like_the_vm(path: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(codec, "DEFAULT_PATH", path)
+    s = fsf.load_schema(FORGE_PLAN)
+    value = {"sessionId": "s", "title": "t", "batches": [], "tasks": [
+        {"id": "T1", "title": "é", "status": "x", "category": "y", "dependsOn": [], "files": ["a\udc80"],
+         "description": ""}]}
+    with pytest.raises(fsf.ValidationError) as info:
+        s.validate("ForgePlan", value)
+    assert str(info.value) == ("Expected `str` encodable as UTF-8, got a lone surrogate at index 1"
+                               " - at `$.tasks[0].files[0]`")
+    with pytest.raises(fsf.ValidationError) as again:
+        s.encode("ForgePlan", value)
+    assert str(again.value) == str(info.value)
+
+
 @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
 @given(st.data())
 def test_paths_agree_on_mutated_bytes(data: st.DataObject) -> None:
