@@ -16,6 +16,7 @@ re-encoding could not be the canonical check): both use the fused pure-Python pa
 
 from __future__ import annotations
 
+import keyword
 import os
 from collections.abc import Callable
 from typing import Annotated, Any, Optional, Union
@@ -69,6 +70,15 @@ def build(schema: ir.Schema) -> Accel | None:
         return None
 
 
+def attribute_names(fields: tuple[ir.Field, ...]) -> tuple[str, ...]:
+    """The Struct attribute of each field: the field's own name when every one is a plain public identifier
+    (then ``msgspec.structs.asdict`` gives the Python form's dict at C speed), else ``f0``, ``f1``, ..."""
+    names = tuple(f.name for f in fields)
+    if all(n.isidentifier() and not keyword.iskeyword(n) and not n.startswith("_") for n in names):
+        return names
+    return tuple(f"f{i}" for i in range(len(names)))
+
+
 class _Builder:
     def __init__(self, schema: ir.Schema) -> None:
         self.ir = schema
@@ -90,8 +100,8 @@ class _Builder:
                     self.variants[decl.name, v.name] = cls
                     records.append((cls, v.fields))
         for cls, fields in records:
-            for i, f in enumerate(fields):
-                cls.__annotations__[f"f{i}"] = self.type(f.type)
+            for a, f in zip(attribute_names(fields), fields, strict=True):
+                cls.__annotations__[a] = self.type(f.type)
         types = {decl.name: self.type(ir.Named(decl.name)) for decl in self.ir.decls}
         accel = Accel(self.classes, self.variants, types)
         for name in types:  # msgspec checks the types here; a refusal raises TypeError
@@ -103,7 +113,7 @@ class _Builder:
         options: dict[str, Any] = {"array_like": True, "forbid_unknown_fields": True, "gc": False}
         if tag is not None:
             options["tag"] = tag
-        return msgspec.defstruct(name, [(f"f{i}", Any) for i in range(len(fields))], **options)
+        return msgspec.defstruct(name, [(a, Any) for a in attribute_names(fields)], **options)
 
     def type(self, t: ir.Type) -> Any:
         """The msgspec type of ``t`` (type nesting is bounded by the parser, so recursion is too)."""

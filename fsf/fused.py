@@ -34,6 +34,7 @@ from typing import Any, Literal
 import blake3
 
 from fsf import ir, vm
+from fsf.accel import attribute_names
 
 Fused = Callable[[Any], Any]
 Mode = Literal["lists", "structs", "encode"]
@@ -62,6 +63,8 @@ _RUNTIME: dict[str, Any] = {
     "_fromhex": bytes.fromhex,
     "_ref_text": re.compile("blake3:[0-9a-f]{64}").fullmatch,
     "_sorted": sorted,
+    "_list": list,
+    "_map": map,
     "_utf8": str.encode,
     "_I64_MIN": vm.I64_MIN,
     "_I64_MAX": vm.I64_MAX,
@@ -116,6 +119,12 @@ class _Generator:
         self.levels: list[int] = []
         self.utf8 = False
         """Encoders only: also prove each str UTF-8 (when no packer will)."""
+        depth = _static_depth(schema)
+        self.depth_free = depth is not None and depth <= max_depth
+        """No value of this schema nests deeper than allowed: no depth tests at all."""
+        self.plain = frozenset(d.name for d in schema.decls
+                               if mode == "structs" and self.depth_free and _plain_struct(d))
+        """Shapes whose Struct ``msgspec.structs.asdict`` turns into the Python form as it is."""
 
     # -- helpers --------------------------------------------------------------------------------------------
 
@@ -156,6 +165,14 @@ class _Generator:
     def close(self, w: _Writer) -> None:
         w.flush()
         room = str(self.max_depth - self.levels.pop())
+        if self.depth_free:  # no value of this schema can nest too deeply: drop the depth tests
+            lines = []
+            for line in w.lines:
+                if line.strip() == "if d > _DEPTH_:":
+                    lines.append(line.replace("if d > _DEPTH_:", "if False:"))
+                else:
+                    lines.append(line.replace(" or d > _DEPTH_", ""))
+            w.lines = _drop_dead(lines)
         w.lines = [line.replace("_DEPTH_", room) for line in w.lines]
 
     @staticmethod
@@ -173,6 +190,8 @@ class _Generator:
         if isinstance(decl, ir.Enum):
             expr = self.leaf_expr(w, ir.Named(decl.name), "x")
             w.line(f"return {expr}")
+        elif decl.name in self.plain:
+            w.line("return _asdict(x)")
         elif isinstance(decl, ir.Shape):
             self.shape(w, decl.fields, "x", 0, None)
         elif self.mode == "structs":
@@ -208,10 +227,10 @@ class _Generator:
             inner = level + 1
         elif self.mode == "structs":
             w.line(f"if {self.too_deep(level)}:")
-            with w.indent():
-                w.line("raise _M")
-            for i, a in enumerate(args):
-                w.line(f"{a} = {x}.f{i}")
+            w.line("    raise _M")
+            if n:  # one C call reads every attribute (names through the globals, never in the text)
+                getter = self.const(operator.attrgetter(*attribute_names(fields)))
+                w.line(f"{', '.join(args)}, = {getter}({x}){'' if n > 1 else ','}")
             inner = level + 1
         else:
             # The Python form: a dict of field names (a variant's body is one level below its union's dict).
@@ -280,6 +299,8 @@ class _Generator:
                     w.line(f"{v} = {expr}")
             # A converted value is a new expression: callers then build a new container around it.
             return v if expr == v else f"({v})"
+        if isinstance(t, ir.Named) and t.name in self.plain:
+            return f"_asdict({v})"
         if isinstance(t, ir.Named) and not isinstance(self.ir[t.name], ir.Enum):
             return f"{self.names[t.name]}({v}, {self.at(level)})"
         if isinstance(t, ir.Array):
@@ -402,6 +423,9 @@ class _Generator:
             w.lines.extend(body.lines)
             return v
         out = self.temp("r")
+        if expr == f"_asdict({item})" and not body.lines:
+            w.line(f"{out} = _list(_map(_asdict, {v}))")
+            return out
         if not body.lines:
             w.line(f"{out} = [{expr} for {item} in {v}]")
             return out
@@ -461,6 +485,78 @@ class _Generator:
         return f"{fname}({v}, {self.at(level)})"
 
 
+def _drop_dead(lines: list[str]) -> list[str]:
+    """Remove each ``if False:`` line with the one-line body below it."""
+    out: list[str] = []
+    skip = False
+    for line in lines:
+        if skip:
+            skip = False
+            continue
+        if line.strip() == "if False:":
+            skip = True
+            continue
+        out.append(line)
+    return out
+
+
+def _static_depth(schema: ir.Schema) -> int | None:
+    """The deepest nesting of containers any value of any type of ``schema`` can have (a union counts twice:
+    its dict and its variant's dict in the Python form), or None when a type is recursive."""
+    memo: dict[str, int | None] = {}
+
+    def of_type(t: ir.Type) -> int:
+        if isinstance(t, ir.Optional):
+            return of_type(t.inner)
+        if isinstance(t, ir.Array):
+            return 1 + of_type(t.item)
+        if isinstance(t, ir.Map):
+            return 1 + max(of_type(t.key), of_type(t.value))
+        if isinstance(t, ir.Named):
+            return of_decl(t.name)
+        return 0
+
+    def of_decl(name: str) -> int:
+        if name in memo:
+            known = memo[name]
+            if known is None:
+                raise _Recursive
+            return known
+        memo[name] = None
+        decl = schema[name]
+        inner = max((of_type(t) for t in ir.decl_types(decl)), default=0)
+        depth = 0 if isinstance(decl, ir.Enum) else inner + (1 if isinstance(decl, ir.Shape) else 2)
+        memo[name] = depth
+        return depth
+
+    try:
+        return max((of_decl(d.name) for d in schema.decls), default=0)
+    except (_Recursive, RecursionError):  # RecursionError: a chain of types too long to walk here
+        return None
+
+
+class _Recursive(Exception):
+    pass
+
+
+def _plain_struct(decl: ir.Decl) -> bool:
+    """A shape whose every field msgspec decodes into its Python form already (no enum, ref, float, map,
+    shape or union inside), with attributes named after its fields."""
+    if not isinstance(decl, ir.Shape) or attribute_names(decl.fields) != tuple(f.name for f in decl.fields):
+        return False
+    stack = [f.type for f in decl.fields]
+    while stack:
+        t = stack.pop()
+        if isinstance(t, (ir.Optional, ir.Array)):
+            stack.extend(ir.children(t))
+        elif isinstance(t, ir.Int):
+            if not vm.I64_MIN <= t.lo <= t.hi <= vm.I64_MAX:
+                return False
+        elif not isinstance(t, (ir.Bool, ir.Str, ir.Bytes, ir.Hash, ir.Time)):
+            return False
+    return True
+
+
 def _build(schema: ir.Schema, mode: Mode, max_depth: int, classes: dict[Any, Any] | None = None,
            utf8: bool = False) -> dict[str, Fused]:
     gen = _Generator(schema, mode, max_depth, classes)
@@ -471,6 +567,10 @@ def _build(schema: ir.Schema, mode: Mode, max_depth: int, classes: dict[Any, Any
     filename = f"<fsf-fused-{mode}{'-utf8' if utf8 else ''} {blake3.blake3(source.encode()).hexdigest()[:16]}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     namespace: dict[str, Any] = {**_RUNTIME, **gen.consts}
+    if mode == "structs":
+        import msgspec
+
+        namespace["_asdict"] = msgspec.structs.asdict
     exec(compile(source, filename, "exec"), namespace)
     for table in gen.tables:
         table.update({cls: namespace[fname] for cls, fname in table.items()})
