@@ -15,7 +15,6 @@ trusted (``raw``, ``code``, ``md``, ``paragraphs``, ``join`` of trusted items). 
 from __future__ import annotations
 
 import base64
-import datetime as _dt
 import difflib
 import json
 import os
@@ -36,7 +35,9 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
 from fsf import ir
+from fsf.codec import time_to_ns
 from fsf.errors import FsfError
+from fsf.jsonform import format_time
 
 if TYPE_CHECKING:
     from fsf.schema import Schema
@@ -220,20 +221,6 @@ class Blob:
         return base64.b64encode(self.data).decode("ascii")
 
 
-_EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
-
-
-def format_time(ns: int) -> str:
-    """Nanoseconds since the Unix epoch as RFC 3339 UTC with ``Z``; a fraction only when non-zero.
-
-    >>> format_time(1_500_000_000)
-    '1970-01-01T00:00:01.5Z'
-    """
-    seconds, frac = divmod(ns, 1_000_000_000)
-    stamp = (_EPOCH + _dt.timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%S")
-    return f"{stamp}.{frac:09d}".rstrip("0") + "Z" if frac else f"{stamp}Z"
-
-
 def map_order(schema: ir.Schema, key_type: ir.Type) -> Callable[[Any], Any]:
     """The sort key of a map's keys in FSV canonical order (enum members by index, others by value)."""
     if isinstance(key_type, ir.Named):
@@ -262,7 +249,7 @@ def view_value(schema: ir.Schema, t: ir.Type, value: Any) -> Any:
         order = map_order(schema, t.key)
         return {k: view_value(schema, t.value, value[k]) for k in sorted(value, key=order)}
     if isinstance(t, ir.Time):
-        return Instant(_time_ns(value))
+        return Instant(time_to_ns(value))
     if isinstance(t, ir.Bytes):
         return Blob(bytes(value))
     if isinstance(t, ir.Hash):
@@ -280,13 +267,6 @@ def view_value(schema: ir.Schema, t: ir.Type, value: Any) -> Any:
 
 def _fields(schema: ir.Schema, fields: tuple[ir.Field, ...], value: dict[str, Any]) -> dict[str, Any]:
     return {f.name: view_value(schema, f.type, value.get(f.name)) for f in fields}
-
-
-def _time_ns(value: Any) -> int:
-    if isinstance(value, _dt.datetime):
-        delta = value - _EPOCH
-        return (delta.days * 86400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1000
-    return int(value)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -381,7 +361,7 @@ class _Outliner:
         if isinstance(t, ir.Hash):
             return Markup(code_span("blake3:" + bytes(value).hex()))
         if isinstance(t, ir.Time):
-            return Markup(escape_inline(format_time(_time_ns(value))))
+            return Markup(escape_inline(format_time(time_to_ns(value))))
         if isinstance(t, ir.Ref):
             return Markup(code_span(str(value)))
         if isinstance(t, ir.Named) and isinstance(value, dict):

@@ -521,7 +521,7 @@ def test_templates_read_every_kind_of_value(every_type: fsf.Schema, tmp_path: Pa
     data = every_type.encode("Everything", everything())
     lines = fsf.render_markdown(every_type, data, template).splitlines()[1:]
     assert lines == [
-        "true -128 0.1 2025-11-21T09:27:52.5Z 1763717272500000000 2025-11-21T09:27:52.5Z",
+        "true -128 0.1 2025-11-21T09:27:52.500Z 1763717272500000000 2025-11-21T09:27:52.500Z",
         "AAH+/w== 0001feff 4 `blake3:000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f` "
         "blake3:abababababababababababababababababababababababababababababababab",
         "done Alice 41 true",
