@@ -632,19 +632,36 @@ def _pack(plan: Plan, name: str, wire: Any, path: str) -> bytes:
     return accel[0].encode(wire) if accel else msgpack.packb(wire)
 
 
-def accepts(schema: Schema, name: str, value: Any) -> bool:
-    """True when the fused checker takes ``value`` as a ``name``, which proves it valid; False means "ask the
-    validator" (which words the error; the value may even be valid, say near the nesting limit)."""
+def acceptor(schema: Schema, name: str) -> Callable[[Any], bool]:
+    """``accepts(value)``: True when the fused code takes ``value`` as a ``name``, which proves it valid; False
+    means "ask the validator" (which words the error; the value may even be valid, say near the nesting limit).
+
+    Built once per type (for the path in force then): the fused encoder and msgspec's encoder, which also proves
+    text UTF-8 (CPython caches a str's UTF-8 form), or else the fused checker that proves it itself.
+    """
     plan = plan_of(schema)
-    try:
-        accel = plan.accel() if DEFAULT_PATH == "accel" else None
-        if accel is not None:  # msgspec's encoder proves text UTF-8 fastest (CPython caches a str's UTF-8)
-            accel[0].encode(plan.fused_encoder(name)(value))
-        else:
-            plan.fused_checker(name)(value)
-    except Exception:
-        return False
-    return True
+    accel = plan.accel() if DEFAULT_PATH == "accel" else None
+    if accel is not None:
+        fused, encode = plan.fused_encoder(name), accel[0].encode
+
+        def accepts(value: Any) -> bool:
+            try:
+                encode(fused(value))
+            except Exception:
+                return False
+            return True
+
+        return accepts
+    check = plan.fused_checker(name)
+
+    def checks(value: Any) -> bool:
+        try:
+            check(value)
+        except Exception:
+            return False
+        return True
+
+    return checks
 
 
 def root_name(schema: Schema, header: Header, name: str | None) -> str:

@@ -29,7 +29,7 @@ class Schema:
     >>> s.validate("Task", {"id": "T1"})                       # doctest: +SKIP
     """
 
-    __slots__ = ("_codec", "_fast", "_ids", "_names_by_id", "_objects", "_program", "ir", "origin")
+    __slots__ = ("_accepts", "_codec", "_fast", "_ids", "_names_by_id", "_objects", "_program", "ir", "origin")
 
     def __init__(self, schema_ir: ir.Schema, program: Program | None = None, origin: str | None = None) -> None:
         self.ir = schema_ir
@@ -39,6 +39,7 @@ class Schema:
         self._names_by_id = {digest: name for name, digest in self._ids.items()}
         self._program = program
         self._fast: dict[str, Callable[[Any], None]] | None = None
+        self._accepts: dict[str, Callable[[Any], bool]] = {}
         self._codec: Plan | None = None
         self._objects: ObjectPlan | None = None
 
@@ -79,17 +80,22 @@ class Schema:
         codec's fused encoder (accept-only, see ``docs/fsv.md``); anything it does not take goes to the validator
         specialised from the bytecode, which decides and words the error exactly as the VM.
         """
-        self._require(name)
-        if engine == "vm":
+        if engine == "fast":
+            accepts = self._accepts.get(name)
+            if accepts is None:
+                self._require(name)
+                from fsf.codec import acceptor
+
+                accepts = self._accepts[name] = acceptor(self, name)
+            if accepts(value):
+                return
+        else:
+            self._require(name)
+            if engine != "vm":
+                raise UsageError(f"unknown engine `{engine}`; use `fast` or `vm`")
             from fsf.vm import run
 
             run(self.program, name, value, DEFAULT_MAX_DEPTH)
-            return
-        if engine != "fast":
-            raise UsageError(f"unknown engine `{engine}`; use `fast` or `vm`")
-        from fsf.codec import accepts
-
-        if accepts(self, name, value):
             return
         if self._fast is None:
             from fsf.specialize import specialize
