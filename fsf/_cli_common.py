@@ -10,7 +10,7 @@ from typing import Any, NoReturn
 
 import typer
 
-from fsf.errors import FsfError, SchemaError
+from fsf.errors import FsfError, SchemaError, UsageError
 
 
 def use_color(stream: Any = None) -> bool:
@@ -27,11 +27,18 @@ def fail(message: str) -> NoReturn:
 
 @contextmanager
 def user_errors() -> Iterator[None]:
-    """Turn every library error (and file-system error) into its message on stderr and exit code 1."""
+    """Turn every library error (and file-system error) into its message on stderr and exit code 1.
+
+    A :class:`UsageError` (a request that cannot be honoured as asked: a wrong file kind, an unknown type
+    name on the command line) is a wrong command line: exit code 2.
+    """
     try:
         yield
     except SchemaError as err:
         fail(err.render(use_color()))
+    except UsageError as err:
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(2) from None
     except FsfError as err:
         fail(f"error: {err}")
     except OSError as err:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -15,7 +14,7 @@ from fsf import artifacts
 from fsf._cli_common import make_app, user_errors
 from fsf.api import load_schema
 from fsf.codec import HEADER_SIZE, content_id, read_header
-from fsf.errors import FsfError, UsageError
+from fsf.errors import FsfError
 from fsf.ids import format_id
 from fsf.jsonform import dumps, from_json, loads, to_json
 from fsf.load import write_atomic
@@ -34,16 +33,6 @@ Values = Annotated[list[Path], typer.Argument(metavar="IN.fsv", help="FSV value 
 _PROGRESS_AT = 8
 """verify shows a progress bar on a terminal from this many files on."""
 
-
-@contextmanager
-def _errors() -> Iterator[None]:
-    """Library errors exit 1 (via ``user_errors``); a request that cannot be honoured as asked exits 2."""
-    with user_errors():
-        try:
-            yield
-        except UsageError as err:
-            typer.echo(f"error: {err}", err=True)
-            raise typer.Exit(2) from None
 
 
 def _is_terminal(stream: Any) -> bool:
@@ -70,7 +59,7 @@ def encode(
     = "-",
 ) -> None:
     """Validate a JSON value, write its canonical FSV bytes atomically and print its content id."""
-    with _errors():
+    with user_errors():
         artifacts.require(output, ("fsv_value",), "written as an FSV value")
         if source != "-":
             artifacts.require(source, ("json_compat",), "the source of a value")
@@ -91,7 +80,7 @@ def decode(
     = None,
 ) -> None:
     """Print (or write) the JSON form of an FSV value, after checking it is canonical and valid."""
-    with _errors():
+    with user_errors():
         if output is not None:
             artifacts.require(output, ("json_compat",), "written as JSON")
         loaded = _schema(schema)
@@ -113,7 +102,7 @@ def hash_(files: Values) -> None:
     failed = False
     for path in files:
         try:
-            with _errors():
+            with user_errors():
                 data = _read_value_file(path)
                 read_header(data)
                 typer.echo(f"{content_id(data)}  {path}")
@@ -132,7 +121,7 @@ def inspect(
     = None,
 ) -> None:
     """Print the header of an FSV value (format version, root type id, sizes) without reading the payload."""
-    with _errors():
+    with user_errors():
         data = _read_value_file(source)
         header = read_header(data)
         lines = [
@@ -154,7 +143,7 @@ def inspect(
 @app.command()
 def verify(schema: SchemaOpt, files: Values, shape: MaybeShapeOpt = None) -> None:
     """Exit 0 only if every file is a canonical, valid FSV value of the schema (a progress bar on a terminal)."""
-    with _errors():
+    with user_errors():
         for path in files:
             artifacts.require(path, ("fsv_value",), "read as an FSV value")
         loaded = _schema(schema)

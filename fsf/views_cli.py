@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -19,7 +18,7 @@ from fsf import artifacts
 from fsf._cli_common import user_errors
 from fsf.api import load_schema
 from fsf.codec import content_id, read_header
-from fsf.errors import FsfError, UsageError
+from fsf.errors import FsfError
 from fsf.load import write_atomic
 from fsf.schema import Schema
 from fsf.views import diff_views, read_provenance, render_markdown
@@ -27,16 +26,6 @@ from fsf.views import diff_views, read_provenance, render_markdown
 VIEW_SUFFIX = ".md"
 VALUE_SUFFIX = ".fsv"
 
-
-@contextmanager
-def _errors() -> Iterator[None]:
-    """Library errors exit 1; a request that cannot be honoured as asked (a wrong file kind) exits 2."""
-    with user_errors():
-        try:
-            yield
-        except UsageError as err:
-            typer.echo(f"error: {err}", err=True)
-            raise typer.Exit(2) from None
 
 
 def _usage(message: str) -> typer.Exit:
@@ -85,7 +74,7 @@ def render(
         raise _usage("--fix needs --check OUT.md or --check-dir DIR")
     if len(schemas) > 1 and check_dir is None:
         raise _usage("give one --schema to render a value (several only with --check-dir)")
-    with _errors():
+    with user_errors():
         for schema in schemas:
             artifacts.require(schema, ("fsf_schema", "compiled_schema"), "a schema")
         if template is not None:
