@@ -11,14 +11,13 @@ import re
 from pathlib import Path
 from typing import Any
 
+import markdown_it
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import fsf
 from fsf import views
-
-markdown_it = pytest.importorskip("markdown_it")
 
 ROOT = Path(__file__).resolve().parent.parent
 PLAN_SCHEMA = ROOT / "shapes" / "forge-plan.fsf"
