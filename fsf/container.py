@@ -65,23 +65,7 @@ def dump_container(schema: ir.Schema, program: Program) -> bytes:
 
 
 def _type(t: ir.Type) -> list[Any]:
-    if isinstance(t, ir.Named):
-        return ["named", t.name]
-    if isinstance(t, ir.Ref):
-        return ["ref", t.target]
-    if isinstance(t, ir.Optional):
-        return ["opt", _type(t.inner)]
-    if isinstance(t, ir.Array):
-        return ["arr", t.lo, t.hi, _type(t.item)]
-    if isinstance(t, ir.Map):
-        return ["map", t.lo, t.hi, _type(t.key), _type(t.value)]
-    if isinstance(t, ir.Int):
-        return ["int", t.kind, t.lo, t.hi]
-    if isinstance(t, ir.Float):
-        return ["float", t.width, t.lo, t.hi]
-    if isinstance(t, (ir.Str, ir.Bytes)):
-        return ["str" if isinstance(t, ir.Str) else "bytes", t.lo, t.hi]
-    return [{ir.Bool: "bool", ir.Hash: "hash", ir.Time: "time"}[type(t)]]
+    return ir.type_list(t, str)
 
 
 def _fields(fields: tuple[ir.Field, ...]) -> list[Any]:

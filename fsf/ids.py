@@ -115,23 +115,7 @@ def _ref(name: str, local: set[str], ids: dict[str, bytes]) -> list[Any]:
 
 
 def _type(t: ir.Type, local: set[str], ids: dict[str, bytes]) -> list[Any]:
-    if isinstance(t, ir.Named):
-        return ["named", _ref(t.name, local, ids)]
-    if isinstance(t, ir.Ref):
-        return ["ref", _ref(t.target, local, ids)]
-    if isinstance(t, ir.Optional):
-        return ["opt", _type(t.inner, local, ids)]
-    if isinstance(t, ir.Array):
-        return ["arr", t.lo, t.hi, _type(t.item, local, ids)]
-    if isinstance(t, ir.Map):
-        return ["map", t.lo, t.hi, _type(t.key, local, ids), _type(t.value, local, ids)]
-    if isinstance(t, ir.Int):
-        return ["int", t.kind, t.lo, t.hi]
-    if isinstance(t, ir.Float):
-        return ["float", t.width, t.lo, t.hi]
-    if isinstance(t, (ir.Str, ir.Bytes)):
-        return ["str" if isinstance(t, ir.Str) else "bytes", t.lo, t.hi]
-    return [{ir.Bool: "bool", ir.Hash: "hash", ir.Time: "time"}[type(t)]]
+    return ir.type_list(t, lambda name: _ref(name, local, ids))
 
 
 def _fields(fields: tuple[ir.Field, ...], local: set[str], ids: dict[str, bytes]) -> list[Any]:

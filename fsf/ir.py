@@ -6,7 +6,8 @@ resolved, doc comments are kept for views and generated code but never enter an 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import attrs
 
@@ -209,6 +210,31 @@ def references(decl: Decl) -> Iterator[str]:
         if isinstance(t, Named):
             yield t.name
         stack.extend(children(t))
+
+
+def type_list(t: Type, name: Callable[[str], Any]) -> list[Any]:
+    """The canonical list form of a type expression, with each used type name written as ``name(n)``.
+
+    One encoding shared by type ids (names inside a component, ids outside it) and the ``.fsb`` container
+    (plain names): ``["arr", 0, 8, ["str", 0, None]]``. Type nesting is at most 64, so recursion is bounded.
+    """
+    if isinstance(t, Named):
+        return ["named", name(t.name)]
+    if isinstance(t, Ref):
+        return ["ref", name(t.target)]
+    if isinstance(t, Optional):
+        return ["opt", type_list(t.inner, name)]
+    if isinstance(t, Array):
+        return ["arr", t.lo, t.hi, type_list(t.item, name)]
+    if isinstance(t, Map):
+        return ["map", t.lo, t.hi, type_list(t.key, name), type_list(t.value, name)]
+    if isinstance(t, Int):
+        return ["int", t.kind, t.lo, t.hi]
+    if isinstance(t, Float):
+        return ["float", t.width, t.lo, t.hi]
+    if isinstance(t, (Str, Bytes)):
+        return ["str" if isinstance(t, Str) else "bytes", t.lo, t.hi]
+    return [{Bool: "bool", Hash: "hash", Time: "time"}[type(t)]]
 
 
 def type_name(t: Type) -> str:
