@@ -22,18 +22,15 @@ only identifiers the generator makes itself appear in the text, and the source i
 from __future__ import annotations
 
 import datetime as _dt
-import linecache
 import math
 import operator
 import re
 import struct
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any, Literal
 
-import blake3
-
 from fsf import ir, vm
+from fsf._pysource import Writer, load
 from fsf.accel import attribute_names
 
 Fused = Callable[[Any], Any]
@@ -71,17 +68,20 @@ _RUNTIME: dict[str, Any] = {
 }
 
 
-class _Writer:
-    def __init__(self) -> None:
-        self.lines: list[str] = []
-        self.depth = 0
-        self.loops = 0
+class _Writer(Writer):
+    """A code writer that queues simple tests and emits them together as one ``if not (...): raise _M``."""
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.loops = 0
         self.pending: list[str] = []
 
     def line(self, text: str) -> None:
         self.flush()
-        self.lines.append("    " * self.depth + text)
+        super().line(text)
+
+    def close_block(self) -> None:
+        self.flush()
 
     def flush(self) -> None:
         """Emit the queued tests as one ``if not (...): raise``."""
@@ -89,16 +89,6 @@ class _Writer:
             tests, self.pending = self.pending, []
             self.line(f"if not ({' and '.join(tests)}):")
             self.line("    raise _M")
-
-    @contextmanager
-    def indent(self) -> Iterator[None]:
-        self.depth += 1
-        start = len(self.lines)
-        yield
-        self.flush()
-        if len(self.lines) == start:
-            self.line("pass")
-        self.depth -= 1
 
 
 class _Generator:
@@ -564,14 +554,12 @@ def _build(schema: ir.Schema, mode: Mode, max_depth: int, classes: dict[Any, Any
     for decl in schema.decls:
         gen.decl(decl)
     source = gen.source()
-    filename = f"<fsf-fused-{mode}{'-utf8' if utf8 else ''} {blake3.blake3(source.encode()).hexdigest()[:16]}>"
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     namespace: dict[str, Any] = {**_RUNTIME, **gen.consts}
     if mode == "structs":
         import msgspec
 
         namespace["_asdict"] = msgspec.structs.asdict
-    exec(compile(source, filename, "exec"), namespace)
+    load(source, f"fsf-fused-{mode}{'-utf8' if utf8 else ''}", namespace)
     for table in gen.tables:
         table.update({cls: namespace[fname] for cls, fname in table.items()})
     return {decl.name: _entry(namespace[gen.names[decl.name]]) for decl in schema.decls}

@@ -14,14 +14,11 @@ every call site prepends its own segments while the exception passes through.
 
 from __future__ import annotations
 
-import linecache
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from typing import Any
 
-import blake3
-
 from fsf import vm
+from fsf._pysource import Writer, load
 from fsf.errors import ValidationError
 from fsf.opcodes import Instr, Op, Program
 
@@ -73,26 +70,6 @@ _RUNTIME: dict[str, Any] = {
 """Names every generated module may use (read-only; copied into each module's globals)."""
 
 
-class _Writer:
-    """Indented lines of Python source."""
-
-    def __init__(self) -> None:
-        self.lines: list[str] = []
-        self.depth = 0
-
-    def line(self, text: str) -> None:
-        self.lines.append("    " * self.depth + text)
-
-    @contextmanager
-    def indent(self) -> Iterator[None]:
-        self.depth += 1
-        start = len(self.lines)
-        yield
-        if len(self.lines) == start:
-            self.line("pass")
-        self.depth -= 1
-
-
 class _Slot:
     """One value on the (static) stack of a generated function: its variable and how it was reached."""
 
@@ -107,7 +84,7 @@ class _Function:
     """The generation state of one generated function."""
 
     def __init__(self, name: str) -> None:
-        self.out = _Writer()
+        self.out = Writer()
         self.name = name
         self.slots = [_Slot("v0", None)]
         self.loops = 0
@@ -358,10 +335,7 @@ def specialize(program: Program, max_depth: int = 64) -> Mapping[str, Validator]
     >>> specialize(compile_source("shape T { n: u8 }").program)["T"]({"n": 3})
     """
     source, consts = generate(program, max_depth)
-    filename = f"<fsf-specialized {blake3.blake3(source.encode()).hexdigest()[:16]}>"
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    namespace: dict[str, Any] = {**_RUNTIME, **consts}
-    exec(compile(source, filename, "exec"), namespace)
+    namespace = load(source, "fsf-specialized", {**_RUNTIME, **consts})
     return {name: _entry(namespace[fname], program, name, max_depth) for name, fname in
             ((n, f"_t{i}") for i, (n, _) in enumerate(program.entries))}
 
