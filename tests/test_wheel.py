@@ -1,11 +1,15 @@
-"""The built wheel: install it into a fresh virtual environment and run `fsf compile` there (skip: -m "not slow")."""
+"""The built wheel: install it into a fresh virtual environment, import fsf._native and run `fsf compile` there (skip: -m "not slow")."""
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
+import os
 import subprocess
 import sys
+import sysconfig
 import venv
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -24,10 +28,18 @@ def run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
 @pytest.mark.slow
 def test_the_wheel_installs_and_compiles_forge_plan(tmp_path: Path) -> None:
     dist = tmp_path / "dist"
-    # With the build backend already installed, build offline; otherwise `build` fetches it into an isolated env.
-    offline = ["--no-isolation"] if importlib.util.find_spec("hatchling") else []
+    # With the build backend (and the native build hook's setuptools) already installed, build offline; otherwise
+    # `build` fetches them into an isolated env.
+    offline = ["--no-isolation"] if all(importlib.util.find_spec(n) for n in ("hatchling", "setuptools")) else []
     run([sys.executable, "-m", "build", "--wheel", *offline, "--outdir", str(dist), str(ROOT)], tmp_path)
     (wheel,) = dist.glob("fsf-*.whl")
+    # The native module, when built (it must be under FSF_REQUIRE_NATIVE=1), makes the wheel platform-specific.
+    with zipfile.ZipFile(wheel) as archive:
+        native = [n for n in archive.namelist() if n.startswith("fsf/_native") and n.endswith((".so", ".pyd"))]
+        c_source = archive.read("fsf/_native.c")
+    built = bool(native) or os.environ.get("FSF_REQUIRE_NATIVE") == "1"
+    assert native == ([f"fsf/_native{sysconfig.get_config_var('EXT_SUFFIX')}"] if built else []), native
+    assert wheel.name.endswith("-py3-none-any.whl") != built, wheel.name
     env = tmp_path / "venv"
     # The dependencies are already installed here; the fresh environment sees them, and the wheel, not this
     # checkout, provides fsf (its own site-packages comes first).
@@ -41,6 +53,11 @@ def test_the_wheel_installs_and_compiles_forge_plan(tmp_path: Path) -> None:
     where = run([str(python), "-c", "import fsf, fsf._resources as r; print(fsf.__file__); "
                  "print(r.resource_dir('grammar'))"], work).stdout.splitlines()
     assert all(line.startswith(str(env)) for line in where), where
+    if built:
+        file, digest = run([str(python), "-c", "import fsf._native as n; print(n.__file__); print(n.SOURCE_DIGEST)"],
+                           work).stdout.split()
+        assert file.startswith(str(env)), file
+        assert digest == hashlib.sha256(c_source).hexdigest()
     done = run([str(env / "bin" / "fsf"), "compile", "forge-plan.fsf"], work)
     expected = fsf.load_schema(ROOT / "shapes" / "forge-plan.fsf")
     assert done.stdout == "".join(f"{n} {expected.id(n)}\n" for n in expected.shapes)
