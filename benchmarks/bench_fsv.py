@@ -3,8 +3,8 @@
 Operations: ``encode`` (validating dicts), ``decode`` (bytes -> validated dicts), ``validate`` (dicts only),
 ``verify`` (the strict canonical check), ``content id``, ``render`` (Markdown), ``compile`` of
 ``shapes/forge-plan.fsf`` in a warm process, and ``import+load`` (a fresh interpreter importing ``fsf`` and
-loading a ``.fsb``). Encode and decode run on the default path (``fsv``: the accelerated one when the codec
-has it) and on the pure-Python fallback (``fsv-py``). A part of FSF that has not landed yet makes its
+loading a ``.fsb``). Encode and decode run on the default path (``fsv``: the native decoder when it is built),
+on the msgspec path (``fsv-msgspec``) and on the pure-Python fallback (``fsv-py``). A part of FSF that has not landed yet makes its
 benchmarks skip with the reason.
 """
 
@@ -43,13 +43,15 @@ def _codec(schema: fsf.Schema) -> None:
     need_attr(schema, "decode", "The FSV codec (`Schema.decode`)")
 
 
-PATHS = ("default", "fused")
-"""``default``: what ``Schema.encode``/``decode`` run (the accelerated path when there is one); ``fused``: the
-pure-Python fallback, asked for through ``fsf.codec``'s ``path`` argument, reported as contender ``fsv-py``."""
+PATHS = ("default", "accel", "fused")
+"""``default``: what ``Schema.encode``/``decode`` run (the native decoder when it is built); ``accel``: msgspec's
+decoder with fused conversions (contender ``fsv-msgspec``); ``fused``: the pure-Python fallback (``fsv-py``).
+The last two are asked for through ``fsf.codec``'s ``path`` argument."""
+_CONTENDERS = {"default": CONTENDER, "accel": "fsv-msgspec", "fused": "fsv-py"}
 
 
 def _contender(path: str) -> str:
-    return CONTENDER if path == "default" else "fsv-py"
+    return _CONTENDERS[path]
 
 
 def _codec_kwargs(path: str, fn: str) -> dict[str, Any]:

@@ -1,19 +1,765 @@
-/* Native: FSV payload bytes -> the canonical Python form, in one pass (placeholder while the decoder lands). */
+/* Native: FSV payload bytes + a node table (from fsf/native.py) -> the canonical Python form, in one pass.
+ *
+ * The optional accelerated decoder of the codec (docs/fsv.md, "Execution paths"). It reads the msgpack payload
+ * once, checking every rule of the format as it goes -- the smallest head for every integer, length and count,
+ * one float width per type, no NaN, infinity or -0.0, map keys strictly increasing, valid UTF-8, no ext types,
+ * types, bounds, arities, the nesting limit, no trailing bytes -- and builds the same dicts, lists and scalars
+ * as the reference reader. It never words an error: any refusal raises ValueError, and the caller then runs
+ * the reference reader, which says exactly what is wrong and where. So this file must accept exactly what the
+ * reference accepts, and return exactly its values; tests/test_codec*.py run every case through both.
+ *
+ * Hostile input: every read is bounds-checked against the end of the buffer before it happens; a declared
+ * count is compared with the bytes left before anything is allocated for it, and lists are allocated up front
+ * only up to PREALLOC_MAX items (beyond that they grow as items actually arrive), so memory stays a small
+ * multiple of the input; recursion is bounded by the nesting limit (MAX_DEPTH containers).
+ */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <stdint.h>
+#include <string.h>
 
 #ifndef FSF_NATIVE_SOURCE_DIGEST
 #define FSF_NATIVE_SOURCE_DIGEST ""
 #endif
 
+#define MAX_DEPTH 64         /* fsf.codec.MAX_DEPTH: containers nested deeper are refused */
+#define PREALLOC_MAX 2048    /* lists longer than this grow as their items arrive */
+
+/* Node kinds: the same numbers as fsf/native.py. */
+enum { OP_BOOL, OP_INT, OP_FLOAT, OP_STR, OP_BYTES, OP_REF, OP_OPT, OP_ARR, OP_MAP, OP_SHAPE, OP_ENUM, OP_UNION,
+       OP_COUNT };
+
+/* An msgpack integer: `s` when negative, else `u`. */
+typedef struct {
+    int neg;
+    int64_t s;
+    uint64_t u;
+} Int;
+
+typedef struct {
+    int op;
+    Py_ssize_t lo, hi;      /* ARR, MAP: count bounds; STR: code points, BYTES: bytes (hi < 0: none) */
+    Int ilo, ihi;           /* INT: inclusive bounds */
+    int width;              /* FLOAT: 32 or 64 */
+    int has_flo, has_fhi;   /* FLOAT: bounds present */
+    double flo, fhi;
+    Py_ssize_t a, b;        /* OPT: inner; ARR: item; MAP: key, value */
+    Py_ssize_t n;           /* SHAPE: fields; ENUM: members; UNION: variants */
+    PyObject **names;       /* SHAPE: field names; ENUM: member names; UNION: variant names (borrowed) */
+    Py_ssize_t *kids;       /* SHAPE: field nodes; UNION: each variant's SHAPE node */
+} Node;
+
+typedef struct {
+    PyObject_HEAD
+    Node *nodes;
+    Py_ssize_t count;
+    PyObject *spec;         /* the node table it was built from: owns every name */
+} Program;
+
+typedef struct {
+    const unsigned char *base, *p, *end;
+    const Node *nodes;
+} Reader;
+
+/* ---------------------------------------------------------------------------------------------------------- */
+/* Refusals and raw reads */
+
+static PyObject *refuse(const Reader *r, const char *why) {
+    PyErr_Format(PyExc_ValueError, "%s at byte %zd", why, (Py_ssize_t)(r->p - r->base));
+    return NULL;
+}
+
+static int refuse_int(const Reader *r, const char *why) {
+    refuse(r, why);
+    return -1;
+}
+
+#define NEED(r, k) ((size_t)((r)->end - (r)->p) >= (size_t)(k))
+
+static inline uint16_t be16(const unsigned char *p) { return (uint16_t)((p[0] << 8) | p[1]); }
+
+static inline uint32_t be32(const unsigned char *p) {
+    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | (uint32_t)p[3];
+}
+
+static inline uint64_t be64(const unsigned char *p) { return ((uint64_t)be32(p) << 32) | be32(p + 4); }
+
+/* An integer in its smallest head. */
+static int read_int(Reader *r, Int *v) {
+    if (!NEED(r, 1)) return refuse_int(r, "truncated");
+    const unsigned char *p = r->p;
+    unsigned char h = p[0];
+    v->neg = 0;
+    v->s = 0;
+    v->u = 0;
+    if (h <= 0x7f) {
+        v->u = h;
+        r->p += 1;
+        return 0;
+    }
+    if (h >= 0xe0) {
+        v->neg = 1;
+        v->s = (int8_t)h;
+        r->p += 1;
+        return 0;
+    }
+    switch (h) {
+    case 0xcc:
+        if (!NEED(r, 2)) return refuse_int(r, "truncated");
+        v->u = p[1];
+        if (v->u < 0x80) return refuse_int(r, "non_canonical");
+        r->p += 2;
+        return 0;
+    case 0xcd:
+        if (!NEED(r, 3)) return refuse_int(r, "truncated");
+        v->u = be16(p + 1);
+        if (v->u < 0x100) return refuse_int(r, "non_canonical");
+        r->p += 3;
+        return 0;
+    case 0xce:
+        if (!NEED(r, 5)) return refuse_int(r, "truncated");
+        v->u = be32(p + 1);
+        if (v->u < 0x10000) return refuse_int(r, "non_canonical");
+        r->p += 5;
+        return 0;
+    case 0xcf:
+        if (!NEED(r, 9)) return refuse_int(r, "truncated");
+        v->u = be64(p + 1);
+        if (v->u < 0x100000000ULL) return refuse_int(r, "non_canonical");
+        r->p += 9;
+        return 0;
+    case 0xd0:
+        if (!NEED(r, 2)) return refuse_int(r, "truncated");
+        v->neg = 1;
+        v->s = (int8_t)p[1];
+        if (v->s >= -32) return refuse_int(r, "non_canonical");
+        r->p += 2;
+        return 0;
+    case 0xd1:
+        if (!NEED(r, 3)) return refuse_int(r, "truncated");
+        v->neg = 1;
+        v->s = (int16_t)be16(p + 1);
+        if (v->s >= -0x80) return refuse_int(r, "non_canonical");
+        r->p += 3;
+        return 0;
+    case 0xd2:
+        if (!NEED(r, 5)) return refuse_int(r, "truncated");
+        v->neg = 1;
+        v->s = (int32_t)be32(p + 1);
+        if (v->s >= -0x8000) return refuse_int(r, "non_canonical");
+        r->p += 5;
+        return 0;
+    case 0xd3:
+        if (!NEED(r, 9)) return refuse_int(r, "truncated");
+        v->neg = 1;
+        v->s = (int64_t)be64(p + 1);
+        if (v->s >= -0x80000000LL) return refuse_int(r, "non_canonical");
+        r->p += 9;
+        return 0;
+    default:
+        return refuse_int(r, "type");
+    }
+}
+
+/* a < b, and a <= b, as integers. */
+static inline int int_lt(const Int *a, const Int *b) {
+    if (a->neg != b->neg) return a->neg;
+    return a->neg ? a->s < b->s : a->u < b->u;
+}
+
+static inline int int_le(const Int *a, const Int *b) {
+    if (a->neg != b->neg) return a->neg;
+    return a->neg ? a->s <= b->s : a->u <= b->u;
+}
+
+static PyObject *int_object(const Int *v) {
+    if (v->neg) return PyLong_FromLongLong(v->s);
+    if (v->u <= (uint64_t)INT64_MAX) return PyLong_FromLongLong((long long)v->u);
+    return PyLong_FromUnsignedLongLong(v->u);
+}
+
+/* A length or count head of one family, in its smallest form. Families: the fix range (`fix_lo`..`fix_lo` +
+ * `fix_n` - 1, 0 if none), then up to three wider heads (`h8` (0 if none), `h16`, `h32`) with their smallest
+ * canonical counts. On success the reader stands after the head. */
+typedef struct {
+    unsigned char fix_lo, fix_n, h8, h16, h32;
+    uint32_t min8, min16, min32;
+} Family;
+
+static const Family STR_FAMILY = {0xa0, 32, 0xd9, 0xda, 0xdb, 32, 0x100, 0x10000};
+static const Family BIN_FAMILY = {0, 0, 0xc4, 0xc5, 0xc6, 0, 0x100, 0x10000};
+static const Family ARR_FAMILY = {0x90, 16, 0, 0xdc, 0xdd, 0, 16, 0x10000};
+static const Family MAP_FAMILY = {0x80, 16, 0, 0xde, 0xdf, 0, 16, 0x10000};
+
+static int read_count(Reader *r, const Family *f, uint64_t *n) {
+    if (!NEED(r, 1)) return refuse_int(r, "truncated");
+    const unsigned char *p = r->p;
+    unsigned char h = p[0];
+    if (f->fix_n && h >= f->fix_lo && h < f->fix_lo + f->fix_n) {
+        *n = (uint64_t)(h - f->fix_lo);
+        r->p += 1;
+        return 0;
+    }
+    if (f->h8 && h == f->h8) {
+        if (!NEED(r, 2)) return refuse_int(r, "truncated");
+        *n = p[1];
+        if (*n < f->min8) return refuse_int(r, "non_canonical");
+        r->p += 2;
+        return 0;
+    }
+    if (h == f->h16) {
+        if (!NEED(r, 3)) return refuse_int(r, "truncated");
+        *n = be16(p + 1);
+        if (*n < f->min16) return refuse_int(r, "non_canonical");
+        r->p += 3;
+        return 0;
+    }
+    if (h == f->h32) {
+        if (!NEED(r, 5)) return refuse_int(r, "truncated");
+        *n = be32(p + 1);
+        if (*n < f->min32) return refuse_int(r, "non_canonical");
+        r->p += 5;
+        return 0;
+    }
+    return refuse_int(r, "type");
+}
+
+/* The `n` payload bytes of a str or bin: `*start`, and the reader after them. */
+static int read_span(Reader *r, const Family *f, const unsigned char **start, Py_ssize_t *len) {
+    uint64_t n;
+    if (read_count(r, f, &n) < 0) return -1;
+    if (!NEED(r, n)) return refuse_int(r, "truncated");
+    *start = r->p;
+    *len = (Py_ssize_t)n;
+    r->p += n;
+    return 0;
+}
+
+/* ---------------------------------------------------------------------------------------------------------- */
+/* Values */
+
+static PyObject *read_value(Reader *r, Py_ssize_t at, int depth);
+
+static PyObject *make_str(const Reader *r, const Node *node, const unsigned char *s, Py_ssize_t n) {
+    /* Each code point takes 1 to 4 bytes: refuse what cannot fit the bounds before decoding. */
+    if (n < node->lo || (node->hi >= 0 && n / 4 > node->hi)) return refuse(r, "bounds");
+    PyObject *text = PyUnicode_DecodeUTF8((const char *)s, n, "strict");
+    if (text == NULL) return NULL;  /* UnicodeDecodeError: refused like any other problem */
+    Py_ssize_t cp = PyUnicode_GET_LENGTH(text);
+    if (cp < node->lo || (node->hi >= 0 && cp > node->hi)) {
+        Py_DECREF(text);
+        return refuse(r, "bounds");
+    }
+    return text;
+}
+
+static PyObject *read_float(Reader *r, const Node *node) {
+    if (!NEED(r, 1)) return refuse(r, "truncated");
+    const unsigned char *p = r->p;
+    double d;
+    if (node->width == 64) {
+        if (p[0] != 0xcb) return refuse(r, "type");
+        if (!NEED(r, 9)) return refuse(r, "truncated");
+        uint64_t bits = be64(p + 1);
+        if ((bits & 0x7ff0000000000000ULL) == 0x7ff0000000000000ULL) return refuse(r, "not_finite");
+        if (bits == 0x8000000000000000ULL) return refuse(r, "non_canonical");
+        memcpy(&d, &bits, sizeof d);
+        r->p += 9;
+    } else {
+        if (p[0] != 0xca) return refuse(r, "type");
+        if (!NEED(r, 5)) return refuse(r, "truncated");
+        uint32_t bits = be32(p + 1);
+        float f;
+        if ((bits & 0x7f800000U) == 0x7f800000U) return refuse(r, "not_finite");
+        if (bits == 0x80000000U) return refuse(r, "non_canonical");
+        memcpy(&f, &bits, sizeof f);
+        d = (double)f;
+        r->p += 5;
+    }
+    if ((node->has_flo && !(node->flo <= d)) || (node->has_fhi && !(d <= node->fhi))) return refuse(r, "bounds");
+    return PyFloat_FromDouble(d);
+}
+
+static PyObject *read_ref(Reader *r) {
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *s;
+    Py_ssize_t n;
+    if (read_span(r, &BIN_FAMILY, &s, &n) < 0) return NULL;
+    if (n != 32) return refuse(r, "bounds");
+    PyObject *text = PyUnicode_New(7 + 64, 127);
+    if (text == NULL) return NULL;
+    Py_UCS1 *out = PyUnicode_1BYTE_DATA(text);
+    memcpy(out, "blake3:", 7);
+    for (Py_ssize_t i = 0; i < 32; i++) {
+        out[7 + 2 * i] = (Py_UCS1)hex[s[i] >> 4];
+        out[8 + 2 * i] = (Py_UCS1)hex[s[i] & 15];
+    }
+    return text;
+}
+
+/* The fields of a record (a shape, or a variant after its index): `count` values in a new dict. */
+static PyObject *read_fields(Reader *r, const Node *node, int depth) {
+    PyObject *out = PyDict_New();
+    if (out == NULL) return NULL;
+    for (Py_ssize_t i = 0; i < node->n; i++) {
+        PyObject *v = read_value(r, node->kids[i], depth);
+        if (v == NULL || PyDict_SetItem(out, node->names[i], v) < 0) {
+            Py_XDECREF(v);
+            Py_DECREF(out);
+            return NULL;
+        }
+        Py_DECREF(v);
+    }
+    return out;
+}
+
+static PyObject *read_array(Reader *r, const Node *node, int depth) {
+    uint64_t n;
+    if (read_count(r, &ARR_FAMILY, &n) < 0) return NULL;
+    if (n < (uint64_t)node->lo || n > (uint64_t)node->hi) return refuse(r, "bounds");
+    if (!NEED(r, n)) return refuse(r, "truncated");  /* every item takes at least one byte */
+    Py_ssize_t count = (Py_ssize_t)n;
+    if (count <= PREALLOC_MAX) {
+        PyObject *out = PyList_New(count);
+        if (out == NULL) return NULL;
+        for (Py_ssize_t i = 0; i < count; i++) {
+            PyObject *v = read_value(r, node->a, depth);
+            if (v == NULL) {
+                Py_DECREF(out);
+                return NULL;
+            }
+            PyList_SET_ITEM(out, i, v);
+        }
+        return out;
+    }
+    PyObject *out = PyList_New(0);
+    if (out == NULL) return NULL;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *v = read_value(r, node->a, depth);
+        if (v == NULL || PyList_Append(out, v) < 0) {
+            Py_XDECREF(v);
+            Py_DECREF(out);
+            return NULL;
+        }
+        Py_DECREF(v);
+    }
+    return out;
+}
+
+/* A map key: its Python form, and what orders it (the UTF-8 bytes of a str, else the integer). */
+typedef struct {
+    const unsigned char *s;
+    Py_ssize_t n;
+    Int v;
+} Key;
+
+static PyObject *read_key(Reader *r, const Node *node, Key *k) {
+    if (node->op == OP_STR) {
+        if (read_span(r, &STR_FAMILY, &k->s, &k->n) < 0) return NULL;
+        return make_str(r, node, k->s, k->n);
+    }
+    if (node->op == OP_INT) {
+        if (read_int(r, &k->v) < 0) return NULL;
+        if (!int_le(&node->ilo, &k->v) || !int_le(&k->v, &node->ihi)) return refuse(r, "bounds");
+        return int_object(&k->v);
+    }
+    if (node->op == OP_ENUM) {
+        if (read_int(r, &k->v) < 0) return NULL;
+        if (k->v.neg || k->v.u >= (uint64_t)node->n) return refuse(r, "bounds");
+        PyObject *name = node->names[k->v.u];
+        Py_INCREF(name);
+        return name;
+    }
+    return refuse(r, "key type");  /* not a key type of the language: the reference decides */
+}
+
+static int key_lt(int op, const Key *a, const Key *b) {
+    if (op != OP_STR) return int_lt(&a->v, &b->v);
+    Py_ssize_t m = a->n < b->n ? a->n : b->n;
+    int c = m ? memcmp(a->s, b->s, (size_t)m) : 0;
+    return c < 0 || (c == 0 && a->n < b->n);
+}
+
+static PyObject *read_map(Reader *r, const Node *node, int depth) {
+    uint64_t n;
+    if (read_count(r, &MAP_FAMILY, &n) < 0) return NULL;
+    if (n < (uint64_t)node->lo || n > (uint64_t)node->hi) return refuse(r, "bounds");
+    if (n > (uint64_t)(r->end - r->p) / 2) return refuse(r, "truncated");  /* two bytes at least per entry */
+    const Node *key_node = &r->nodes[node->a];
+    PyObject *out = PyDict_New();
+    if (out == NULL) return NULL;
+    Key prev = {NULL, 0, {0, 0, 0}}, cur;
+    for (uint64_t i = 0; i < n; i++) {
+        PyObject *k = read_key(r, key_node, &cur);
+        if (k == NULL) goto fail;
+        if (i > 0 && !key_lt(key_node->op, &prev, &cur)) {
+            Py_DECREF(k);
+            refuse(r, "non_canonical");
+            goto fail;
+        }
+        prev = cur;
+        PyObject *v = read_value(r, node->b, depth);
+        if (v == NULL || PyDict_SetItem(out, k, v) < 0) {
+            Py_DECREF(k);
+            Py_XDECREF(v);
+            goto fail;
+        }
+        Py_DECREF(k);
+        Py_DECREF(v);
+    }
+    return out;
+fail:
+    Py_DECREF(out);
+    return NULL;
+}
+
+static PyObject *read_union(Reader *r, const Node *node, int depth) {
+    uint64_t n;
+    Int tag;
+    if (read_count(r, &ARR_FAMILY, &n) < 0) return NULL;
+    if (n == 0) return refuse(r, "arity");
+    if (read_int(r, &tag) < 0) return NULL;
+    if (tag.neg || tag.u >= (uint64_t)node->n) return refuse(r, "bounds");
+    const Node *variant = &r->nodes[node->kids[tag.u]];
+    if (n != (uint64_t)variant->n + 1) return refuse(r, "arity");
+    PyObject *body = read_fields(r, variant, depth);
+    if (body == NULL) return NULL;
+    PyObject *out = PyDict_New();
+    if (out == NULL || PyDict_SetItem(out, node->names[tag.u], body) < 0) {
+        Py_XDECREF(out);
+        Py_DECREF(body);
+        return NULL;
+    }
+    Py_DECREF(body);
+    return out;
+}
+
+static PyObject *read_value(Reader *r, Py_ssize_t at, int depth) {
+    const Node *node = &r->nodes[at];
+    switch (node->op) {
+    case OP_BOOL:
+        if (!NEED(r, 1)) return refuse(r, "truncated");
+        if (r->p[0] == 0xc2 || r->p[0] == 0xc3) {
+            PyObject *b = r->p[0] == 0xc3 ? Py_True : Py_False;
+            r->p += 1;
+            Py_INCREF(b);
+            return b;
+        }
+        return refuse(r, "type");
+    case OP_INT: {
+        Int v;
+        if (read_int(r, &v) < 0) return NULL;
+        if (!int_le(&node->ilo, &v) || !int_le(&v, &node->ihi)) return refuse(r, "bounds");
+        return int_object(&v);
+    }
+    case OP_FLOAT:
+        return read_float(r, node);
+    case OP_STR: {
+        const unsigned char *s;
+        Py_ssize_t n;
+        if (read_span(r, &STR_FAMILY, &s, &n) < 0) return NULL;
+        return make_str(r, node, s, n);
+    }
+    case OP_BYTES: {
+        const unsigned char *s;
+        Py_ssize_t n;
+        if (read_span(r, &BIN_FAMILY, &s, &n) < 0) return NULL;
+        if (n < node->lo || (node->hi >= 0 && n > node->hi)) return refuse(r, "bounds");
+        return PyBytes_FromStringAndSize((const char *)s, n);
+    }
+    case OP_REF:
+        return read_ref(r);
+    case OP_OPT:
+        if (!NEED(r, 1)) return refuse(r, "truncated");
+        if (r->p[0] == 0xc0) {
+            r->p += 1;
+            Py_RETURN_NONE;
+        }
+        return read_value(r, node->a, depth);
+    case OP_ENUM: {
+        Int v;
+        if (read_int(r, &v) < 0) return NULL;
+        if (v.neg || v.u >= (uint64_t)node->n) return refuse(r, "bounds");
+        PyObject *name = node->names[v.u];
+        Py_INCREF(name);
+        return name;
+    }
+    default:
+        break;
+    }
+    /* The containers: arrays, maps, shapes and unions. */
+    if (depth >= MAX_DEPTH) return refuse(r, "too_deep");
+    switch (node->op) {
+    case OP_ARR:
+        return read_array(r, node, depth + 1);
+    case OP_MAP:
+        return read_map(r, node, depth + 1);
+    case OP_SHAPE: {
+        uint64_t n;
+        if (read_count(r, &ARR_FAMILY, &n) < 0) return NULL;
+        if (n != (uint64_t)node->n) return refuse(r, "arity");
+        return read_fields(r, node, depth + 1);
+    }
+    case OP_UNION:
+        return read_union(r, node, depth + 1);
+    default:
+        return refuse(r, "node");
+    }
+}
+
+/* ---------------------------------------------------------------------------------------------------------- */
+/* Program: the node table */
+
+static void program_free(Node *nodes, Py_ssize_t count) {
+    if (nodes == NULL) return;
+    for (Py_ssize_t i = 0; i < count; i++) PyMem_Free(nodes[i].kids);
+    PyMem_Free(nodes);
+}
+
+/* An integer bound from a Python int in -2**63 .. 2**64 - 1. */
+static int int_bound(PyObject *obj, Int *out) {
+    int overflow = 0;
+    long long s = PyLong_AsLongLongAndOverflow(obj, &overflow);
+    if (s == -1 && PyErr_Occurred()) return -1;
+    out->neg = 0;
+    out->s = 0;
+    out->u = 0;
+    if (overflow == 0) {
+        if (s < 0) {
+            out->neg = 1;
+            out->s = s;
+        } else {
+            out->u = (uint64_t)s;
+        }
+        return 0;
+    }
+    if (overflow < 0) {
+        PyErr_SetString(PyExc_ValueError, "integer bound below -2**63");
+        return -1;
+    }
+    unsigned long long u = PyLong_AsUnsignedLongLong(obj);
+    if (u == (unsigned long long)-1 && PyErr_Occurred()) return -1;
+    out->u = u;
+    return 0;
+}
+
+static int float_bound(PyObject *obj, int *has, double *out) {
+    *has = obj != Py_None;
+    if (!*has) return 0;
+    *out = PyFloat_AsDouble(obj);
+    return (*out == -1.0 && PyErr_Occurred()) ? -1 : 0;
+}
+
+static int node_index(PyObject *obj, Py_ssize_t count, Py_ssize_t *out) {
+    *out = PyLong_AsSsize_t(obj);
+    if (*out == -1 && PyErr_Occurred()) return -1;
+    if (*out < 0 || *out >= count) {
+        PyErr_SetString(PyExc_ValueError, "node index out of range");
+        return -1;
+    }
+    return 0;
+}
+
+/* SHAPE (names, kids), ENUM (names) and UNION (names, kids): the names must be str, the kids node indexes. */
+static int names_and_kids(Node *node, PyObject *names, PyObject *kids, Py_ssize_t count) {
+    if (!PyTuple_Check(names)) {
+        PyErr_SetString(PyExc_TypeError, "names must be a tuple");
+        return -1;
+    }
+    node->n = PyTuple_GET_SIZE(names);
+    node->names = &PyTuple_GET_ITEM(names, 0);
+    for (Py_ssize_t i = 0; i < node->n; i++) {
+        if (!PyUnicode_CheckExact(node->names[i])) {
+            PyErr_SetString(PyExc_TypeError, "names must be str");
+            return -1;
+        }
+    }
+    if (kids == NULL) return 0;
+    if (!PyTuple_Check(kids) || PyTuple_GET_SIZE(kids) != node->n) {
+        PyErr_SetString(PyExc_TypeError, "kids must be a tuple as long as names");
+        return -1;
+    }
+    node->kids = PyMem_Calloc((size_t)(node->n ? node->n : 1), sizeof(Py_ssize_t));
+    if (node->kids == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < node->n; i++) {
+        if (node_index(PyTuple_GET_ITEM(kids, i), count, &node->kids[i]) < 0) return -1;
+    }
+    return 0;
+}
+
+static int parse_node(Node *node, PyObject *spec, Py_ssize_t count) {
+    PyObject *x = NULL, *y = NULL, *z = NULL, *w = NULL;
+    int op;
+    if (!PyTuple_Check(spec) || !PyArg_ParseTuple(spec, "i|OOOO", &op, &x, &y, &z, &w)) {
+        if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "a node is a tuple (op, ...)");
+        return -1;
+    }
+    node->op = op;
+    node->hi = -1;
+    switch (op) {
+    case OP_BOOL:
+    case OP_REF:
+        return 0;
+    case OP_INT:
+        if (y == NULL) break;
+        return int_bound(x, &node->ilo) < 0 || int_bound(y, &node->ihi) < 0 ? -1 : 0;
+    case OP_FLOAT:
+        if (z == NULL) break;
+        node->width = (int)PyLong_AsLong(x);
+        if (node->width != 32 && node->width != 64) {
+            if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "float width is 32 or 64");
+            return -1;
+        }
+        return float_bound(y, &node->has_flo, &node->flo) < 0 || float_bound(z, &node->has_fhi, &node->fhi) < 0
+                   ? -1 : 0;
+    case OP_STR:
+    case OP_BYTES:
+        if (y == NULL) break;
+        node->lo = PyLong_AsSsize_t(x);
+        node->hi = y == Py_None ? -1 : PyLong_AsSsize_t(y);
+        return PyErr_Occurred() ? -1 : 0;
+    case OP_OPT:
+        if (x == NULL) break;
+        return node_index(x, count, &node->a);
+    case OP_ARR:
+    case OP_MAP:
+        if (z == NULL || (op == OP_MAP) != (w != NULL)) break;
+        node->lo = PyLong_AsSsize_t(x);
+        node->hi = PyLong_AsSsize_t(y);
+        if (PyErr_Occurred()) return -1;
+        if (node_index(z, count, &node->a) < 0) return -1;
+        return op == OP_MAP ? node_index(w, count, &node->b) : 0;
+    case OP_SHAPE:
+    case OP_UNION:
+        if (y == NULL) break;
+        return names_and_kids(node, x, y, count);
+    case OP_ENUM:
+        if (x == NULL) break;
+        return names_and_kids(node, x, NULL, count);
+    default:
+        break;
+    }
+    PyErr_Format(PyExc_ValueError, "malformed node of kind %d", op);
+    return -1;
+}
+
+static int check_kinds(const Node *nodes, Py_ssize_t count) {
+    /* Unions point at SHAPE nodes (their variants); counts are non-negative. */
+    for (Py_ssize_t i = 0; i < count; i++) {
+        const Node *node = &nodes[i];
+        if ((node->op == OP_ARR || node->op == OP_MAP) && (node->lo < 0 || node->hi < node->lo)) goto bad;
+        if ((node->op == OP_STR || node->op == OP_BYTES) && node->lo < 0) goto bad;
+        if (node->op == OP_UNION) {
+            for (Py_ssize_t j = 0; j < node->n; j++) {
+                if (nodes[node->kids[j]].op != OP_SHAPE) goto bad;
+            }
+        }
+    }
+    return 0;
+bad:
+    PyErr_SetString(PyExc_ValueError, "malformed node table");
+    return -1;
+}
+
+static int Program_init(Program *self, PyObject *args, PyObject *kwds) {
+    PyObject *spec;
+    static char *kwlist[] = {"nodes", NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!", kwlist, &PyTuple_Type, &spec)) return -1;
+    if (self->nodes != NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "a Program is initialised once");
+        return -1;
+    }
+    Py_ssize_t count = PyTuple_GET_SIZE(spec);
+    Node *nodes = PyMem_Calloc((size_t)(count ? count : 1), sizeof(Node));
+    if (nodes == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < count; i++) {
+        if (parse_node(&nodes[i], PyTuple_GET_ITEM(spec, i), count) < 0) {
+            program_free(nodes, count);
+            return -1;
+        }
+    }
+    if (check_kinds(nodes, count) < 0) {
+        program_free(nodes, count);
+        return -1;
+    }
+    Py_INCREF(spec);
+    self->spec = spec;
+    self->nodes = nodes;
+    self->count = count;
+    return 0;
+}
+
+static void Program_dealloc(Program *self) {
+    program_free(self->nodes, self->count);
+    Py_XDECREF(self->spec);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyObject *Program_decode(Program *self, PyObject *args) {
+    Py_buffer buf;
+    Py_ssize_t start, root;
+    if (self->nodes == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "uninitialised Program");
+        return NULL;
+    }
+    if (!PyArg_ParseTuple(args, "y*nn", &buf, &start, &root)) return NULL;
+    PyObject *out = NULL;
+    if (start < 0 || start > buf.len || root < 0 || root >= self->count) {
+        PyErr_SetString(PyExc_ValueError, "start or root out of range");
+    } else {
+        Reader r = {(const unsigned char *)buf.buf, (const unsigned char *)buf.buf + start,
+                    (const unsigned char *)buf.buf + buf.len, self->nodes};
+        out = read_value(&r, root, 0);
+        if (out != NULL && r.p != r.end) {
+            Py_CLEAR(out);
+            refuse(&r, "trailing_bytes");
+        }
+    }
+    PyBuffer_Release(&buf);
+    return out;
+}
+
+static PyMethodDef Program_methods[] = {
+    {"decode", (PyCFunction)Program_decode, METH_VARARGS,
+     "decode(data, start, root): the Python form of the value of node `root` at data[start:] (to its end);\n"
+     "ValueError for anything the reference reader would refuse."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject ProgramType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "fsf._native.Program",
+    .tp_basicsize = sizeof(Program),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "Program(nodes): the node table of one schema (fsf.native.program builds it).",
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)Program_init,
+    .tp_dealloc = (destructor)Program_dealloc,
+    .tp_methods = Program_methods,
+};
+
 static struct PyModuleDef native_module = {
-    PyModuleDef_HEAD_INIT, "fsf._native", "FSV native decoder.", -1, NULL,
+    PyModuleDef_HEAD_INIT, "fsf._native", "The native FSV decoder (see fsf/native.py).", -1, NULL,
 };
 
 PyMODINIT_FUNC PyInit__native(void) {
+    if (PyType_Ready(&ProgramType) < 0) return NULL;
     PyObject *m = PyModule_Create(&native_module);
     if (m == NULL) return NULL;
-    if (PyModule_AddStringConstant(m, "SOURCE_DIGEST", FSF_NATIVE_SOURCE_DIGEST) < 0) {
+    Py_INCREF(&ProgramType);
+    if (PyModule_AddObject(m, "Program", (PyObject *)&ProgramType) < 0) {
+        Py_DECREF(&ProgramType);
+        Py_DECREF(m);
+        return NULL;
+    }
+    if (PyModule_AddStringConstant(m, "SOURCE_DIGEST", FSF_NATIVE_SOURCE_DIGEST) < 0 ||
+        PyModule_AddIntConstant(m, "MAX_DEPTH", MAX_DEPTH) < 0) {
         Py_DECREF(m);
         return NULL;
     }

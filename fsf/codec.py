@@ -33,6 +33,7 @@ from fsf import ir
 from fsf.accel import AVAILABLE as _ACCEL_AVAILABLE
 from fsf.errors import DecodeError, ValidationError
 from fsf.ids import format_id
+from fsf.native import AVAILABLE as _NATIVE_AVAILABLE
 
 if TYPE_CHECKING:
     from fsf.accel import Accel
@@ -55,12 +56,17 @@ _FAST_CAP_FLOOR = 128
 
 _EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
 
-PATHS = ("accel", "fused", "reference")
-"""The execution paths of encode and decode (``docs/fsv.md``, "Execution paths"): msgspec's C decoder and
-encoder with fused Python conversions; fused pure-Python conversions over msgpack; the reference reader and
-canonical writer with the specialised validator. All give the same bytes, values, codes, offsets and messages."""
-DEFAULT_PATH = "accel" if _ACCEL_AVAILABLE else "fused"
+PATHS = ("native", "accel", "fused", "reference")
+"""The execution paths of encode and decode (``docs/fsv.md``, "Execution paths"): the native one-pass decoder
+(``fsf/_native.c``; encodes as ``accel``); msgspec's C decoder and encoder with fused Python conversions; fused
+pure-Python conversions over msgpack; the reference reader and canonical writer with the specialised
+validator. All give the same bytes, values, codes, offsets and messages. A path whose extension is missing
+(native not built, msgspec not installed) takes the next one."""
+DEFAULT_PATH = "native" if _NATIVE_AVAILABLE else "accel" if _ACCEL_AVAILABLE else "fused"
 """The path used when none is asked for: read once, when this module is imported."""
+
+_MSGSPEC_PATHS = ("native", "accel")
+"""The paths that pack with msgspec's encoder (and decode with it when the native decoder is not built)."""
 
 Convert = Callable[[Any, int], Any]
 ToWire = Callable[[Any], Any]
@@ -243,6 +249,9 @@ class Plan:
         self._fused_encode: dict[str, Callable[[Any], Any]] | None = None
         self._fused_check: dict[str, Callable[[Any], Any]] | None = None
         self._accel: tuple[Accel, dict[str, Callable[[Any], Any]]] | Literal[False] | None = None
+        self._native: Any = None
+        self.node_of = {decl.name: i for i, decl in enumerate(schema.decls)}
+        """The node of each named type in the native decoder's table (:func:`fsf.native.program`)."""
         self.max_count = 0
         f32 = set()
         for decl in schema.decls:
@@ -303,6 +312,14 @@ class Plan:
             built = accel.build(self.ir)
             self._accel = (built, fused.decoders(self.ir, "structs", MAX_DEPTH, built.variants)) if built else False
         return self._accel or None
+
+    def native(self) -> Any | None:
+        """The native decoder of this schema (:mod:`fsf.native`), or None when it is not built."""
+        if self._native is None:
+            from fsf import native
+
+            self._native = native.decoder(self.ir) or False
+        return self._native or None
 
     def to_wire(self, name: str) -> ToWire:
         """The converter of *valid* Python values of ``name`` to wire form."""
@@ -628,7 +645,7 @@ def _pack(plan: Plan, name: str, wire: Any, path: str) -> bytes:
         out = bytearray()
         write_wire(plan.ir, ir.Named(name), wire, out)
         return bytes(out)
-    accel = plan.accel() if path == "accel" else None
+    accel = plan.accel() if path in _MSGSPEC_PATHS else None
     return accel[0].encode(wire) if accel else msgpack.packb(wire)
 
 
@@ -640,7 +657,7 @@ def acceptor(schema: Schema, name: str) -> Callable[[Any], bool]:
     text UTF-8 (CPython caches a str's UTF-8 form), or else the fused checker that proves it itself.
     """
     plan = plan_of(schema)
-    accel = plan.accel() if DEFAULT_PATH == "accel" else None
+    accel = plan.accel() if DEFAULT_PATH in _MSGSPEC_PATHS else None
     if accel is not None:
         fused, encode = plan.fused_encoder(name), accel[0].encode
 
@@ -702,7 +719,10 @@ def decode(schema: Schema, data: bytes | bytearray | memoryview, name: str | Non
     if path != "reference":
         payload = memoryview(data)[HEADER_SIZE:]
         try:
-            accel = plan.accel() if path == "accel" and name not in plan.f32_roots else None
+            program = plan.native() if path == "native" else None
+            if program is not None:  # always strict: it checks every spelling as it reads
+                return program.decode(data, HEADER_SIZE, plan.node_of[name])
+            accel = plan.accel() if path in _MSGSPEC_PATHS and name not in plan.f32_roots else None
             if accel is not None:
                 structs = accel[0].decoder(name)(payload)
                 value = accel[1][name](structs)

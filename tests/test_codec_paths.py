@@ -1,9 +1,9 @@
-"""The codec's execution paths agree: msgspec-accelerated, fused pure Python and reference (reader, canonical
+"""The codec's execution paths agree: native, msgspec-accelerated, fused pure Python and reference (reader, canonical
 writer, specialised validator) give the same bytes, values, errors, codes, offsets and messages on every input.
 
 ``test_codec.py`` and ``test_codec_hostile.py`` run every one of their cases through every path as well; this
-module adds direct differential properties, the non-strict ``canonical=False`` mode, the ``FSF_NO_ACCEL``
-switch and the light ``import fsf``.
+module adds direct differential properties, the non-strict ``canonical=False`` mode, the ``FSF_NO_NATIVE``
+and ``FSF_NO_ACCEL`` switches and the light ``import fsf``.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from strategies import near_misses, schema_texts, values
 from test_codec_hostile import HOSTILE_SCHEMA, _mutate
 
 import fsf
-from fsf import accel, codec
+from fsf import accel, codec, native
 
 ROOT = Path(__file__).resolve().parent.parent
 FORGE_PLAN = ROOT / "shapes" / "forge-plan.fsf"
@@ -168,12 +168,12 @@ def _run(code: str, **env: str) -> str:
                           env={**os.environ, **env}).stdout.strip()
 
 
-def test_fsf_no_accel_selects_the_fused_path() -> None:
-    code = "from fsf import accel, codec; print(accel.AVAILABLE, codec.DEFAULT_PATH)"
-    assert _run(code, FSF_NO_ACCEL="1") == "False fused"
-    expected = "True accel" if accel.AVAILABLE or os.environ.get("FSF_NO_ACCEL") == "1" else "False fused"
-    if os.environ.get("FSF_NO_ACCEL") != "1":
-        assert _run(code) == expected
+def test_switches_select_the_path() -> None:
+    code = "from fsf import accel, native, codec; print(native.AVAILABLE, accel.AVAILABLE, codec.DEFAULT_PATH)"
+    assert _run(code, FSF_NO_NATIVE="1", FSF_NO_ACCEL="1") == "False False fused"
+    assert _run(code, FSF_NO_NATIVE="1", FSF_NO_ACCEL="0").endswith(" accel" if accel.AVAILABLE else " fused")
+    if native.AVAILABLE:  # the native decoder needs no msgspec
+        assert _run(code, FSF_NO_NATIVE="0", FSF_NO_ACCEL="1") == "True False native"
 
 
 def test_import_fsf_and_loading_a_fsb_stay_light(tmp_path: Path) -> None:

@@ -1,0 +1,181 @@
+"""The native decoder on its own: it accepts exactly what the reference reader accepts, with the same values.
+
+Through ``codec.decode`` a refusal of the native decoder is invisible (the reference reader then decides), so
+a native decoder that refused everything would pass every other test. Here it is called directly: on valid
+bytes it must return the value itself, on every refused input it must raise ``ValueError`` itself, and it must
+never leak or crash on a malformed node table.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import sys
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from strategies import schema_texts, values
+from test_codec_hostile import HOSTILE, VECTORS, _hostile_schema, _mutate, _valid_vectors
+
+import fsf
+from fsf import codec, native
+
+if not native.AVAILABLE:
+    if os.environ.get("FSF_REQUIRE_NATIVE") == "1":
+        raise RuntimeError("FSF_REQUIRE_NATIVE=1 but fsf._native is not built (re-run `pip install -e .`)")
+    pytest.skip("the native decoder is not built, or FSF_NO_NATIVE=1", allow_module_level=True)
+
+P = codec.HEADER_SIZE
+
+
+def _native(s: fsf.Schema, name: str, data: bytes) -> tuple[str, Any]:
+    program = codec.plan_of(s).native()
+    assert program is not None
+    try:
+        return "ok", program.decode(data, P, codec.plan_of(s).node_of[name])
+    except ValueError:
+        return "refused", None
+
+
+def _reference(s: fsf.Schema, name: str, data: bytes) -> tuple[str, Any]:
+    try:
+        return "ok", codec.decode(s, data, name, path="reference")
+    except fsf.DecodeError:
+        return "refused", None
+
+
+def test_every_valid_vector_is_decoded_natively() -> None:
+    doc = json.loads((VECTORS / "fsv-vectors.json").read_text("utf-8"))
+    assert len(doc["valid"]) >= 20
+    for s, name, data in _valid_vectors():
+        verdict, value = _native(s, name, data)
+        assert verdict == "ok", name
+        assert value == codec.decode(s, data, name, path="reference")
+        assert repr(value) == repr(codec.decode(s, data, name, path="reference"))  # same types: 1 vs 1.0, etc.
+
+
+@pytest.mark.parametrize(("case", "name", "payload"), [(c, n, p) for c, n, p, _, _ in HOSTILE],
+                         ids=[c for c, *_ in HOSTILE])
+def test_every_hostile_payload_is_refused_natively(case: str, name: str, payload: str) -> None:
+    s = _hostile_schema()
+    assert _native(s, name, codec.pack_header(s.id_bytes(name)) + bytes.fromhex(payload)) == ("refused", None)
+
+
+def test_the_forge_plan_examples_decode_natively() -> None:
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    s = fsf.load_schema(root / "shapes" / "forge-plan.fsf")
+    for example in sorted((root / "shapes" / "examples" / "forge-plan").glob("*.fsv")):
+        data = example.read_bytes()
+        assert _native(s, "ForgePlan", data) == _reference(s, "ForgePlan", data), example.name
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.data())
+def test_native_agrees_with_the_reference_on_values_and_mutations(data: st.DataObject) -> None:
+    s = fsf.compile_source(data.draw(schema_texts(), label="schema"))
+    value = data.draw(values(s.ir, "Root"), label="value")
+    encoded = s.encode("Root", value)
+    got = _native(s, "Root", encoded)
+    assert got[0] == "ok"
+    assert repr(got[1]) == repr(codec.decode(s, encoded, "Root", path="reference"))
+    rng = random.Random(data.draw(st.integers(0, 2**32 - 1), label="seed"))
+    for _ in range(8):
+        mutated = _mutate(rng, encoded)
+        native_outcome, reference_outcome = _native(s, "Root", mutated), _reference(s, "Root", mutated)
+        assert native_outcome[0] == reference_outcome[0], mutated.hex()
+        assert repr(native_outcome[1]) == repr(reference_outcome[1])
+
+
+def test_mutated_vectors_agree_with_the_reference() -> None:
+    rng = random.Random(20261122)
+    accepted = refused = 0
+    for _ in range(300):
+        for s, name, data in _valid_vectors():
+            mutated = _mutate(rng, data)
+            outcome = _native(s, name, mutated)
+            assert outcome[0] == _reference(s, name, mutated)[0], mutated.hex()
+            accepted += outcome[0] == "ok"
+            refused += outcome[0] == "refused"
+    assert accepted > 100 and refused > 1000, (accepted, refused)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.sampled_from(["Dec", "Map", "Node", "Str", "F32", "ColorMap", "Opt", "IntMap", "Time", "Hash"]),
+       st.binary(max_size=40))
+def test_any_payload_gets_the_reference_verdict(name: str, payload: bytes) -> None:
+    s = _hostile_schema()
+    data = codec.pack_header(s.id_bytes(name)) + payload
+    assert _native(s, name, data)[0] == _reference(s, name, data)[0]
+
+
+def test_nesting_limit_is_the_reference_one() -> None:
+    s = _hostile_schema()
+    head = codec.pack_header(s.id_bytes("Node"))
+    # Node { kids: arr<Node> }: each level is two containers (the shape's array, then its kids array).
+    deepest = "91 91 " * 31 + "91 90"  # 64 containers
+    assert _native(s, "Node", head + bytes.fromhex(deepest))[0] == "ok"
+    assert _native(s, "Node", head + bytes.fromhex("91 91 " * 32 + "91 90"))[0] == "refused"
+    assert _reference(s, "Node", head + bytes.fromhex(deepest))[0] == "ok"
+
+
+def test_large_arrays_grow_past_the_preallocation() -> None:
+    s = fsf.compile_source("shape Big { v: arr[0..100000]<u16> }")
+    value = {"v": list(range(5000))}
+    data = s.encode("Big", value)
+    assert _native(s, "Big", data) == ("ok", value)
+    assert _native(s, "Big", data[:-1])[0] == "refused"
+
+
+def test_no_reference_leaks() -> None:
+    s = _hostile_schema()
+    program = codec.plan_of(s).native()
+    cases = [(codec.plan_of(s).node_of[n], codec.pack_header(s.id_bytes(n)) + bytes.fromhex(p))
+             for _, n, p, _, _ in HOSTILE if len(p) < 200]
+    good = [(codec.plan_of(s).node_of[name], data) for t, name, data in _valid_vectors() if t is s]
+
+    def run() -> None:
+        for node, data in cases + good:
+            try:
+                program.decode(data, P, node)
+            except ValueError:
+                pass
+
+    for _ in range(50):
+        run()
+    before = sys.getallocatedblocks()
+    for _ in range(500):
+        run()
+    assert sys.getallocatedblocks() - before < 100
+
+
+@pytest.mark.parametrize("nodes", [
+    ((99,),),
+    ((native.OPT, 5),),
+    ((native.ARR, 3, 1, 0),),
+    ((native.INT, -(2**64), 0),),
+    ((native.INT, 0, 2**64),),
+    ((native.FLOAT, 16, None, None),),
+    ((native.SHAPE, ("a",), ()),),
+    ((native.SHAPE, (1,), (0,)),),
+    ((native.UNION, ("A",), (0,)),),
+    ("not a tuple",),
+    ((native.MAP, 0, 1, 0),),
+])
+def test_malformed_node_tables_are_refused(nodes: tuple[Any, ...]) -> None:
+    with pytest.raises((ValueError, TypeError, OverflowError)):
+        native._native.Program(nodes)
+
+
+def test_decode_arguments_are_checked() -> None:
+    s = _hostile_schema()
+    program = codec.plan_of(s).native()
+    for start, root in ((-1, 0), (10**6, 0), (P, -1), (P, 10**6)):
+        with pytest.raises(ValueError, match="out of range"):
+            program.decode(b"\x00" * P, start, root)
+    with pytest.raises(TypeError):
+        program.decode("text", P, 0)
