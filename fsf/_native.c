@@ -15,6 +15,8 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <float.h>
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -47,6 +49,7 @@ typedef struct {
     Py_ssize_t n;           /* SHAPE: fields; ENUM: members; UNION: variants */
     PyObject **names;       /* SHAPE: field names; ENUM: member names; UNION: variant names (borrowed) */
     Py_ssize_t *kids;       /* SHAPE: field nodes; UNION: each variant's SHAPE node */
+    PyObject *lookup;       /* ENUM, UNION: dict name -> index (owned) */
 } Node;
 
 typedef struct {
@@ -508,11 +511,339 @@ static PyObject *read_value(Reader *r, Py_ssize_t at, int depth) {
 }
 
 /* ---------------------------------------------------------------------------------------------------------- */
+/* Encoding: the Python form -> canonical payload bytes.
+ *
+ * The mirror of the reader: it accepts only what Schema.validate accepts, and only in the exact Python types of
+ * the canonical form (dict, list, str, int, float, bool, bytes, None); anything else -- a subclass, an int for a
+ * float, a datetime for a time, a value the validator would refuse -- raises a bare ValueError, and the codec
+ * asks its other paths and the validator, which word the error. It never runs Python code of the value's
+ * (exact types only), so the containers cannot change while they are read. */
+
+typedef struct {
+    char *data;
+    size_t len, cap;
+} Out;
+
+static int int_bound(PyObject *obj, Int *out);
+
+static int grow(Out *o, size_t k) {
+    if (o->cap - o->len >= k) return 0;
+    size_t cap = o->cap ? o->cap : 256;
+    while (cap - o->len < k) {
+        if (cap > PY_SSIZE_T_MAX / 2) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        cap *= 2;
+    }
+    char *data = PyMem_Realloc(o->data, cap);
+    if (data == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    o->data = data;
+    o->cap = cap;
+    return 0;
+}
+
+static int put(Out *o, const void *s, size_t n) {
+    if (grow(o, n) < 0) return -1;
+    memcpy(o->data + o->len, s, n);
+    o->len += n;
+    return 0;
+}
+
+/* A head byte and a big-endian argument of `k` bytes. */
+static int put_head(Out *o, unsigned char head, uint64_t arg, int k) {
+    unsigned char b[9];
+    b[0] = head;
+    for (int i = 0; i < k; i++) b[1 + i] = (unsigned char)(arg >> (8 * (k - 1 - i)));
+    return put(o, b, (size_t)(1 + k));
+}
+
+static int put_int(Out *o, const Int *v) {
+    if (!v->neg) {
+        uint64_t u = v->u;
+        if (u <= 0x7f) return put_head(o, (unsigned char)u, 0, 0);
+        if (u <= 0xff) return put_head(o, 0xcc, u, 1);
+        if (u <= 0xffff) return put_head(o, 0xcd, u, 2);
+        if (u <= 0xffffffffULL) return put_head(o, 0xce, u, 4);
+        return put_head(o, 0xcf, u, 8);
+    }
+    int64_t s = v->s;
+    if (s >= -32) return put_head(o, (unsigned char)(s & 0xff), 0, 0);
+    if (s >= -0x80) return put_head(o, 0xd0, (uint64_t)s, 1);
+    if (s >= -0x8000) return put_head(o, 0xd1, (uint64_t)s, 2);
+    if (s >= -0x80000000LL) return put_head(o, 0xd2, (uint64_t)s, 4);
+    return put_head(o, 0xd3, (uint64_t)s, 8);
+}
+
+/* A length or count head of a family in its smallest form. */
+static int put_count(Out *o, const Family *f, uint64_t n) {
+    if (f->fix_n && n < f->fix_n) return put_head(o, (unsigned char)(f->fix_lo + n), 0, 0);
+    if (f->h8 && n <= 0xff) return put_head(o, f->h8, n, 1);
+    if (n <= 0xffff) return put_head(o, f->h16, n, 2);
+    if (n <= 0xffffffffULL) return put_head(o, f->h32, n, 4);
+    PyErr_SetString(PyExc_ValueError, "longer than msgpack allows");
+    return -1;
+}
+
+static int no(const char *why) {
+    PyErr_SetString(PyExc_ValueError, why);
+    return -1;
+}
+
+/* An exact int within -2**63 .. 2**64 - 1. */
+static int int_of(PyObject *obj, Int *v) {
+    if (!PyLong_CheckExact(obj)) return no("not an int");
+    if (int_bound(obj, v) < 0) {
+        PyErr_Clear();
+        return no("int out of range");
+    }
+    return 0;
+}
+
+/* A str's UTF-8 (NULL with an exception when it holds a lone surrogate). */
+static const char *utf8_of(PyObject *obj, Py_ssize_t *n) {
+    if (PyUnicode_IS_COMPACT_ASCII(obj)) {
+        *n = PyUnicode_GET_LENGTH(obj);
+        return (const char *)PyUnicode_1BYTE_DATA(obj);
+    }
+    return PyUnicode_AsUTF8AndSize(obj, n);
+}
+
+static int write_value(Out *o, const Node *nodes, Py_ssize_t at, PyObject *v, int depth);
+
+static int write_str(Out *o, const Node *node, PyObject *v) {
+    if (!PyUnicode_CheckExact(v)) return no("not a str");
+    Py_ssize_t cp = PyUnicode_GET_LENGTH(v), n;
+    if (cp < node->lo || (node->hi >= 0 && cp > node->hi)) return no("str bounds");
+    const char *s = utf8_of(v, &n);
+    if (s == NULL) return -1;
+    return put_count(o, &STR_FAMILY, (uint64_t)n) < 0 ? -1 : put(o, s, (size_t)n);
+}
+
+static int write_float(Out *o, const Node *node, PyObject *v) {
+    if (!PyFloat_CheckExact(v)) return no("not a float");
+    double d = PyFloat_AS_DOUBLE(v);
+    if (!isfinite(d)) return no("not finite");
+    if ((node->has_flo && d < node->flo) || (node->has_fhi && d > node->fhi)) return no("float bounds");
+    d = d + 0.0;  /* -0.0 is written as +0.0 */
+    if (node->width == 64) {
+        uint64_t bits;
+        memcpy(&bits, &d, sizeof bits);
+        return put_head(o, 0xcb, bits, 8);
+    }
+    if (fabs(d) > (double)FLT_MAX || (double)(float)d != d) return no("not exactly an f32");
+    float f = (float)d;
+    uint32_t bits;
+    memcpy(&bits, &f, sizeof bits);
+    return put_head(o, 0xca, bits, 4);
+}
+
+static int write_ref(Out *o, PyObject *v) {
+    if (!PyUnicode_CheckExact(v) || !PyUnicode_IS_COMPACT_ASCII(v) || PyUnicode_GET_LENGTH(v) != 71) {
+        return no("not a ref");
+    }
+    const unsigned char *s = PyUnicode_1BYTE_DATA(v);
+    unsigned char digest[32];
+    if (memcmp(s, "blake3:", 7) != 0) return no("not a ref");
+    for (int i = 0; i < 64; i++) {
+        unsigned char c = s[7 + i];
+        int x = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+        if (x < 0) return no("not a ref");
+        if (i % 2 == 0) digest[i / 2] = (unsigned char)(x << 4);
+        else digest[i / 2] |= (unsigned char)x;
+    }
+    return put_head(o, 0xc4, 32, 1) < 0 ? -1 : put(o, digest, 32);
+}
+
+/* The fields of a record from its dict: every required field present, no unknown key. */
+static int write_fields(Out *o, const Node *nodes, const Node *node, PyObject *v, int depth) {
+    if (!PyDict_CheckExact(v)) return no("not a dict");
+    Py_ssize_t found = 0;
+    for (Py_ssize_t i = 0; i < node->n; i++) {
+        PyObject *item = PyDict_GetItemWithError(v, node->names[i]);
+        if (item == NULL) {
+            if (PyErr_Occurred()) return -1;
+            if (nodes[node->kids[i]].op != OP_OPT) return no("missing field");
+            if (put_head(o, 0xc0, 0, 0) < 0) return -1;
+            continue;
+        }
+        found++;
+        if (write_value(o, nodes, node->kids[i], item, depth) < 0) return -1;
+    }
+    return found == PyDict_GET_SIZE(v) ? 0 : no("unknown field");
+}
+
+/* One map entry, and what orders it. */
+typedef struct {
+    PyObject *key, *value;
+    const char *s;
+    Py_ssize_t n;
+    Int v;
+} Entry;
+
+static int entry_str_cmp(const void *a, const void *b) {
+    const Entry *x = a, *y = b;
+    Py_ssize_t m = x->n < y->n ? x->n : y->n;
+    int c = m ? memcmp(x->s, y->s, (size_t)m) : 0;
+    return c ? c : (x->n > y->n) - (x->n < y->n);
+}
+
+static int entry_int_cmp(const void *a, const void *b) {
+    const Entry *x = a, *y = b;
+    return int_lt(&y->v, &x->v) - int_lt(&x->v, &y->v);
+}
+
+static int write_map(Out *o, const Node *nodes, const Node *node, PyObject *v, int depth) {
+    if (!PyDict_CheckExact(v)) return no("not a dict");
+    Py_ssize_t n = PyDict_GET_SIZE(v);
+    if (n < node->lo || n > node->hi) return no("map bounds");
+    const Node *key = &nodes[node->a];
+    if (key->op != OP_STR && key->op != OP_INT && key->op != OP_ENUM) return no("key type");
+    Entry *entries = PyMem_Calloc((size_t)(n ? n : 1), sizeof(Entry));
+    if (entries == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    int rc = -1;
+    Py_ssize_t pos = 0, i = 0;
+    PyObject *k, *item;
+    while (PyDict_Next(v, &pos, &k, &item)) {
+        Entry *e = &entries[i++];
+        e->key = k;
+        e->value = item;
+        if (key->op == OP_STR) {
+            if (!PyUnicode_CheckExact(k)) {
+                no("not a str key");
+                goto done;
+            }
+            Py_ssize_t cp = PyUnicode_GET_LENGTH(k);
+            if (cp < key->lo || (key->hi >= 0 && cp > key->hi)) {
+                no("str key bounds");
+                goto done;
+            }
+            e->s = utf8_of(k, &e->n);
+            if (e->s == NULL) goto done;
+        } else if (key->op == OP_INT) {
+            if (int_of(k, &e->v) < 0) goto done;
+            if (!int_le(&key->ilo, &e->v) || !int_le(&e->v, &key->ihi)) {
+                no("int key bounds");
+                goto done;
+            }
+        } else {
+            PyObject *index = PyUnicode_CheckExact(k) ? PyDict_GetItemWithError(key->lookup, k) : NULL;
+            if (index == NULL) {
+                if (!PyErr_Occurred()) no("not a member");
+                goto done;
+            }
+            e->v.neg = 0;
+            e->v.u = (uint64_t)PyLong_AsSsize_t(index);
+        }
+    }
+    qsort(entries, (size_t)n, sizeof(Entry), key->op == OP_STR ? entry_str_cmp : entry_int_cmp);
+    if (put_count(o, &MAP_FAMILY, (uint64_t)n) < 0) goto done;
+    for (i = 0; i < n; i++) {
+        Entry *e = &entries[i];
+        if (key->op == OP_STR) {
+            if (put_count(o, &STR_FAMILY, (uint64_t)e->n) < 0 || put(o, e->s, (size_t)e->n) < 0) goto done;
+        } else if (put_int(o, &e->v) < 0) {
+            goto done;
+        }
+        if (write_value(o, nodes, node->b, e->value, depth) < 0) goto done;
+    }
+    rc = 0;
+done:
+    PyMem_Free(entries);
+    return rc;
+}
+
+static int write_value(Out *o, const Node *nodes, Py_ssize_t at, PyObject *v, int depth) {
+    const Node *node = &nodes[at];
+    switch (node->op) {
+    case OP_BOOL:
+        if (v == Py_True) return put_head(o, 0xc3, 0, 0);
+        if (v == Py_False) return put_head(o, 0xc2, 0, 0);
+        return no("not a bool");
+    case OP_INT: {
+        Int x;
+        if (int_of(v, &x) < 0) return -1;
+        if (!int_le(&node->ilo, &x) || !int_le(&x, &node->ihi)) return no("int bounds");
+        return put_int(o, &x);
+    }
+    case OP_FLOAT:
+        return write_float(o, node, v);
+    case OP_STR:
+        return write_str(o, node, v);
+    case OP_BYTES: {
+        if (!PyBytes_CheckExact(v)) return no("not bytes");
+        Py_ssize_t n = PyBytes_GET_SIZE(v);
+        if (n < node->lo || (node->hi >= 0 && n > node->hi)) return no("bytes bounds");
+        if (put_count(o, &BIN_FAMILY, (uint64_t)n) < 0) return -1;
+        return put(o, PyBytes_AS_STRING(v), (size_t)n);
+    }
+    case OP_REF:
+        return write_ref(o, v);
+    case OP_OPT:
+        if (v == Py_None) return put_head(o, 0xc0, 0, 0);
+        return write_value(o, nodes, node->a, v, depth);
+    case OP_ENUM: {
+        PyObject *index = PyUnicode_CheckExact(v) ? PyDict_GetItemWithError(node->lookup, v) : NULL;
+        if (index == NULL) return PyErr_Occurred() ? -1 : no("not a member");
+        Int x = {0, 0, (uint64_t)PyLong_AsSsize_t(index)};
+        return put_int(o, &x);
+    }
+    default:
+        break;
+    }
+    /* Containers. A union counts twice, as the validator counts its dict and its variant's dict. */
+    if (depth >= MAX_DEPTH) return no("too deep");
+    switch (node->op) {
+    case OP_ARR: {
+        if (!PyList_CheckExact(v)) return no("not a list");
+        Py_ssize_t n = PyList_GET_SIZE(v);
+        if (n < node->lo || n > node->hi) return no("arr bounds");
+        if (put_count(o, &ARR_FAMILY, (uint64_t)n) < 0) return -1;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            if (write_value(o, nodes, node->a, PyList_GET_ITEM(v, i), depth + 1) < 0) return -1;
+        }
+        return 0;
+    }
+    case OP_MAP:
+        return write_map(o, nodes, node, v, depth + 1);
+    case OP_SHAPE:
+        if (put_count(o, &ARR_FAMILY, (uint64_t)node->n) < 0) return -1;
+        return write_fields(o, nodes, node, v, depth + 1);
+    case OP_UNION: {
+        Py_ssize_t pos = 0;
+        PyObject *name, *body;
+        if (depth + 1 >= MAX_DEPTH) return no("too deep");
+        if (!PyDict_CheckExact(v) || PyDict_GET_SIZE(v) != 1 || !PyDict_Next(v, &pos, &name, &body)) {
+            return no("not a one-key dict");
+        }
+        PyObject *index = PyUnicode_CheckExact(name) ? PyDict_GetItemWithError(node->lookup, name) : NULL;
+        if (index == NULL) return PyErr_Occurred() ? -1 : no("not a variant");
+        Py_ssize_t i = PyLong_AsSsize_t(index);
+        const Node *variant = &nodes[node->kids[i]];
+        Int tag = {0, 0, (uint64_t)i};
+        if (put_count(o, &ARR_FAMILY, (uint64_t)variant->n + 1) < 0 || put_int(o, &tag) < 0) return -1;
+        return write_fields(o, nodes, variant, body, depth + 2);
+    }
+    default:
+        return no("node");
+    }
+}
+
+/* ---------------------------------------------------------------------------------------------------------- */
 /* Program: the node table */
 
 static void program_free(Node *nodes, Py_ssize_t count) {
     if (nodes == NULL) return;
-    for (Py_ssize_t i = 0; i < count; i++) PyMem_Free(nodes[i].kids);
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyMem_Free(nodes[i].kids);
+        Py_XDECREF(nodes[i].lookup);
+    }
     PyMem_Free(nodes);
 }
 
@@ -572,6 +903,16 @@ static int names_and_kids(Node *node, PyObject *names, PyObject *kids, Py_ssize_
         if (!PyUnicode_CheckExact(node->names[i])) {
             PyErr_SetString(PyExc_TypeError, "names must be str");
             return -1;
+        }
+    }
+    if (node->op != OP_SHAPE) {  /* the encoder finds a member or variant by its name */
+        node->lookup = PyDict_New();
+        if (node->lookup == NULL) return -1;
+        for (Py_ssize_t i = 0; i < node->n; i++) {
+            PyObject *index = PyLong_FromSsize_t(i);
+            int failed = index == NULL || PyDict_SetItem(node->lookup, node->names[i], index) < 0;
+            Py_XDECREF(index);
+            if (failed) return -1;
         }
     }
     if (kids == NULL) return 0;
@@ -725,10 +1066,34 @@ static PyObject *Program_decode(Program *self, PyObject *args) {
     return out;
 }
 
+static PyObject *Program_encode(Program *self, PyObject *args) {
+    PyObject *value;
+    Py_buffer prefix;
+    Py_ssize_t root;
+    if (self->nodes == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "uninitialised Program");
+        return NULL;
+    }
+    if (!PyArg_ParseTuple(args, "Ony*", &value, &root, &prefix)) return NULL;
+    PyObject *result = NULL;
+    Out o = {NULL, 0, 0};
+    if (root < 0 || root >= self->count) {
+        PyErr_SetString(PyExc_ValueError, "root out of range");
+    } else if (put(&o, prefix.buf, (size_t)prefix.len) == 0 && write_value(&o, self->nodes, root, value, 0) == 0) {
+        result = PyBytes_FromStringAndSize(o.data, (Py_ssize_t)o.len);
+    }
+    PyMem_Free(o.data);
+    PyBuffer_Release(&prefix);
+    return result;
+}
+
 static PyMethodDef Program_methods[] = {
     {"decode", (PyCFunction)Program_decode, METH_VARARGS,
      "decode(data, start, root): the Python form of the value of node `root` at data[start:] (to its end);\n"
      "ValueError for anything the reference reader would refuse."},
+    {"encode", (PyCFunction)Program_encode, METH_VARARGS,
+     "encode(value, root, prefix): prefix + the canonical payload of `value` as node `root`; ValueError for\n"
+     "anything that is not valid in the exact types of the canonical Python form."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -58,7 +58,7 @@ _EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
 
 PATHS = ("native", "accel", "fused", "reference")
 """The execution paths of encode and decode (``docs/fsv.md``, "Execution paths"): the native one-pass decoder
-(``fsf/_native.c``; encodes as ``accel``); msgspec's C decoder and encoder with fused Python conversions; fused
+and encoder (``fsf/_native.c``); msgspec's C decoder and encoder with fused Python conversions; fused
 pure-Python conversions over msgpack; the reference reader and canonical writer with the specialised
 validator. All give the same bytes, values, codes, offsets and messages. A path whose extension is missing
 (native not built, msgspec not installed) takes the next one."""
@@ -619,12 +619,20 @@ def encode_payload(plan: Plan, name: str, value: Any) -> bytes:
 def encode(schema: Schema, name: str, value: Any, *, path: str | None = None) -> bytes:
     """Validate ``value`` as a ``name`` and return its FSV bytes (raises :class:`fsf.ValidationError`).
 
-    The fused encoder validates while it builds the wire form; if it refuses (or the packer does, say on a lone
-    surrogate), the validator runs and raises the exact error. ``path`` (see :data:`PATHS`) is for tests.
+    The native encoder, or else the fused encoder, validates while it writes; if it refuses (the native one
+    takes only the exact types of the canonical form; the packer refuses a lone surrogate), the next one tries,
+    and last the validator runs and raises the exact error. ``path`` (see :data:`PATHS`) is for tests.
     """
     plan = plan_of(schema)
     path = path or DEFAULT_PATH
     if path != "reference":
+        program = plan.native() if path == "native" else None
+        if program is not None:
+            try:
+                data: bytes = program.encode(value, plan.node_of[name], pack_header(schema.id_bytes(name)))
+                return data
+            except Exception:  # a spelling it does not take, or an invalid value: the next path decides
+                pass
         try:
             return pack_header(schema.id_bytes(name)) + _pack(plan, name, plan.fused_encoder(name)(value), path)
         except Exception:  # any refusal: the validator below says exactly what is wrong
@@ -650,13 +658,27 @@ def _pack(plan: Plan, name: str, wire: Any, path: str) -> bytes:
 
 
 def acceptor(schema: Schema, name: str) -> Callable[[Any], bool]:
-    """``accepts(value)``: True when the fused code takes ``value`` as a ``name``, which proves it valid; False
-    means "ask the validator" (which words the error; the value may even be valid, say near the nesting limit).
+    """``accepts(value)``: True when the fast code takes ``value`` as a ``name``, which proves it valid; False
+    means "ask the validator" (which words the error; the value may even be valid: a lenient spelling, say, or
+    a value near the nesting limit).
 
-    Built once per type (for the path in force then): the fused encoder and msgspec's encoder, which also proves
-    text UTF-8 (CPython caches a str's UTF-8 form), or else the fused checker that proves it itself.
+    Built once per type (for the path in force then): the native encoder, or the fused encoder and msgspec's
+    encoder, which also proves text UTF-8 (CPython caches a str's UTF-8 form), or else the fused checker that
+    proves it itself.
     """
     plan = plan_of(schema)
+    program = plan.native() if DEFAULT_PATH == "native" else None
+    if program is not None:
+        node = plan.node_of[name]
+
+        def writes(value: Any) -> bool:
+            try:
+                program.encode(value, node, b"")
+            except Exception:
+                return False
+            return True
+
+        return writes
     accel = plan.accel() if DEFAULT_PATH in _MSGSPEC_PATHS else None
     if accel is not None:
         fused, encode = plan.fused_encoder(name), accel[0].encode

@@ -1,10 +1,12 @@
-"""Native: IR schema -> the node table of the C decoder (``fsf/_native.c``), and that decoder when it is built.
+"""Native: IR schema -> the node table of the C codec (``fsf/_native.c``), and that codec when it is built.
 
-The decoder is optional: the package builds it when a C compiler is at hand (``hatch_build.py``), and
+The extension is optional: the package builds it when a C compiler is at hand (``hatch_build.py``), and
 :data:`AVAILABLE` is false when it was not built or ``FSF_NO_NATIVE=1`` was set when this module was first
-imported. It reads FSV payload bytes in one pass, checks every rule of the format, and returns the same
-Python form as the reference reader; on any refusal it raises ``ValueError`` without words, and the codec then
-asks the reference reader, which reports the exact problem (``docs/fsv.md``, "Execution paths").
+imported. ``decode`` reads FSV payload bytes in one pass, checks every rule of the format, and returns the same
+Python form as the reference reader; ``encode`` validates a value in the exact types of that form while it
+writes the canonical bytes. On any refusal both raise ``ValueError`` without words, and the codec asks its other
+paths and the reference reader or validator, which report the exact problem (``docs/fsv.md``, "Execution
+paths").
 
 A node table is a tuple of nodes, each a tuple ``(kind, ...)``; named types come first, in the order of
 ``schema.decls``, so a declaration's node is its index there, and a use of it is that index:
@@ -103,5 +105,6 @@ def _leaf(t: ir.Type) -> Node:
 
 
 def decoder(schema: ir.Schema) -> Any | None:
-    """The C decoder of ``schema`` (``.decode(data, start, root_index)``), or None when it is not available."""
+    """The C codec of ``schema`` (``.decode(data, start, root)``, ``.encode(value, root, prefix)``, ``root`` a
+    declaration's index), or None when it is not available."""
     return _native.Program(program(schema)) if _native is not None else None

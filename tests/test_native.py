@@ -1,13 +1,16 @@
-"""The native decoder on its own: it accepts exactly what the reference reader accepts, with the same values.
+"""The native decoder and encoder on their own: they accept exactly what the reference accepts, same results.
 
-Through ``codec.decode`` a refusal of the native decoder is invisible (the reference reader then decides), so
-a native decoder that refused everything would pass every other test. Here it is called directly: on valid
-bytes it must return the value itself, on every refused input it must raise ``ValueError`` itself, and it must
-never leak or crash on a malformed node table.
+Through ``codec.decode`` and ``codec.encode`` a refusal of the native code is invisible (the reference reader,
+or the next path and the validator, then decide), so native code that refused everything would pass every
+other test. Here it is called directly. The decoder must return the value of valid bytes itself and refuse
+every other input itself. The encoder must write the reference bytes for every value in the canonical Python
+form, and may accept another spelling only when the validator accepts it too (it takes only the exact types
+of the canonical form; the rest goes on to the other paths). Neither may leak or crash on a malformed table.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import random
@@ -17,7 +20,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from strategies import schema_texts, values
+from strategies import lenient, near_misses, schema_texts, values
 from test_codec_hostile import HOSTILE, VECTORS, _hostile_schema, _mutate, _valid_vectors
 
 import fsf
@@ -131,6 +134,112 @@ def test_large_arrays_grow_past_the_preallocation() -> None:
     assert _native(s, "Big", data[:-1])[0] == "refused"
 
 
+# ---------------------------------------------------------------------------------------------------------------
+# The encoder
+
+
+def _encode(s: fsf.Schema, name: str, value: Any) -> tuple[str, Any]:
+    plan = codec.plan_of(s)
+    program = plan.native()
+    assert program is not None
+    try:
+        return "ok", program.encode(value, plan.node_of[name], codec.pack_header(s.id_bytes(name)))
+    except ValueError:
+        return "refused", None
+
+
+def _validator(s: fsf.Schema, name: str, value: Any) -> str:
+    try:
+        s.validate(name, value, engine="vm")
+    except fsf.ValidationError:
+        return "refused"
+    return "ok"
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.data())
+def test_native_encoder_writes_the_reference_bytes(data: st.DataObject) -> None:
+    s = fsf.compile_source(data.draw(schema_texts(), label="schema"))
+    value = data.draw(values(s.ir, "Root"), label="value")
+    assert _encode(s, "Root", value) == ("ok", codec.encode(s, "Root", value, path="reference"))
+    for candidate in (data.draw(lenient(s.ir, "Root", copy.deepcopy(value)), label="lenient"),
+                      data.draw(near_misses(copy.deepcopy(value)), label="near miss")):  # (changes its argument)
+        verdict, written = _encode(s, "Root", candidate)
+        if verdict == "ok":
+            assert _validator(s, "Root", candidate) == "ok"
+            assert written == codec.encode(s, "Root", candidate, path="reference")
+
+
+def test_native_encoder_writes_every_vector() -> None:
+    for s, name, data in _valid_vectors():
+        value = codec.decode(s, data, name, path="reference")
+        assert _encode(s, name, value) == ("ok", data)
+
+
+class _Str(str):
+    pass
+
+
+@pytest.mark.parametrize(("name", "value", "payload"), [
+    ("F64", {"v": -0.0}, "91 cb 00 00 00 00 00 00 00 00"),  # one zero on the wire
+    ("F32", {"v": 0.5}, "91 ca 3f 00 00 00"),
+    ("F32", {"v": -0.0}, "91 ca 00 00 00 00"),
+    ("I64", {"v": -(2**63)}, "91 d3 80 00 00 00 00 00 00 00"),
+    ("I64", {"v": -33}, "91 d0 df"),
+    ("U8", {"v": 200}, "91 cc c8"),
+    ("Opt", {}, "91 c0"),  # a missing optional is absent
+    ("Map", {"v": {"é": 3, "a": 2, "Z": 1}}, "91 83 a1 5a 01 a1 61 02 a2 c3 a9 03"),
+    ("IntMap", {"v": {1: True, -1: False}}, "91 82 ff c2 01 c3"),
+    ("ColorMap", {"v": {"blue": True, "red": False}}, "91 82 00 c2 02 c3"),
+    ("Dec", {"v": {"NoPlan": {}}}, "91 91 00"),
+])
+def test_native_encoder_spellings(name: str, value: Any, payload: str) -> None:
+    s = _hostile_schema()
+    assert _encode(s, name, value) == ("ok", codec.pack_header(s.id_bytes(name)) + bytes.fromhex(payload))
+
+
+@pytest.mark.parametrize(("name", "value", "valid"), [
+    ("F64", {"v": float("nan")}, False),
+    ("F64", {"v": float("inf")}, False),
+    ("F64", {"v": 1}, True),  # an int for a float: valid, but not the canonical form's type
+    ("F32", {"v": 0.1}, False),  # not exactly an f32
+    ("F32", {"v": 1e300}, False),
+    ("U8", {"v": True}, False),
+    ("U8", {"v": 256}, False),
+    ("I64", {"v": 2**63}, False),
+    ("Str", {"v": "a\udc80"}, False),
+    ("Str", {"v": _Str("a")}, False),  # exact types only, as the validator
+    ("Str", {"v": "x" * 301}, False),
+    ("Pair", {"a": 1}, False),
+    ("Pair", {"a": 1, "b": 2, "c": 3}, False),
+    ("Dec", {"v": {"Ok": {"ratio": 0.5, "remaining": 1}, "NoPlan": {}}}, False),
+    ("Dec", {"v": {"Maybe": {}}}, False),
+    ("Pick", {"v": "purple"}, False),
+    ("Hash", {"v": b"\0" * 31}, False),
+    ("Time", {"v": 2**63}, False),
+    ("Arr", {"v": (1, 2)}, False),
+    ("ColorMap", {"v": {"red": True, 0: False}}, False),
+])
+def test_native_encoder_refuses_what_it_does_not_take(name: str, value: Any, valid: bool) -> None:
+    s = _hostile_schema()
+    assert _encode(s, name, value) == ("refused", None)
+    assert _validator(s, name, value) == ("ok" if valid else "refused")
+
+
+def test_native_encoder_nesting_limit() -> None:
+    s = fsf.compile_source("shape N { kids: arr[0..4]<N> }\nunion U { Leaf, Node { u: U } }\nshape W { u: U }")
+    deep: dict[str, Any] = {"kids": []}
+    for _ in range(31):
+        deep = {"kids": [deep]}
+    assert _encode(s, "N", deep)[0] == "ok"  # 64 containers
+    assert _encode(s, "N", {"kids": [deep]})[0] == "refused"
+    # A union counts its dict and its variant's dict, as the validator does.
+    u: dict[str, Any] = {"Leaf": {}}
+    while _validator(s, "W", {"u": u}) == "ok":
+        u = {"Node": {"u": u}}
+    assert _encode(s, "W", {"u": u})[0] == "refused"
+
+
 def test_no_reference_leaks() -> None:
     s = _hostile_schema()
     program = codec.plan_of(s).native()
@@ -138,12 +247,23 @@ def test_no_reference_leaks() -> None:
              for _, n, p, _, _ in HOSTILE if len(p) < 200]
     good = [(codec.plan_of(s).node_of[name], data) for t, name, data in _valid_vectors() if t is s]
 
+    values = [codec.decode(s, data, path="reference") for _, data in good]
+    bad = [{"v": "a\udc80"}, {"v": float("nan")}, {"v": {"Maybe": {}}}, {"v": {"é": 1, 2: 3}}]
+
     def run() -> None:
         for node, data in cases + good:
             try:
                 program.decode(data, P, node)
             except ValueError:
                 pass
+        for (node, _), value in zip(good, values, strict=True):
+            program.encode(value, node, b"head")
+        for node, _ in good:
+            for value in bad:
+                try:
+                    program.encode(value, node, b"")
+                except ValueError:
+                    pass
 
     for _ in range(50):
         run()
