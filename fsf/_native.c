@@ -15,6 +15,7 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <datetime.h>
 #include <float.h>
 #include <math.h>
 #include <stdint.h>
@@ -29,7 +30,7 @@
 
 /* Node kinds: the same numbers as fsf/native.py. */
 enum { OP_BOOL, OP_INT, OP_FLOAT, OP_STR, OP_BYTES, OP_REF, OP_OPT, OP_ARR, OP_MAP, OP_SHAPE, OP_ENUM, OP_UNION,
-       OP_COUNT };
+       OP_TIME, OP_COUNT };
 
 /* An msgpack integer: `s` when negative, else `u`. */
 typedef struct {
@@ -449,7 +450,8 @@ static PyObject *read_value(Reader *r, Py_ssize_t at, int depth) {
             return b;
         }
         return refuse(r, "type");
-    case OP_INT: {
+    case OP_INT:
+    case OP_TIME: {
         Int v;
         if (read_int(r, &v) < 0) return NULL;
         if (!int_le(&node->ilo, &v) || !int_le(&v, &node->ihi)) return refuse(r, "bounds");
@@ -614,6 +616,44 @@ static const char *utf8_of(PyObject *obj, Py_ssize_t *n) {
 
 static int write_value(Out *o, const Node *nodes, Py_ssize_t at, PyObject *v, int depth);
 
+/* Days from 1970-01-01 to a proleptic Gregorian date (H. Hinnant's days_from_civil). */
+static int64_t days_from_civil(int64_t y, int64_t m, int64_t d) {
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+static PyTypeObject *timezone_type;  /* datetime.timezone: a fixed offset, final, implemented in C */
+
+/* A `datetime` with a `datetime.timezone` as nanoseconds since the epoch (as fsf.vm.time_nanoseconds). Other
+ * tzinfo classes run Python code of their own, so they go to the validator's path, as do naive datetimes. */
+static int time_of(PyObject *v, Int *x) {
+    if (!PyDateTime_CheckExact(v)) return no("not a time");
+    PyObject *tz = PyDateTime_DATE_GET_TZINFO(v);
+    if (Py_TYPE(tz) != timezone_type) return no("not a fixed-offset datetime");
+    PyObject *offset = PyObject_CallMethod(tz, "utcoffset", "O", Py_None);
+    if (offset == NULL) return -1;
+    if (!PyDelta_CheckExact(offset)) {
+        Py_DECREF(offset);
+        return no("no offset");
+    }
+    int64_t offset_us = ((int64_t)PyDateTime_DELTA_GET_DAYS(offset) * 86400 + PyDateTime_DELTA_GET_SECONDS(offset))
+                        * 1000000 + PyDateTime_DELTA_GET_MICROSECONDS(offset);
+    Py_DECREF(offset);
+    int64_t days = days_from_civil(PyDateTime_GET_YEAR(v), PyDateTime_GET_MONTH(v), PyDateTime_GET_DAY(v));
+    int64_t seconds = days * 86400 + PyDateTime_DATE_GET_HOUR(v) * 3600 + PyDateTime_DATE_GET_MINUTE(v) * 60
+                      + PyDateTime_DATE_GET_SECOND(v);
+    int64_t us = seconds * 1000000 + PyDateTime_DATE_GET_MICROSECOND(v) - offset_us;  /* |us| < 2**59 */
+    if (us > INT64_MAX / 1000 || us < INT64_MIN / 1000) return no("time out of range");
+    x->neg = us < 0;
+    x->s = us * 1000;
+    x->u = us < 0 ? 0 : (uint64_t)(us * 1000);
+    return 0;
+}
+
 static int write_str(Out *o, const Node *node, PyObject *v) {
     if (!PyUnicode_CheckExact(v)) return no("not a str");
     Py_ssize_t cp = PyUnicode_GET_LENGTH(v), n;
@@ -770,6 +810,12 @@ static int write_value(Out *o, const Node *nodes, Py_ssize_t at, PyObject *v, in
         Int x;
         if (int_of(v, &x) < 0) return -1;
         if (!int_le(&node->ilo, &x) || !int_le(&x, &node->ihi)) return no("int bounds");
+        return put_int(o, &x);
+    }
+    case OP_TIME: {
+        Int x;
+        if (PyLong_CheckExact(v) ? int_of(v, &x) < 0 : time_of(v, &x) < 0) return -1;
+        if (!int_le(&node->ilo, &x) || !int_le(&x, &node->ihi)) return no("time bounds");
         return put_int(o, &x);
     }
     case OP_FLOAT:
@@ -945,6 +991,7 @@ static int parse_node(Node *node, PyObject *spec, Py_ssize_t count) {
     case OP_REF:
         return 0;
     case OP_INT:
+    case OP_TIME:
         if (y == NULL) break;
         return int_bound(x, &node->ilo) < 0 || int_bound(y, &node->ihi) < 0 ? -1 : 0;
     case OP_FLOAT:
@@ -1114,6 +1161,9 @@ static struct PyModuleDef native_module = {
 };
 
 PyMODINIT_FUNC PyInit__native(void) {
+    PyDateTime_IMPORT;
+    if (PyDateTimeAPI == NULL) return NULL;
+    timezone_type = Py_TYPE(PyDateTime_TimeZone_UTC);
     if (PyType_Ready(&ProgramType) < 0) return NULL;
     PyObject *m = PyModule_Create(&native_module);
     if (m == NULL) return NULL;

@@ -15,7 +15,7 @@ A node table is a tuple of nodes, each a tuple ``(kind, ...)``; named types come
 kind     node                              reads
 =======  ================================  ==========================================================
 BOOL     ``(0,)``                          ``c2`` / ``c3``
-INT      ``(1, lo, hi)``                   an integer within ``lo..hi`` (``time`` is the int64 range)
+INT      ``(1, lo, hi)``                   an integer within ``lo..hi``
 FLOAT    ``(2, width, lo, hi)``            float 32 or 64, finite, not ``-0.0``, within the bounds
 STR      ``(3, lo, hi)``                   str; ``lo..hi`` code points (``hi`` None: unbounded)
 BYTES    ``(4, lo, hi)``                   bin of ``lo..hi`` bytes (``hash`` is ``32..32``)
@@ -26,6 +26,7 @@ MAP      ``(8, lo, hi, key, value)``       map of ``lo..hi`` entries, keys stric
 SHAPE    ``(9, names, kids)``              array of exactly ``len(names)`` fields -> dict
 ENUM     ``(10, members)``                 a member index -> the member's name
 UNION    ``(11, names, variants)``         ``[index, fields...]`` -> ``{name: dict}``; variants are SHAPEs
+TIME     ``(12, lo, hi)``                  as INT (the int64 range); encodes an aware ``datetime`` too
 =======  ================================  ==========================================================
 """
 
@@ -48,7 +49,7 @@ except ImportError:
 AVAILABLE: bool = _native is not None
 """The C decoder is built and not switched off."""
 
-BOOL, INT, FLOAT, STR, BYTES, REF, OPT, ARR, MAP, SHAPE, ENUM, UNION = range(12)
+BOOL, INT, FLOAT, STR, BYTES, REF, OPT, ARR, MAP, SHAPE, ENUM, UNION, TIME = range(13)
 
 Node = tuple[Any, ...]
 
@@ -93,7 +94,7 @@ def _leaf(t: ir.Type) -> Node:
     if isinstance(t, ir.Int):
         return (INT, t.lo, t.hi)
     if isinstance(t, ir.Time):
-        return (INT, vm.I64_MIN, vm.I64_MAX)
+        return (TIME, vm.I64_MIN, vm.I64_MAX)
     if isinstance(t, ir.Float):
         return (FLOAT, t.width, t.lo, t.hi)
     if isinstance(t, (ir.Str, ir.Bytes)):

@@ -11,11 +11,13 @@ of the canonical form; the rest goes on to the other paths). Neither may leak or
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import json
 import os
 import random
 import sys
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -224,6 +226,33 @@ def test_native_encoder_refuses_what_it_does_not_take(name: str, value: Any, val
     s = _hostile_schema()
     assert _encode(s, name, value) == ("refused", None)
     assert _validator(s, name, value) == ("ok" if valid else "refused")
+
+
+@pytest.mark.parametrize("when", [
+    dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc),
+    dt.datetime(2026, 11, 22, 3, 4, 5, 678901, tzinfo=dt.timezone.utc),
+    dt.datetime(2026, 11, 22, 3, 4, 5, 678901, tzinfo=dt.timezone(dt.timedelta(hours=5, minutes=30))),
+    dt.datetime(1969, 12, 31, 23, 59, 59, 999999, tzinfo=dt.timezone(-dt.timedelta(hours=23, minutes=59))),
+    dt.datetime(1677, 9, 21, 0, 12, 43, 145225, tzinfo=dt.timezone.utc),  # the earliest whole microsecond
+    dt.datetime(2262, 4, 11, 23, 47, 16, 854775, tzinfo=dt.timezone.utc),  # the latest
+    dt.datetime(2000, 2, 29, 12, tzinfo=dt.timezone(dt.timedelta(seconds=1, microseconds=1))),
+])
+def test_native_encoder_takes_aware_datetimes_as_the_validator(when: dt.datetime) -> None:
+    s = _hostile_schema()
+    assert _encode(s, "Time", {"v": when}) == ("ok", codec.encode(s, "Time", {"v": when}, path="reference"))
+
+
+@pytest.mark.parametrize(("when", "valid"), [
+    (dt.datetime(2026, 1, 1), False),  # naive
+    (dt.datetime(1677, 9, 21, 0, 12, 43, 145224, tzinfo=dt.timezone.utc), False),  # before int64 nanoseconds
+    (dt.datetime(9999, 12, 31, tzinfo=dt.timezone.utc), False),
+    (dt.datetime(2026, 1, 1, tzinfo=ZoneInfo("Europe/Paris")), True),  # runs Python code: the other paths' job
+    (dt.date(2026, 1, 1), False),
+])
+def test_native_encoder_leaves_other_times_to_the_validator(when: Any, valid: bool) -> None:
+    s = _hostile_schema()
+    assert _encode(s, "Time", {"v": when}) == ("refused", None)
+    assert _validator(s, "Time", {"v": when}) == ("ok" if valid else "refused")
 
 
 def test_native_encoder_nesting_limit() -> None:
