@@ -429,10 +429,14 @@ class LastInput:
         with path.open("w+b") as f:
             f.truncate(self.SIZE)
             self.map = mmap.mmap(f.fileno(), self.SIZE)
+        self.used = 0
 
     def write(self, text: str) -> None:
-        data = text.encode("utf-8", "backslashreplace")[: self.SIZE - 1] + b"\0"
+        data = text.encode("utf-8", "backslashreplace")[: self.SIZE]
         self.map[: len(data)] = data
+        if len(data) < self.used:  # the rest of the previous input: zeros (the file is read up to them)
+            self.map[len(data) : self.used] = bytes(self.used - len(data))
+        self.used = len(data)
 
 
 class GuardedBuffer:
