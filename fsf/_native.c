@@ -63,6 +63,7 @@ typedef struct {
 typedef struct {
     const unsigned char *base, *p, *end;
     const Node *nodes;
+    int build;              /* 0: check only (Program.check), every value read as None */
 } Reader;
 
 /* ---------------------------------------------------------------------------------------------------------- */
@@ -244,9 +245,53 @@ static int read_span(Reader *r, const Family *f, const unsigned char **start, Py
 
 static PyObject *read_value(Reader *r, Py_ssize_t at, int depth);
 
+/* What a value reads as when only checking. */
+static PyObject *checked(void) { Py_RETURN_NONE; }
+
+/* The code points of strict UTF-8 (RFC 3629: no overlong form, no surrogate, nothing above U+10FFFF, exactly
+ * what CPython's strict decoder accepts), or -1. */
+static Py_ssize_t utf8_length(const unsigned char *s, Py_ssize_t n) {
+    Py_ssize_t count = 0, i = 0;
+    while (i < n) {
+        unsigned char c = s[i];
+        int k;
+        unsigned char lo = 0x80, hi = 0xbf;  /* the range of the second byte */
+        if (c < 0x80) {
+            i++;
+            count++;
+            continue;
+        }
+        if (c >= 0xc2 && c <= 0xdf) k = 1;
+        else if (c >= 0xe0 && c <= 0xef) {
+            k = 2;
+            if (c == 0xe0) lo = 0xa0;
+            if (c == 0xed) hi = 0x9f;
+        } else if (c >= 0xf0 && c <= 0xf4) {
+            k = 3;
+            if (c == 0xf0) lo = 0x90;
+            if (c == 0xf4) hi = 0x8f;
+        } else {
+            return -1;
+        }
+        if (n - i <= k || s[i + 1] < lo || s[i + 1] > hi) return -1;
+        for (int j = 2; j <= k; j++) {
+            if ((s[i + j] & 0xc0) != 0x80) return -1;
+        }
+        i += k + 1;
+        count++;
+    }
+    return count;
+}
+
 static PyObject *make_str(const Reader *r, const Node *node, const unsigned char *s, Py_ssize_t n) {
     /* Each code point takes 1 to 4 bytes: refuse what cannot fit the bounds before decoding. */
     if (n < node->lo || (node->hi >= 0 && n / 4 > node->hi)) return refuse(r, "bounds");
+    if (!r->build) {
+        Py_ssize_t cp = utf8_length(s, n);
+        if (cp < 0) return refuse(r, "utf8");
+        if (cp < node->lo || (node->hi >= 0 && cp > node->hi)) return refuse(r, "bounds");
+        return checked();
+    }
     PyObject *text = PyUnicode_DecodeUTF8((const char *)s, n, "strict");
     if (text == NULL) return NULL;  /* UnicodeDecodeError: refused like any other problem */
     Py_ssize_t cp = PyUnicode_GET_LENGTH(text);
@@ -281,7 +326,7 @@ static PyObject *read_float(Reader *r, const Node *node) {
         r->p += 5;
     }
     if ((node->has_flo && !(node->flo <= d)) || (node->has_fhi && !(d <= node->fhi))) return refuse(r, "bounds");
-    return PyFloat_FromDouble(d);
+    return r->build ? PyFloat_FromDouble(d) : checked();
 }
 
 static PyObject *read_ref(Reader *r) {
@@ -290,6 +335,7 @@ static PyObject *read_ref(Reader *r) {
     Py_ssize_t n;
     if (read_span(r, &BIN_FAMILY, &s, &n) < 0) return NULL;
     if (n != 32) return refuse(r, "bounds");
+    if (!r->build) return checked();
     PyObject *text = PyUnicode_New(7 + 64, 127);
     if (text == NULL) return NULL;
     Py_UCS1 *out = PyUnicode_1BYTE_DATA(text);
@@ -303,6 +349,14 @@ static PyObject *read_ref(Reader *r) {
 
 /* The fields of a record (a shape, or a variant after its index): `count` values in a new dict. */
 static PyObject *read_fields(Reader *r, const Node *node, int depth) {
+    if (!r->build) {
+        for (Py_ssize_t i = 0; i < node->n; i++) {
+            PyObject *v = read_value(r, node->kids[i], depth);
+            if (v == NULL) return NULL;
+            Py_DECREF(v);
+        }
+        return checked();
+    }
     PyObject *out = PyDict_New();
     if (out == NULL) return NULL;
     for (Py_ssize_t i = 0; i < node->n; i++) {
@@ -323,6 +377,14 @@ static PyObject *read_array(Reader *r, const Node *node, int depth) {
     if (n < (uint64_t)node->lo || n > (uint64_t)node->hi) return refuse(r, "bounds");
     if (!NEED(r, n)) return refuse(r, "truncated");  /* every item takes at least one byte */
     Py_ssize_t count = (Py_ssize_t)n;
+    if (!r->build) {
+        for (Py_ssize_t i = 0; i < count; i++) {
+            PyObject *v = read_value(r, node->a, depth);
+            if (v == NULL) return NULL;
+            Py_DECREF(v);
+        }
+        return checked();
+    }
     if (count <= PREALLOC_MAX) {
         PyObject *out = PyList_New(count);
         if (out == NULL) return NULL;
@@ -365,7 +427,7 @@ static PyObject *read_key(Reader *r, const Node *node, Key *k) {
     if (node->op == OP_INT) {
         if (read_int(r, &k->v) < 0) return NULL;
         if (!int_le(&node->ilo, &k->v) || !int_le(&k->v, &node->ihi)) return refuse(r, "bounds");
-        return int_object(&k->v);
+        return r->build ? int_object(&k->v) : checked();
     }
     if (node->op == OP_ENUM) {
         if (read_int(r, &k->v) < 0) return NULL;
@@ -390,7 +452,7 @@ static PyObject *read_map(Reader *r, const Node *node, int depth) {
     if (n < (uint64_t)node->lo || n > (uint64_t)node->hi) return refuse(r, "bounds");
     if (n > (uint64_t)(r->end - r->p) / 2) return refuse(r, "truncated");  /* two bytes at least per entry */
     const Node *key_node = &r->nodes[node->a];
-    PyObject *out = PyDict_New();
+    PyObject *out = r->build ? PyDict_New() : checked();
     if (out == NULL) return NULL;
     Key prev = {NULL, 0, {0, 0, 0}}, cur;
     for (uint64_t i = 0; i < n; i++) {
@@ -403,7 +465,7 @@ static PyObject *read_map(Reader *r, const Node *node, int depth) {
         }
         prev = cur;
         PyObject *v = read_value(r, node->b, depth);
-        if (v == NULL || PyDict_SetItem(out, k, v) < 0) {
+        if (v == NULL || (r->build && PyDict_SetItem(out, k, v) < 0)) {
             Py_DECREF(k);
             Py_XDECREF(v);
             goto fail;
@@ -427,7 +489,7 @@ static PyObject *read_union(Reader *r, const Node *node, int depth) {
     const Node *variant = &r->nodes[node->kids[tag.u]];
     if (n != (uint64_t)variant->n + 1) return refuse(r, "arity");
     PyObject *body = read_fields(r, variant, depth);
-    if (body == NULL) return NULL;
+    if (body == NULL || !r->build) return body;
     PyObject *out = PyDict_New();
     if (out == NULL || PyDict_SetItem(out, node->names[tag.u], body) < 0) {
         Py_XDECREF(out);
@@ -444,7 +506,7 @@ static PyObject *read_value(Reader *r, Py_ssize_t at, int depth) {
     case OP_BOOL:
         if (!NEED(r, 1)) return refuse(r, "truncated");
         if (r->p[0] == 0xc2 || r->p[0] == 0xc3) {
-            PyObject *b = r->p[0] == 0xc3 ? Py_True : Py_False;
+            PyObject *b = !r->build ? Py_None : r->p[0] == 0xc3 ? Py_True : Py_False;
             r->p += 1;
             Py_INCREF(b);
             return b;
@@ -455,7 +517,7 @@ static PyObject *read_value(Reader *r, Py_ssize_t at, int depth) {
         Int v;
         if (read_int(r, &v) < 0) return NULL;
         if (!int_le(&node->ilo, &v) || !int_le(&v, &node->ihi)) return refuse(r, "bounds");
-        return int_object(&v);
+        return r->build ? int_object(&v) : checked();
     }
     case OP_FLOAT:
         return read_float(r, node);
@@ -470,7 +532,7 @@ static PyObject *read_value(Reader *r, Py_ssize_t at, int depth) {
         Py_ssize_t n;
         if (read_span(r, &BIN_FAMILY, &s, &n) < 0) return NULL;
         if (n < node->lo || (node->hi >= 0 && n > node->hi)) return refuse(r, "bounds");
-        return PyBytes_FromStringAndSize((const char *)s, n);
+        return r->build ? PyBytes_FromStringAndSize((const char *)s, n) : checked();
     }
     case OP_REF:
         return read_ref(r);
@@ -485,6 +547,7 @@ static PyObject *read_value(Reader *r, Py_ssize_t at, int depth) {
         Int v;
         if (read_int(r, &v) < 0) return NULL;
         if (v.neg || v.u >= (uint64_t)node->n) return refuse(r, "bounds");
+        if (!r->build) return checked();
         PyObject *name = node->names[v.u];
         Py_INCREF(name);
         return name;
@@ -1089,7 +1152,7 @@ static void Program_dealloc(Program *self) {
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
-static PyObject *Program_decode(Program *self, PyObject *args) {
+static PyObject *run_reader(Program *self, PyObject *args, int build) {
     Py_buffer buf;
     Py_ssize_t start, root;
     if (self->nodes == NULL) {
@@ -1102,7 +1165,7 @@ static PyObject *Program_decode(Program *self, PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "start or root out of range");
     } else {
         Reader r = {(const unsigned char *)buf.buf, (const unsigned char *)buf.buf + start,
-                    (const unsigned char *)buf.buf + buf.len, self->nodes};
+                    (const unsigned char *)buf.buf + buf.len, self->nodes, build};
         out = read_value(&r, root, 0);
         if (out != NULL && r.p != r.end) {
             Py_CLEAR(out);
@@ -1112,6 +1175,10 @@ static PyObject *Program_decode(Program *self, PyObject *args) {
     PyBuffer_Release(&buf);
     return out;
 }
+
+static PyObject *Program_decode(Program *self, PyObject *args) { return run_reader(self, args, 1); }
+
+static PyObject *Program_check(Program *self, PyObject *args) { return run_reader(self, args, 0); }
 
 static PyObject *Program_encode(Program *self, PyObject *args) {
     PyObject *value;
@@ -1138,6 +1205,9 @@ static PyMethodDef Program_methods[] = {
     {"decode", (PyCFunction)Program_decode, METH_VARARGS,
      "decode(data, start, root): the Python form of the value of node `root` at data[start:] (to its end);\n"
      "ValueError for anything the reference reader would refuse."},
+    {"check", (PyCFunction)Program_check, METH_VARARGS,
+     "check(data, start, root): None when decode(data, start, root) would succeed (it builds nothing);\n"
+     "ValueError otherwise."},
     {"encode", (PyCFunction)Program_encode, METH_VARARGS,
      "encode(value, root, prefix): prefix + the canonical payload of `value` as node `root`; ValueError for\n"
      "anything that is not valid in the exact types of the canonical Python form."},

@@ -730,10 +730,7 @@ def decode(schema: Schema, data: bytes | bytearray | memoryview, name: str | Non
     checked; a non-canonical spelling may then be accepted, or refused as ``non_canonical``). ``path`` (see
     :data:`PATHS`) is for tests; by default the fastest path available runs.
     """
-    if not isinstance(data, bytes):
-        if not isinstance(data, (bytearray, memoryview)):
-            raise TypeError(f"FSV data must be bytes, not {type(data).__name__}")
-        data = bytes(data)
+    data = _as_bytes(data)
     header = read_header(data)
     name = root_name(schema, header, name)
     plan = plan_of(schema)
@@ -760,6 +757,32 @@ def decode(schema: Schema, data: bytes | bytearray | memoryview, name: str | Non
     except ValidationError as err:
         raise DecodeError("invalid", f"{err.message} at `{err.path}`", HEADER_SIZE) from None
     return value
+
+
+def verify(schema: Schema, data: bytes | bytearray | memoryview, name: str | None = None, *,
+           path: str | None = None) -> str:
+    """The root type of FSV bytes ``data`` once they prove canonical and valid; raises :class:`fsf.DecodeError`
+    exactly as :func:`decode` would. The native path checks without building the value."""
+    data = _as_bytes(data)
+    name = root_name(schema, read_header(data), name)
+    path = path or DEFAULT_PATH
+    program = plan_of(schema).native() if path == "native" else None
+    try:
+        if program is not None:
+            program.check(data, HEADER_SIZE, plan_of(schema).node_of[name])
+            return name
+    except Exception:  # decode below says exactly what is wrong
+        pass
+    decode(schema, data, name, path=path)
+    return name
+
+
+def _as_bytes(data: object) -> bytes:
+    if isinstance(data, bytes):
+        return data
+    if not isinstance(data, (bytearray, memoryview)):
+        raise TypeError(f"FSV data must be bytes, not {type(data).__name__}")
+    return bytes(data)
 
 
 def _same_payload(data: bytes, again: bytes) -> bool:

@@ -171,7 +171,7 @@ def _verify_all(schema: Schema, files: list[Path], shape: str | None,
         for path in paths:
             try:
                 data = _read_value_file(path)
-                schema.decode(data, shape)
+                schema.verify(data, shape)
             except OSError as err:
                 yield path, f"cannot read: {(err.strerror or str(err)).lower()}", ""
             except FsfError as err:

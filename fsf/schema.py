@@ -133,6 +133,13 @@ class Schema:
             return decode_into(self, data, name, into)
         return decode(self, data, name, canonical=canonical)
 
+    def verify(self, data: bytes, name: str | None = None) -> str:
+        """Check that FSV bytes ``data`` are a canonical, valid value (of ``name``, if given) without keeping the
+        value; returns its root type's name. Raises :class:`fsf.DecodeError` exactly as :meth:`decode` does."""
+        from fsf.codec import verify
+
+        return verify(self, data, name)
+
     def _require(self, name: str) -> None:
         if name not in self.ir:
             known = ", ".join(f"`{n}`" for n in self.shapes)

@@ -153,6 +153,10 @@ def test_hostile_payload_is_rejected_with_its_code(schema: fsf.Schema, case: str
     with pytest.raises(fsf.DecodeError) as info:
         codec.read_reference(schema.ir, name, data, P)
     assert (info.value.code, info.value.offset) == (code, offset)
+    # Verifying (no value kept) refuses with the very same error.
+    with pytest.raises(fsf.DecodeError) as verified:
+        schema.verify(data)
+    assert str(verified.value) == str(err)
 
 
 @pytest.mark.parametrize(("data", "code", "offset"), [
@@ -168,6 +172,19 @@ def test_hostile_payload_is_rejected_with_its_code(schema: fsf.Schema, case: str
 def test_bad_headers(schema: fsf.Schema, data: bytes, code: str, offset: int) -> None:
     err = expect_reject(schema, data)
     assert (err.code, err.offset) == (code, offset)
+    with pytest.raises(fsf.DecodeError) as verified:
+        schema.verify(data)
+    assert str(verified.value) == str(err)
+
+
+def test_verify_names_the_root_type_and_insists_on_a_name(schema: fsf.Schema) -> None:
+    data = fsv(schema, "Dec", "91 93 01 cb 3f e0 00 00 00 00 00 00 09")
+    assert schema.verify(data) == schema.verify(bytearray(data)) == schema.verify(data, "Dec") == "Dec"
+    with pytest.raises(fsf.DecodeError) as info:
+        schema.verify(data, "Opt")
+    assert info.value.code == "schema_mismatch"
+    with pytest.raises(TypeError):
+        schema.verify("text")  # type: ignore[arg-type]
 
 
 def test_whole_messages(schema: fsf.Schema) -> None:

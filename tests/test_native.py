@@ -45,6 +45,15 @@ def _native(s: fsf.Schema, name: str, data: bytes) -> tuple[str, Any]:
         return "refused", None
 
 
+def _check(s: fsf.Schema, name: str, data: bytes) -> str:
+    """The verdict of the check-only reader (``Program.check``: builds nothing)."""
+    try:
+        assert codec.plan_of(s).native().check(data, P, codec.plan_of(s).node_of[name]) is None
+    except ValueError:
+        return "refused"
+    return "ok"
+
+
 def _reference(s: fsf.Schema, name: str, data: bytes) -> tuple[str, Any]:
     try:
         return "ok", codec.decode(s, data, name, path="reference")
@@ -57,7 +66,7 @@ def test_every_valid_vector_is_decoded_natively() -> None:
     assert len(doc["valid"]) >= 20
     for s, name, data in _valid_vectors():
         verdict, value = _native(s, name, data)
-        assert verdict == "ok", name
+        assert verdict == _check(s, name, data) == "ok", name
         assert value == codec.decode(s, data, name, path="reference")
         assert repr(value) == repr(codec.decode(s, data, name, path="reference"))  # same types: 1 vs 1.0, etc.
 
@@ -66,7 +75,9 @@ def test_every_valid_vector_is_decoded_natively() -> None:
                          ids=[c for c, *_ in HOSTILE])
 def test_every_hostile_payload_is_refused_natively(case: str, name: str, payload: str) -> None:
     s = _hostile_schema()
-    assert _native(s, name, codec.pack_header(s.id_bytes(name)) + bytes.fromhex(payload)) == ("refused", None)
+    data = codec.pack_header(s.id_bytes(name)) + bytes.fromhex(payload)
+    assert _native(s, name, data) == ("refused", None)
+    assert _check(s, name, data) == "refused"
 
 
 def test_the_forge_plan_examples_decode_natively() -> None:
@@ -92,7 +103,7 @@ def test_native_agrees_with_the_reference_on_values_and_mutations(data: st.DataO
     for _ in range(8):
         mutated = _mutate(rng, encoded)
         native_outcome, reference_outcome = _native(s, "Root", mutated), _reference(s, "Root", mutated)
-        assert native_outcome[0] == reference_outcome[0], mutated.hex()
+        assert native_outcome[0] == reference_outcome[0] == _check(s, "Root", mutated), mutated.hex()
         assert repr(native_outcome[1]) == repr(reference_outcome[1])
 
 
@@ -103,7 +114,7 @@ def test_mutated_vectors_agree_with_the_reference() -> None:
         for s, name, data in _valid_vectors():
             mutated = _mutate(rng, data)
             outcome = _native(s, name, mutated)
-            assert outcome[0] == _reference(s, name, mutated)[0], mutated.hex()
+            assert outcome[0] == _reference(s, name, mutated)[0] == _check(s, name, mutated), mutated.hex()
             accepted += outcome[0] == "ok"
             refused += outcome[0] == "refused"
     assert accepted > 100 and refused > 1000, (accepted, refused)
@@ -115,7 +126,37 @@ def test_mutated_vectors_agree_with_the_reference() -> None:
 def test_any_payload_gets_the_reference_verdict(name: str, payload: bytes) -> None:
     s = _hostile_schema()
     data = codec.pack_header(s.id_bytes(name)) + payload
-    assert _native(s, name, data)[0] == _reference(s, name, data)[0]
+    assert _native(s, name, data)[0] == _reference(s, name, data)[0] == _check(s, name, data)
+
+
+_UTF8_EDGES = [b"\x7f", b"\x80", b"\xc1\xbf", b"\xc2\x80", b"\xdf\xbf", b"\xe0\x9f\xbf", b"\xe0\xa0\x80",
+               b"\xed\x9f\xbf", b"\xed\xa0\x80", b"\xed\xbf\xbf", b"\xee\x80\x80", b"\xef\xbf\xbf",
+               b"\xf0\x8f\xbf\xbf", b"\xf0\x90\x80\x80", b"\xf4\x8f\xbf\xbf", b"\xf4\x90\x80\x80",
+               b"\xf5\x80\x80\x80", b"\xff", b"\xe2\x82", b"\xe2\x82\xac", b"\xc3", b"\xc3\xa9"]
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.lists(st.one_of(st.sampled_from(_UTF8_EDGES), st.binary(max_size=6),
+                          st.text(max_size=4).map(lambda t: t.encode("utf-8", "surrogatepass"))), max_size=6))
+def test_the_checker_reads_utf8_as_cpython(parts: list[bytes]) -> None:
+    # Str { v: str[0..300] }: the check-only reader validates UTF-8 and counts code points itself.
+    s = _hostile_schema()
+    text = b"".join(parts)[:255]
+    data = codec.pack_header(s.id_bytes("Str")) + b"\x91" + (bytes([0xA0 + len(text)]) if len(text) < 32 else
+                                                              b"\xd9" + bytes([len(text)])) + text
+    try:
+        expected = "ok" if len(text.decode("utf-8")) <= 300 else "refused"
+    except UnicodeDecodeError:
+        expected = "refused"
+    assert _check(s, "Str", data) == _native(s, "Str", data)[0] == expected
+
+
+def test_the_checker_counts_code_points_for_bounds() -> None:
+    s = fsf.compile_source("shape S { v: str[2..3] }")
+    for text, verdict in (("é", "refused"), ("éé", "ok"), ("€€€", "ok"), ("😀😀😀😀", "refused"), ("ab", "ok")):
+        data = s.encode("S", {"v": text}) if verdict == "ok" else (
+            codec.pack_header(s.id_bytes("S")) + b"\x91" + bytes([0xA0 + len(text.encode())]) + text.encode())
+        assert _check(s, "S", data) == _native(s, "S", data)[0] == verdict, text
 
 
 def test_nesting_limit_is_the_reference_one() -> None:
@@ -281,10 +322,11 @@ def test_no_reference_leaks() -> None:
 
     def run() -> None:
         for node, data in cases + good:
-            try:
-                program.decode(data, P, node)
-            except ValueError:
-                pass
+            for read in (program.decode, program.check):
+                try:
+                    read(data, P, node)
+                except ValueError:
+                    pass
         for (node, _), value in zip(good, values, strict=True):
             program.encode(value, node, b"head")
         for node, _ in good:
