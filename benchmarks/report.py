@@ -416,6 +416,8 @@ def _targets(med: Median, paired: Median, by: dict[tuple[str, str, str], Result]
         inter = (paired(op, "512", who), paired(other[0], "512", other[1]))
         a, b = inter if None not in inter else suite
         ok = None if a is None or b is None else a / b <= limit
+        if who != "fsv":  # the targets are the default install's; the other paths are shown for comparison
+            return f"| {name} | {_ratio(*suite)} | {_ratio(*inter)} | (≤ {limit:g}×) | for comparison |"
         return f"| {name} | {_ratio(*suite)} | {_ratio(*inter)} | ≤ {limit:g}× | {verdict(ok)} |"
 
     rows = [

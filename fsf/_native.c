@@ -764,9 +764,14 @@ static int write_ref(Out *o, PyObject *v) {
 /* The fields of a record from its dict: every required field present, no unknown key. */
 static int write_fields(Out *o, const Node *nodes, const Node *node, PyObject *v, int depth) {
     if (!PyDict_CheckExact(v)) return no("not a dict");
-    Py_ssize_t found = 0;
+    /* Keys of exact str only: looking a field up then compares str with str, and runs no __eq__ of the value's. */
+    Py_ssize_t pos = 0, found = 0;
+    PyObject *key, *item;
+    while (PyDict_Next(v, &pos, &key, &item)) {
+        if (!PyUnicode_CheckExact(key)) return no("not a field name");
+    }
     for (Py_ssize_t i = 0; i < node->n; i++) {
-        PyObject *item = PyDict_GetItemWithError(v, node->names[i]);
+        item = PyDict_GetItemWithError(v, node->names[i]);
         if (item == NULL) {
             if (PyErr_Occurred()) return -1;
             if (nodes[node->kids[i]].op != OP_OPT) return no("missing field");
@@ -774,7 +779,10 @@ static int write_fields(Out *o, const Node *nodes, const Node *node, PyObject *v
             continue;
         }
         found++;
-        if (write_value(o, nodes, node->kids[i], item, depth) < 0) return -1;
+        Py_INCREF(item);  /* held while written, whatever a collection's finaliser might do meanwhile */
+        int rc = write_value(o, nodes, node->kids[i], item, depth);
+        Py_DECREF(item);
+        if (rc < 0) return -1;
     }
     return found == PyDict_GET_SIZE(v) ? 0 : no("unknown field");
 }
@@ -814,9 +822,13 @@ static int write_map(Out *o, const Node *nodes, const Node *node, PyObject *v, i
     Py_ssize_t pos = 0, i = 0;
     PyObject *k, *item;
     while (PyDict_Next(v, &pos, &k, &item)) {
+        if (i == n) {
+            no("map changed");
+            goto done;
+        }
         Entry *e = &entries[i++];
-        e->key = k;
-        e->value = item;
+        e->key = Py_NewRef(k);  /* held (with the UTF-8 of a str key) until written */
+        e->value = Py_NewRef(item);
         if (key->op == OP_STR) {
             if (!PyUnicode_CheckExact(k)) {
                 no("not a str key");
@@ -858,6 +870,10 @@ static int write_map(Out *o, const Node *nodes, const Node *node, PyObject *v, i
     }
     rc = 0;
 done:
+    for (Py_ssize_t j = 0; j < n; j++) {
+        Py_XDECREF(entries[j].key);
+        Py_XDECREF(entries[j].value);
+    }
     PyMem_Free(entries);
     return rc;
 }
@@ -915,7 +931,11 @@ static int write_value(Out *o, const Node *nodes, Py_ssize_t at, PyObject *v, in
         if (n < node->lo || n > node->hi) return no("arr bounds");
         if (put_count(o, &ARR_FAMILY, (uint64_t)n) < 0) return -1;
         for (Py_ssize_t i = 0; i < n; i++) {
-            if (write_value(o, nodes, node->a, PyList_GET_ITEM(v, i), depth + 1) < 0) return -1;
+            if (PyList_GET_SIZE(v) != n) return no("list changed");
+            PyObject *item = Py_NewRef(PyList_GET_ITEM(v, i));
+            int rc = write_value(o, nodes, node->a, item, depth + 1);
+            Py_DECREF(item);
+            if (rc < 0) return -1;
         }
         return 0;
     }
@@ -937,7 +957,10 @@ static int write_value(Out *o, const Node *nodes, Py_ssize_t at, PyObject *v, in
         const Node *variant = &nodes[node->kids[i]];
         Int tag = {0, 0, (uint64_t)i};
         if (put_count(o, &ARR_FAMILY, (uint64_t)variant->n + 1) < 0 || put_int(o, &tag) < 0) return -1;
-        return write_fields(o, nodes, variant, body, depth + 2);
+        Py_INCREF(body);
+        int rc = write_fields(o, nodes, variant, body, depth + 2);
+        Py_DECREF(body);
+        return rc;
     }
     default:
         return no("node");

@@ -296,6 +296,27 @@ def test_native_encoder_leaves_other_times_to_the_validator(when: Any, valid: bo
     assert _validator(s, "Time", {"v": when}) == ("ok" if valid else "refused")
 
 
+def test_native_encoder_runs_no_code_of_the_value() -> None:
+    # A key that looks like field `a` to a dict lookup (same hash) and empties the value when compared.
+    calls: list[str] = []
+    outer: dict[str, Any] = {}
+
+    class Sly:
+        def __hash__(self) -> int:
+            return hash("a")
+
+        def __eq__(self, other: object) -> bool:
+            if outer:  # armed once the value is built
+                calls.append("eq")
+                outer["v"].clear()
+            return False
+
+    s = fsf.compile_source("shape Pair { a: u8, b: u8 }\nshape Outer { v: arr[0..4]<Pair> }")
+    outer["v"] = [{"b": 2, Sly(): 1, "a": 1}, {"a": 1, "b": 2}]
+    assert _encode(s, "Outer", outer) == ("refused", None)
+    assert calls == []
+
+
 def test_native_encoder_nesting_limit() -> None:
     s = fsf.compile_source("shape N { kids: arr[0..4]<N> }\nunion U { Leaf, Node { u: U } }\nshape W { u: U }")
     deep: dict[str, Any] = {"kids": []}
