@@ -15,8 +15,9 @@ vectors; the hostile payloads. Each input is a seed changed by ``_mutate`` (the 
 random payload bytes, or structure-aware mutations on the msgpack items: wider heads (``cc 05`` for ``05``,
 ``d9 01 61`` for ``a1 61``), huge or off-by-one counts and lengths, float width swaps, NaN, infinity and
 ``-0.0``, boundary integers, deleted, duplicated, swapped and type-confused items, deep nesting. The header is
-never changed, so the native decoder (called directly on the payload, ``ValueError`` = refused) and
-``codec.decode(..., path="reference")`` (``DecodeError`` = refused) judge the same payload. Any other exception
+never changed, so the native decoder and its check-only mode ``Program.check`` (when the module has it), called
+directly on the payload (``ValueError`` = refused), and ``codec.decode(..., path="reference")`` (``DecodeError``
+= refused) judge the same payload. Any other exception
 from either, a different verdict, a different value (``repr``), or an accepted value that does not re-encode
 to the same bytes is a failure: exit 1. Inputs are placed so that their last byte is the last readable byte
 before a ``PROT_NONE`` page, so a read past the end crashes even without a sanitizer.
@@ -77,6 +78,7 @@ class Target:
         self.seeds: list[bytes] = []  # payloads (without the header)
         self.values: list[Any] = []  # valid values, and values with one spot changed (for the encoder)
         self.encoder: Any = None  # the native encoder, when the module has one with the known signature
+        self.checker: Any = getattr(program, "check", None)  # the check-only reader (decode that builds nothing)
         self.accepted = self.refused = 0
 
 
@@ -493,6 +495,16 @@ def check(t: Target, payload: bytes, guard: GuardedBuffer) -> str:
         raise Disagreement(f"reference raised {type(error).__name__}: {error}\n{traceback.format_exc()}") from None
     if got[0] != want[0]:
         raise Disagreement(f"native {got[0]} ({got[1]!r:.300}), reference {want[0]} ({want[1]!s:.300})")
+    if t.checker is not None:
+        try:
+            checked = "ok" if t.checker(guard.place(data), P, t.node) is None else "returned something"
+        except ValueError:
+            checked = "refused"
+        except BaseException as error:
+            raise Disagreement(f"native check raised {type(error).__name__}: {error}\n{traceback.format_exc()}"
+                               ) from None
+        if checked != want[0]:
+            raise Disagreement(f"native check {checked}, reference {want[0]} ({want[1]!s:.300})")
     if got[0] == "ok":
         if repr(got[1]) != repr(want[1]):
             raise Disagreement(f"values differ:\n  native    {got[1]!r:.2000}\n  reference {want[1]!r:.2000}")
