@@ -1,17 +1,22 @@
-/* Native: FSV payload bytes + a node table (from fsf/native.py) -> the canonical Python form, in one pass.
+/* Native: FSV payload bytes <-> the canonical Python form, in one pass each way, driven by a node table made
+ * from the IR (fsf/native.py).
  *
- * The optional accelerated decoder of the codec (docs/fsv.md, "Execution paths"). It reads the msgpack payload
+ * The optional accelerated codec (docs/fsv.md, "Execution paths"). Program.decode reads the msgpack payload
  * once, checking every rule of the format as it goes -- the smallest head for every integer, length and count,
  * one float width per type, no NaN, infinity or -0.0, map keys strictly increasing, valid UTF-8, no ext types,
  * types, bounds, arities, the nesting limit, no trailing bytes -- and builds the same dicts, lists and scalars
- * as the reference reader. It never words an error: any refusal raises ValueError, and the caller then runs
- * the reference reader, which says exactly what is wrong and where. So this file must accept exactly what the
- * reference accepts, and return exactly its values; tests/test_codec*.py run every case through both.
+ * as the reference reader; Program.check does the same without building anything. Program.encode validates a
+ * value given in the exact types of the Python form while it writes the canonical bytes. None of them words an
+ * error: any refusal raises ValueError, and the caller asks the other paths and the reference reader or the
+ * validator, which say exactly what is wrong and where. So this file must accept exactly what the reference
+ * accepts (the encoder: a subset of it) and give exactly its results; tests/test_native.py calls it directly
+ * and tests/test_codec*.py run every case through every path.
  *
  * Hostile input: every read is bounds-checked against the end of the buffer before it happens; a declared
  * count is compared with the bytes left before anything is allocated for it, and lists are allocated up front
  * only up to PREALLOC_MAX items (beyond that they grow as items actually arrive), so memory stays a small
- * multiple of the input; recursion is bounded by the nesting limit (MAX_DEPTH containers).
+ * multiple of the input; recursion is bounded by the nesting limit (MAX_DEPTH containers) both ways. The
+ * encoder runs no Python code of the value's (exact types only; see write_fields) and holds what it walks.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
