@@ -617,6 +617,7 @@ static int grow(Out *o, size_t k) {
 }
 
 static int put(Out *o, const void *s, size_t n) {
+    if (n == 0) return 0;  /* (an empty prefix: memcpy may not be given the NULL of an empty buffer) */
     if (grow(o, n) < 0) return -1;
     memcpy(o->data + o->len, s, n);
     o->len += n;
