@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import difflib
+import functools
 import json
 import os
 import re
@@ -860,7 +861,7 @@ def render_with(schema: Schema, name: str, value: Any, value_id: str, choice: Te
     env = _Environment(loader, budget)
     display = str(choice.path)
     try:
-        code = env.compile(choice.source, choice.path.name, display)
+        code = _compiled(choice.source, choice.path.name, display)
         compiled = env.template_class.from_code(env, code, env.make_globals(None), None)
     except jinja2.TemplateSyntaxError as err:
         raise ViewError(f"template syntax error: {_sentence(err.message or '')}", display, err.lineno) from None
@@ -889,6 +890,14 @@ def render_with(schema: Schema, name: str, value: Any, value_id: str, choice: Te
     body = "\n".join(line.rstrip() for line in "".join(chunks).split("\n")).strip("\n")
     header = provenance(value_id, name, schema.id(name), choice.hash)
     return f"{header}\n{body}\n" if body else f"{header}\n"
+
+
+@functools.lru_cache(maxsize=32)
+def _compiled(source: str, name: str, filename: str) -> types.CodeType:
+    """The Python code of a template (an explicit cache: compiling is most of a small render). The code reaches
+    its environment, and so the render's own budget, through the globals it runs with, never through itself."""
+    code: types.CodeType = _Environment(jinja2.DictLoader({}), _Budget(Limits())).compile(source, name, filename)
+    return code
 
 
 class _LazyOutline:

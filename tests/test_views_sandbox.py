@@ -190,3 +190,17 @@ def test_a_template_that_is_not_utf8_is_a_clean_error(schema: fsf.Schema, tmp_pa
     with pytest.raises(views.ViewError) as err:
         views.render_value(schema, "Note", VALUE, tmp_path / "t.md.j2")
     assert str(err.value) == f"{tmp_path / 't.md.j2'}: cannot read template: not UTF-8 (byte 3)"
+
+
+def test_compiled_templates_are_cached_but_every_render_has_its_own_budget(schema: fsf.Schema,
+                                                                           tmp_path: Path) -> None:
+    source = "{% for i in range(50) %}{{ i }}{% endfor %}\n"
+    tight = views.Limits(max_steps=20)
+    hits = views._compiled.cache_info().hits
+    for _ in range(2):  # the second render reuses the code, and still starts from an empty budget
+        with pytest.raises(views.ViewError, match="more than 20 loop steps"):
+            render(schema, tmp_path, source, limits=tight)
+    assert views._compiled.cache_info().hits > hits
+    assert render(schema, tmp_path, source).endswith("".join(str(i) for i in range(50)) + "\n")
+    # An edited template is compiled anew (the cache is keyed by its text).
+    assert render(schema, tmp_path, source.replace("50", "3")).endswith("012\n")
