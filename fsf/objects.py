@@ -107,7 +107,7 @@ def _to(plan: ObjectPlan, t: ir.Type, v: Any, depth: int) -> Any:
         return v
     decl = plan.ir[t.name]
     if isinstance(decl, ir.Enum):
-        return v.value if isinstance(v, enum.Enum) and isinstance(v.value, str) else v
+        return _enum_value(v)
     if isinstance(decl, ir.Shape):
         if getattr(type(v), "FSF_ID", None) == plan.ids[decl.name] and not hasattr(type(v), "FSF_VARIANT"):
             attrs_ = plan.names.fields[decl.name, None]
