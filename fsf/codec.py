@@ -251,7 +251,7 @@ class Plan:
         self._accel: tuple[Accel, dict[str, Callable[[Any], Any]]] | Literal[False] | None = None
         self._native: Any = None
         self.node_of = {decl.name: i for i, decl in enumerate(schema.decls)}
-        """The node of each named type in the native decoder's table (:func:`fsf.native.program`)."""
+        """The node of each named type in the native codec's table (:func:`fsf.native.program`)."""
         self.max_count = 0
         f32 = set()
         for decl in schema.decls:
@@ -314,7 +314,7 @@ class Plan:
         return self._accel or None
 
     def native(self) -> Any | None:
-        """The native decoder of this schema (:mod:`fsf.native`), or None when it is not built."""
+        """The native codec of this schema (:mod:`fsf.native`), or None when it is not built."""
         if self._native is None:
             from fsf import native
 
