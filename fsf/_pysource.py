@@ -39,6 +39,29 @@ class Writer:
         self.depth -= 1
 
 
+class Names:
+    """What generated code reaches through its globals -- each schema-derived value once, as ``_kN`` -- and the
+    fresh local names it needs (``stem`` + a counter). A base of the code generators."""
+
+    def __init__(self) -> None:
+        self.consts: dict[str, Any] = {}
+        self._const_ids: dict[tuple[str, Any], str] = {}
+        self._temps = 0
+
+    def const(self, value: Any) -> str:
+        """The global name holding ``value`` (equal immutable values share one; anything else by identity)."""
+        key = (type(value).__name__, value if isinstance(value, (str, int, float, bytes, tuple)) else id(value))
+        name = self._const_ids.get(key)
+        if name is None:
+            name = self._const_ids[key] = f"_k{len(self.consts)}"
+            self.consts[name] = value
+        return name
+
+    def temp(self, stem: str) -> str:
+        self._temps += 1
+        return f"{stem}{self._temps}"
+
+
 def load(source: str, label: str, namespace: dict[str, Any]) -> dict[str, Any]:
     """Execute generated ``source`` in ``namespace`` (which it fills and returns), as ``<label HASH>``."""
     filename = f"<{label} {blake3.blake3(source.encode()).hexdigest()[:16]}>"

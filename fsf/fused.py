@@ -30,7 +30,7 @@ from collections.abc import Callable
 from typing import Any, Literal
 
 from fsf import ir, vm
-from fsf._pysource import Writer, load
+from fsf._pysource import Names, Writer, load
 from fsf.accel import attribute_names
 
 Fused = Callable[[Any], Any]
@@ -91,20 +91,18 @@ class _Writer(Writer):
             self.line("    raise _M")
 
 
-class _Generator:
+class _Generator(Names):
     """Emits the functions of one family. A ``level`` is how many containers below its function's own argument
     (whose depth is ``d``) a value sits."""
 
     def __init__(self, schema: ir.Schema, mode: Mode, max_depth: int, classes: dict[Any, Any] | None) -> None:
+        super().__init__()
         self.ir = schema
         self.mode = mode
         self.max_depth = max_depth
         self.classes = classes or {}
-        self.consts: dict[str, Any] = {}
-        self.const_ids: dict[tuple[str, Any], str] = {}
         self.functions: list[_Writer] = []
         self.names = {decl.name: f"_n{i}" for i, decl in enumerate(schema.decls)}
-        self.temps = 0
         self.tables: list[dict[Any, Any]] = []
         self.levels: list[int] = []
         self.utf8 = False
@@ -117,18 +115,6 @@ class _Generator:
         """Shapes whose Struct ``msgspec.structs.asdict`` turns into the Python form as it is."""
 
     # -- helpers --------------------------------------------------------------------------------------------
-
-    def const(self, value: Any) -> str:
-        key = (type(value).__name__, value if isinstance(value, (str, int, float, bytes, tuple)) else id(value))
-        name = self.const_ids.get(key)
-        if name is None:
-            name = self.const_ids[key] = f"_k{len(self.consts)}"
-            self.consts[name] = value
-        return name
-
-    def temp(self, stem: str) -> str:
-        self.temps += 1
-        return f"{stem}{self.temps}"
 
     def too_deep(self, level: int) -> str:
         """The depth test of a function: true when ``d`` leaves no room for its deepest container.

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from fsf import ir
-from fsf._pysource import Writer, load
+from fsf._pysource import Names, Writer, load
 from fsf.codegen import PythonNames, python_names
 from fsf.errors import UsageError
 
@@ -75,7 +75,7 @@ def to_python_form(schema: Schema, name: str, value: Any) -> Any:
     so encoding dicts costs nothing extra. Anything that does not fit is left in place for the validator to
     report with its path.
     """
-    if not is_object(value) or name not in schema.ir:
+    if type(value) is dict or not is_object(value) or name not in schema.ir:
         return value
     plan = plan_of(schema)
     if not plan.to_fast:
@@ -348,31 +348,21 @@ _RUNTIME: dict[str, Any] = {
 }
 
 
-class _Generator:
+class _Generator(Names):
     """Emits one direction's functions for one schema: ``to`` (objects -> Python form, ``f(v, d)`` with ``d``
     the walk's depth of ``v``) or ``from`` (Python form -> objects of ``classes``, ``f(x)``)."""
 
     def __init__(self, plan: ObjectPlan, classes: dict[str, Any] | None) -> None:
+        super().__init__()
         self.plan = plan
         self.ir = plan.ir
         self.classes = classes
-        self.consts: dict[str, Any] = {}
         self.writers: list[Writer] = []
         self.fnames = {decl.name: f"_n{i}" for i, decl in enumerate(plan.ir.decls)}
-        self.temps = 0
         self.deepest = 0
         """``to`` only: the deepest level below its argument at which the current function converts inline."""
         self.tables: list[dict[str, str]] = []
         self.member_maps: dict[str, str] = {}
-
-    def const(self, value: Any) -> str:
-        name = f"_k{len(self.consts)}"
-        self.consts[name] = value
-        return name
-
-    def temp(self, stem: str) -> str:
-        self.temps += 1
-        return f"{stem}{self.temps}"
 
     def open(self, signature: str) -> Writer:
         w = Writer()

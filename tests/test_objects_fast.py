@@ -9,30 +9,17 @@ from __future__ import annotations
 import contextlib
 import enum
 import linecache
-import sys
 import types
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from strategies import schema_texts, values
+from test_codegen import generated_module as generated
 
 import fsf
 from fsf import ir, objects
-from tests.strategies import schema_texts, values
-
-
-@contextlib.contextmanager
-def generated(schema: fsf.Schema, name: str) -> Iterator[types.ModuleType]:
-    """The generated Python of ``schema`` imported as module ``name`` (in sys.modules meanwhile)."""
-    module = types.ModuleType(name)
-    sys.modules[name] = module
-    try:
-        exec(compile(fsf.codegen(schema, "python"), f"<{name}>", "exec"), module.__dict__)
-        yield module
-    finally:
-        del sys.modules[name]
 
 
 def reference_to(schema: fsf.Schema, name: str, value: Any) -> Any:
