@@ -91,6 +91,9 @@ class Header:
     payload_size: int
 
 
+_HEAD = MAGIC + bytes([FORMAT_VERSION])
+
+
 def pack_header(root_id: bytes) -> bytes:
     """The header bytes for a value whose root type has the 32-byte id digest ``root_id``."""
     return MAGIC + bytes([FORMAT_VERSION]) + root_id
@@ -250,6 +253,7 @@ class Plan:
         self._fused_check: dict[str, Callable[[Any], Any]] | None = None
         self._accel: tuple[Accel, dict[str, Callable[[Any], Any]]] | Literal[False] | None = None
         self._native: Any = None
+        self.lane: _Lane | Literal[False] | None = None
         self.node_of = {decl.name: i for i, decl in enumerate(schema.decls)}
         """The node of each named type in the native codec's table (:func:`fsf.native.program`)."""
         self.max_count = 0
@@ -593,6 +597,27 @@ def _ref_from_wire(x: Any, d: int) -> str:
     return "blake3:" + x.hex()
 
 
+@attrs.frozen
+class _Lane:
+    """The native codec with every header worked out in advance: what a call that names no path runs first."""
+
+    program: Any
+    by_id: dict[bytes, int]
+    """The root type's id digest -> its node."""
+    by_name: dict[str, tuple[int, bytes]]
+    """A type's name -> its node and its values' header."""
+
+
+def _lane(schema: Schema) -> _Lane | None:
+    plan = plan_of(schema)
+    if plan.lane is None:
+        program = plan.native()
+        plan.lane = _Lane(program, {schema.id_bytes(n): plan.node_of[n] for n in schema.shapes},
+                          {n: (plan.node_of[n], pack_header(schema.id_bytes(n))) for n in schema.shapes}
+                          ) if program is not None else False
+    return plan.lane or None
+
+
 def plan_of(schema: Schema) -> Plan:
     """The codec plan of ``schema``, built once and cached on it."""
     plan = schema._codec
@@ -623,13 +648,22 @@ def encode(schema: Schema, name: str, value: Any, *, path: str | None = None) ->
     takes only the exact types of the canonical form; the packer refuses a lone surrogate), the next one tries,
     and last the validator runs and raises the exact error. ``path`` (see :data:`PATHS`) is for tests.
     """
+    if path is None and DEFAULT_PATH == "native":  # the common call: straight to C, headers precomputed
+        lane = _lane(schema)
+        entry = lane.by_name.get(name) if lane is not None else None
+        if lane is not None and entry is not None:
+            try:
+                data: bytes = lane.program.encode(value, *entry)
+                return data
+            except Exception:  # the general path below decides
+                pass
     plan = plan_of(schema)
     path = path or DEFAULT_PATH
     if path != "reference":
         program = plan.native() if path == "native" else None
         if program is not None:
             try:
-                data: bytes = program.encode(value, plan.node_of[name], pack_header(schema.id_bytes(name)))
+                data = program.encode(value, plan.node_of[name], pack_header(schema.id_bytes(name)))
                 return data
             except Exception:  # a spelling it does not take, or an invalid value: the next path decides
                 pass
@@ -730,6 +764,14 @@ def decode(schema: Schema, data: bytes | bytearray | memoryview, name: str | Non
     checked; a non-canonical spelling may then be accepted, or refused as ``non_canonical``). ``path`` (see
     :data:`PATHS`) is for tests; by default the fastest path available runs.
     """
+    if path is None and DEFAULT_PATH == "native" and type(data) is bytes and data[:5] == _HEAD:  # the common call
+        lane = _lane(schema)
+        node = lane.by_id.get(data[5:HEADER_SIZE]) if lane is not None else None
+        if lane is not None and node is not None and (name is None or lane.by_name.get(name, (-1,))[0] == node):
+            try:
+                return lane.program.decode(data, HEADER_SIZE, node)
+            except Exception:  # the general path below finds and reports the problem
+                pass
     data = _as_bytes(data)
     header = read_header(data)
     name = root_name(schema, header, name)
