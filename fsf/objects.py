@@ -183,7 +183,8 @@ def _root(name: str) -> str:
     return name.split(".", 1)[0]
 
 
-def decode_into(schema: Schema, data: bytes | bytearray | memoryview, name: str | None, into: Any) -> Any:
+def decode_into(schema: Schema, data: bytes | bytearray | memoryview, name: str | None, into: Any,
+                canonical: bool = True) -> Any:
     """Decode FSV ``data`` (see :meth:`fsf.Schema.decode`) into objects of the generated classes of ``into``.
 
     A class for ``into`` also insists on its type as the root type, as ``name`` does.
@@ -197,7 +198,7 @@ def decode_into(schema: Schema, data: bytes | bytearray | memoryview, name: str 
         raise UsageError(f"`into` stands for `{root}`, but `{name}` was asked for")
     if isinstance(data, bytearray | memoryview):
         data = bytes(data)
-    value = schema.decode(data, name)
+    value = schema.decode(data, name, canonical=canonical)
     if name is None:
         name = root_name(schema, read_header(data), None)
     return from_python_form(schema, into, name, value)

@@ -130,7 +130,7 @@ class Schema:
         if into is not None:
             from fsf.objects import decode_into
 
-            return decode_into(self, data, name, into)
+            return decode_into(self, data, name, into, canonical)
         return decode(self, data, name, canonical=canonical)
 
     def verify(self, data: bytes, name: str | None = None) -> str:

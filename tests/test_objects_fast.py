@@ -337,3 +337,16 @@ def test_a_class_or_enum_from_another_schema_is_refused_as_the_walk_refuses_it()
             schema.decode(data, into=mod)
         assert str(err.value) == ("`gen_fast_enum.E` does not have the members of enum `E`; "
                                   "regenerate it with `fsf codegen --target python`")
+
+
+def test_decode_into_passes_canonical_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    from fsf import codec
+
+    schema = fsf.compile_source("shape Small { v: u8 }")
+    wide = codec.pack_header(schema.id_bytes("Small")) + bytes.fromhex("91 cc 05")  # 5 in a wider head
+    monkeypatch.setattr(codec, "DEFAULT_PATH", "fused")  # a path that may take a wider head when not strict
+    with generated(schema, "gen_fast_canonical") as mod:
+        with pytest.raises(fsf.DecodeError) as info:
+            schema.decode(wide, into=mod)
+        assert info.value.code == "non_canonical"
+        assert schema.decode(wide, into=mod, canonical=False) == mod.Small(v=5)
