@@ -3,7 +3,7 @@
 Operations: ``encode`` (validating dicts), ``decode`` (bytes -> validated dicts), ``validate`` (dicts only),
 ``verify`` (the strict canonical check), ``content id``, ``render`` (Markdown), ``compile`` of
 ``shapes/forge-plan.fsf`` in a warm process, and ``import+load`` (a fresh interpreter importing ``fsf`` and
-loading a ``.fsb``). Encode and decode run on the default path (``fsv``: the native decoder when it is built),
+loading a ``.fsb``). Encode and decode run on the default path (``fsv``: the native codec when it is built),
 on the msgspec path (``fsv-msgspec``) and on the pure-Python fallback (``fsv-py``). A part of FSF that has not landed yet makes its
 benchmarks skip with the reason.
 """
@@ -44,7 +44,7 @@ def _codec(schema: fsf.Schema) -> None:
 
 
 PATHS = ("default", "accel", "fused")
-"""``default``: what ``Schema.encode``/``decode`` run (the native decoder when it is built); ``accel``: msgspec's
+"""``default``: what ``Schema.encode``/``decode`` run (the native codec when it is built); ``accel``: msgspec's
 decoder with fused conversions (contender ``fsv-msgspec``); ``fused``: the pure-Python fallback (``fsv-py``).
 The last two are asked for through ``fsf.codec``'s ``path`` argument."""
 _CONTENDERS = {"default": CONTENDER, "accel": "fsv-msgspec", "fused": "fsv-py"}

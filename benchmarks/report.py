@@ -37,7 +37,7 @@ OPS = ("encode", "encode (generated classes)", "decode", "decode (no canonical c
        "validate", "verify", "content id", "render")
 SIZES = (*(str(n) for n in workload.SIZES), "every")
 CONTENDERS = ("fsv", "fsv-msgspec", "fsv-py", "msgpack", "msgspec", "pydantic", "fastavro", "json")
-"""``fsv`` is the default path (the native decoder when built), ``fsv-msgspec`` the msgspec path, ``fsv-py`` the
+"""``fsv`` is the default path (the native codec when built), ``fsv-msgspec`` the msgspec path, ``fsv-py`` the
 pure-Python fallback."""
 TOOLING = ("parse+check", "compile", "import+load .fsb")
 PACKAGES = ("fsf", "msgpack", "blake3", "lark", "msgspec", "pydantic", "pydantic-core", "fastavro",

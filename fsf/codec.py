@@ -322,7 +322,7 @@ class Plan:
         if self._native is None:
             from fsf import native
 
-            self._native = native.decoder(self.ir) or False
+            self._native = native.codec(self.ir) or False
         return self._native or None
 
     def to_wire(self, name: str) -> ToWire:

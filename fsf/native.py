@@ -105,7 +105,7 @@ def _leaf(t: ir.Type) -> Node:
     return (REF,)
 
 
-def decoder(schema: ir.Schema) -> Any | None:
+def codec(schema: ir.Schema) -> Any | None:
     """The C codec of ``schema`` (``.decode(data, start, root)``, ``.encode(value, root, prefix)``, ``root`` a
     declaration's index), or None when it is not available."""
     return _native.Program(program(schema)) if _native is not None else None
