@@ -648,6 +648,7 @@ def encode(schema: Schema, name: str, value: Any, *, path: str | None = None) ->
     takes only the exact types of the canonical form; the packer refuses a lone surrogate), the next one tries,
     and last the validator runs and raises the exact error. ``path`` (see :data:`PATHS`) is for tests.
     """
+    tried = False  # the native codec refused already: not again
     if path is None and DEFAULT_PATH == "native":  # the common call: straight to C, headers precomputed
         lane = _lane(schema)
         entry = lane.by_name.get(name) if lane is not None else None
@@ -656,11 +657,11 @@ def encode(schema: Schema, name: str, value: Any, *, path: str | None = None) ->
                 data: bytes = lane.program.encode(value, *entry)
                 return data
             except Exception:  # the general path below decides
-                pass
+                tried = True
     plan = plan_of(schema)
     path = path or DEFAULT_PATH
     if path != "reference":
-        program = plan.native() if path == "native" else None
+        program = plan.native() if path == "native" and not tried else None
         if program is not None:
             try:
                 data = program.encode(value, plan.node_of[name], pack_header(schema.id_bytes(name)))
@@ -764,20 +765,21 @@ def decode(schema: Schema, data: bytes | bytearray | memoryview, name: str | Non
     checked; a non-canonical spelling may then be accepted, or refused as ``non_canonical``). ``path`` (see
     :data:`PATHS`) is for tests; by default the fastest path available runs.
     """
+    refused = False  # the native codec refused already: the reference reader decides (exact code and offset)
     if path is None and DEFAULT_PATH == "native" and type(data) is bytes and data[:5] == _HEAD:  # the common call
         lane = _lane(schema)
         node = lane.by_id.get(data[5:HEADER_SIZE]) if lane is not None else None
         if lane is not None and node is not None and (name is None or lane.by_name.get(name, (-1,))[0] == node):
             try:
                 return lane.program.decode(data, HEADER_SIZE, node)
-            except Exception:  # the general path below finds and reports the problem
-                pass
+            except Exception:  # the reference reader below finds and reports the problem
+                refused = True
     data = _as_bytes(data)
     header = read_header(data)
     name = root_name(schema, header, name)
     plan = plan_of(schema)
     path = path or DEFAULT_PATH
-    if path != "reference":
+    if path != "reference" and not refused:
         payload = memoryview(data)[HEADER_SIZE:]
         try:
             program = plan.native() if path == "native" else None
