@@ -41,17 +41,19 @@ def test_the_wheel_installs_and_compiles_forge_plan(tmp_path: Path) -> None:
     assert native == ([f"fsf/_native{sysconfig.get_config_var('EXT_SUFFIX')}"] if built else []), native
     assert wheel.name.endswith("-py3-none-any.whl") != built, wheel.name
     env = tmp_path / "venv"
-    # The dependencies are already installed here; the fresh environment sees them, and the wheel, not this
-    # checkout, provides fsf (its own site-packages comes first).
-    venv.EnvBuilder(system_site_packages=True, with_pip=True).create(env)
+    # An isolated environment: one made with system_site_packages from inside a virtual environment would see the
+    # base interpreter's packages, not this one's. Its pip installs the wheel and resolves the dependencies from
+    # the index this environment was installed from (pip's configuration and PIP_* variables are inherited), so
+    # the wheel's metadata is tested too, and the wheel, not this checkout, provides fsf.
+    venv.EnvBuilder(with_pip=True).create(env)
     python = env / "bin" / "python"
-    run([str(python), "-m", "pip", "install", "--quiet", "--no-deps", "--no-index", str(wheel)], tmp_path)
+    run([str(python), "-m", "pip", "install", "--quiet", str(wheel)], tmp_path)
     work = tmp_path / "work"
     work.mkdir()
     source = work / "forge-plan.fsf"
     source.write_text((ROOT / "shapes" / "forge-plan.fsf").read_text())
-    where = run([str(python), "-c", "import fsf, fsf._resources as r; print(fsf.__file__); "
-                 "print(r.resource_dir('grammar'))"], work).stdout.splitlines()
+    where = run([str(python), "-c", "import blake3, fsf, fsf._resources as r; print(fsf.__file__); "
+                 "print(r.resource_dir('grammar')); print(blake3.__file__)"], work).stdout.splitlines()
     assert all(line.startswith(str(env)) for line in where), where
     if built:
         file, digest = run([str(python), "-c", "import fsf._native as n; print(n.__file__); print(n.SOURCE_DIGEST)"],
