@@ -6,11 +6,16 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, NoReturn
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
 
 import typer
 
 from fsf.errors import FsfError, SchemaError, UsageError
+
+RootOpt = Annotated[Path | None, typer.Option(
+    "--root", metavar="DIR", help="The folder a schema's imports must stay in (default: the schema's own folder).",
+    show_default=False)]
 
 
 def use_color(stream: Any = None) -> bool:

@@ -9,28 +9,35 @@ from fsf.errors import Diagnostic, SchemaError, Source
 from fsf.schema import Schema
 
 if TYPE_CHECKING:
-    from fsf.load import Reader
+    from fsf.load import Reader, Root
 
 # The parser (and lark) is imported only where source text is read: loading a .fsb never needs it.
 
 COMPILED_SUFFIX = ".fsb"
 
 
-def compile_source(text: str, filename: str = "<memory>", *, read: Reader | None = None) -> Schema:
+def compile_source(text: str, filename: str = "<memory>", *, read: Reader | None = None,
+                   root: str | os.PathLike[str] | None = None) -> Schema:
     """Check FSF ``text`` (imports resolved relative to ``filename`` through ``read``) into a Schema.
+
+    Imports must stay inside ``root``, by default the folder of ``filename`` (the working folder for
+    ``<memory>``); ``root`` must hold that folder (else :class:`fsf.UsageError`).
 
     >>> compile_source("shape Task { id: str }").shapes
     ('Task',)
     """
-    from fsf.check import check
-    from fsf.load import load_modules, read_text
+    from fsf.load import schema_root
 
-    modules, problems = load_modules(Source(filename, text), read or read_text)
-    return Schema(check(modules, problems))
+    return _compile(text, filename, read, schema_root(filename, root))
 
 
-def load_schema(path: str | os.PathLike[str]) -> Schema:
-    """Load a schema from a ``.fsf`` source file or a ``.fsb`` compiled file (which needs no parser)."""
+def load_schema(path: str | os.PathLike[str], *, root: str | os.PathLike[str] | None = None) -> Schema:
+    """Load a schema from a ``.fsf`` source file or a ``.fsb`` compiled file (which needs no parser).
+
+    The imports of a ``.fsf`` must stay inside ``root``, by default the folder of ``path``; a ``path`` whose
+    folder is outside an explicit ``root`` is a :class:`fsf.UsageError` and is not opened. A ``.fsb`` has no
+    imports: ``root`` does not apply.
+    """
     name = os.fspath(path)
     if name.endswith(COMPILED_SUFFIX):
         from fsf.container import load_container
@@ -43,9 +50,18 @@ def load_schema(path: str | os.PathLike[str]) -> Schema:
             raise SchemaError([Diagnostic("F000", f"cannot read schema `{name}`: {reason}", None)]) from None
         schema_ir, program = load_container(data, name)
         return Schema(schema_ir, program, origin=name)
-    from fsf.load import read_source
+    from fsf.load import read_source, schema_root
 
+    confine = schema_root(name, root)  # before the file is opened
     text = read_source(name)  # F000 if unreadable or not UTF-8, F001 if too large
-    schema = compile_source(text, name)
+    schema = _compile(text, name, None, confine)
     schema.origin = name
     return schema
+
+
+def _compile(text: str, filename: str, read: Reader | None, root: Root) -> Schema:
+    from fsf.check import check
+    from fsf.load import load_modules, read_text
+
+    modules, problems = load_modules(Source(filename, text), read or read_text, root=root)
+    return Schema(check(modules, problems))

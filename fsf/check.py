@@ -34,7 +34,8 @@ def check(modules: Sequence[ast.Module], problems: Iterable[Diagnostic] = ()) ->
     checker = _Checker(list(problems))
     # With a file that could not be read or parsed, or an import that was skipped, the declarations a name
     # refers to may be in the missing part: unknown names would only be noise until that is fixed.
-    checker.incomplete = any(d.code.startswith("F0") or d.code in ("F301", "F303") for d in checker.diags)
+    checker.incomplete = any(d.code.startswith("F0") or d.code in ("F301", "F303", "F304", "F305")
+                             for d in checker.diags)
     schema = checker.run(modules)
     if checker.diags:
         raise SchemaError(checker.diags)

@@ -8,8 +8,8 @@ from typing import Annotated
 
 import typer
 
-from fsf._cli_common import make_app, user_errors
-from fsf.api import load_schema
+from fsf._cli_common import RootOpt, make_app, user_errors
+from fsf.api import COMPILED_SUFFIX, load_schema
 
 app = make_app("FSF schemas: check, compile, disassemble and format .fsf files.")
 
@@ -17,13 +17,14 @@ Files = Annotated[list[Path], typer.Argument(help="Schema files (.fsf).", show_d
 
 
 @app.command()
-def check(files: Files) -> None:
+def check(files: Files, root: RootOpt = None) -> None:
     """Check schema files and report every error at once (exit 1 if any)."""
+    _require_inside(files, root)
     failed = False
     for path in files:
         try:
             with user_errors():
-                load_schema(path)
+                load_schema(path, root=root)
         except typer.Exit:
             failed = True
     if failed:
@@ -34,17 +35,19 @@ def check(files: Files) -> None:
 def compile_(
     files: Files,
     output: Annotated[Path | None, typer.Option("-o", "--output", help="The .fsb to write (one input only).")] = None,
+    root: RootOpt = None,
 ) -> None:
     """Compile schema files to .fsb containers (default: next to each input) and print each type's id."""
     from fsf.container import write_compiled
 
     if output is not None and len(files) > 1:
         raise typer.BadParameter("-o/--output takes one input file", param_hint="'-o'")
+    _require_inside(files, root)
     failed = False
     for path in files:
         try:
             with user_errors():
-                schema = write_compiled(path, output)
+                schema = write_compiled(path, output, root=root)
         except typer.Exit:
             failed = True
             continue
@@ -54,13 +57,25 @@ def compile_(
         raise typer.Exit(1)
 
 
+def _require_inside(files: list[Path], root: Path | None) -> None:
+    """With --root, a schema source whose folder is outside it is a wrong command line: exit 2, nothing read."""
+    from fsf.load import schema_root
+
+    if root is not None:
+        with user_errors():
+            for path in files:
+                if not str(path).endswith(COMPILED_SUFFIX):
+                    schema_root(str(path), root)
+
+
 @app.command()
-def disasm(file: Annotated[Path, typer.Argument(help="A schema (.fsf) or compiled schema (.fsb).")]) -> None:
+def disasm(file: Annotated[Path, typer.Argument(help="A schema (.fsf) or compiled schema (.fsb).")],
+           root: RootOpt = None) -> None:
     """Print the bytecode listing of a schema, with symbolic jump labels."""
     from fsf.dis import disassemble
 
     with user_errors():
-        typer.echo(disassemble(load_schema(file).program), nl=False)
+        typer.echo(disassemble(load_schema(file, root=root).program), nl=False)
 
 
 @app.command("fmt")
@@ -103,13 +118,14 @@ def codegen(
     file: Annotated[Path, typer.Argument(help="A schema (.fsf) or compiled schema (.fsb).")],
     target: Annotated[Target, typer.Option("--target", "-t", help="What to generate.")],
     output: Annotated[Path | None, typer.Option("-o", "--output", help="The file to write (default: stdout).")] = None,
+    root: RootOpt = None,
 ) -> None:
     """Generate typed Python classes, a JSON Schema or TypeScript declarations for every type of a schema."""
     from fsf.codegen import codegen as generate
     from fsf.load import write_atomic
 
     with user_errors():
-        text = generate(load_schema(file), target.value)
+        text = generate(load_schema(file, root=root), target.value)
         if output is None:
             typer.echo(text, nl=False)
         else:

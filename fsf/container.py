@@ -89,16 +89,17 @@ def _program(program: Program) -> list[Any]:
     return [[list(e) for e in program.entries], code]
 
 
-def write_compiled(source: str | os.PathLike[str], target: str | os.PathLike[str] | None = None) -> Schema:
-    """Compile schema file ``source`` and write its container atomically to ``target`` (default: the same
-    path with the suffix ``.fsb``). Returns the compiled schema."""
+def write_compiled(source: str | os.PathLike[str], target: str | os.PathLike[str] | None = None, *,
+                   root: str | os.PathLike[str] | None = None) -> Schema:
+    """Compile schema file ``source`` (imports confined to ``root``, see :func:`fsf.load_schema`) and write its
+    container atomically to ``target`` (default: the same path with the suffix ``.fsb``). Returns the schema."""
     from fsf.api import load_schema
     from fsf.load import write_atomic
 
     path = Path(source)
     if path.suffix == COMPILED_SUFFIX:
         raise UsageError(f"`{path}` is already compiled; give the .fsf source")
-    schema = load_schema(path)
+    schema = load_schema(path, root=root)
     write_atomic(path.with_suffix(COMPILED_SUFFIX) if target is None else target,
                  dump_container(schema.ir, schema.program))
     return schema

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from fsf import artifacts
-from fsf._cli_common import make_app, user_errors
+from fsf._cli_common import RootOpt, make_app, user_errors
 from fsf.api import load_schema
 from fsf.codec import HEADER_SIZE, content_id, read_header
 from fsf.errors import FsfError
@@ -39,9 +39,9 @@ def _is_terminal(stream: Any) -> bool:
     return bool(getattr(stream, "isatty", lambda: False)())
 
 
-def _schema(path: Path) -> Schema:
+def _schema(path: Path, root: Path | None) -> Schema:
     artifacts.require(path, ("fsf_schema", "compiled_schema"), "a schema")
-    return load_schema(path)
+    return load_schema(path, root=root)
 
 
 def _read_value_file(path: Path) -> bytes:
@@ -57,13 +57,14 @@ def encode(
                                          show_default=False)],
     source: Annotated[str, typer.Argument(metavar="IN.json|-", help="The value in JSON form; - for stdin.")]
     = "-",
+    root: RootOpt = None,
 ) -> None:
     """Validate a JSON value, write its canonical FSV bytes atomically and print its content id."""
     with user_errors():
         artifacts.require(output, ("fsv_value",), "written as an FSV value")
         if source != "-":
             artifacts.require(source, ("json_compat",), "the source of a value")
-        loaded = _schema(schema)
+        loaded = _schema(schema, root)
         loaded.id_bytes(shape)
         text = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
         data = loaded.encode(shape, from_json(loaded, shape, loads(text)))
@@ -78,12 +79,13 @@ def decode(
     shape: MaybeShapeOpt = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the JSON here (default: stdout).")]
     = None,
+    root: RootOpt = None,
 ) -> None:
     """Print (or write) the JSON form of an FSV value, after checking it is canonical and valid."""
     with user_errors():
         if output is not None:
             artifacts.require(output, ("json_compat",), "written as JSON")
-        loaded = _schema(schema)
+        loaded = _schema(schema, root)
         data = _read_value_file(source)
         header = read_header(data)
         value = loaded.decode(data, shape)
@@ -119,6 +121,7 @@ def inspect(
     source: Annotated[Path, typer.Argument(metavar="IN.fsv", help="The FSV value.", show_default=False)],
     schema: Annotated[Path | None, typer.Option("--schema", "-s", help="Also name the root type from this schema.")]
     = None,
+    root: RootOpt = None,
 ) -> None:
     """Print the header of an FSV value (format version, root type id, sizes) without reading the payload."""
     with user_errors():
@@ -129,7 +132,7 @@ def inspect(
             ("root type id", format_id(header.root_id)),
         ]
         if schema is not None:
-            lines.append(("root type", _schema(schema).name_of(header.root_id) or "(not a type of this schema)"))
+            lines.append(("root type", _schema(schema, root).name_of(header.root_id) or "(not a type of this schema)"))
         lines += [
             ("header size", f"{HEADER_SIZE} bytes"),
             ("payload size", f"{header.payload_size} bytes"),
@@ -141,12 +144,12 @@ def inspect(
 
 
 @app.command()
-def verify(schema: SchemaOpt, files: Values, shape: MaybeShapeOpt = None) -> None:
+def verify(schema: SchemaOpt, files: Values, shape: MaybeShapeOpt = None, root: RootOpt = None) -> None:
     """Exit 0 only if every file is a canonical, valid FSV value of the schema (a progress bar on a terminal)."""
     with user_errors():
         for path in files:
             artifacts.require(path, ("fsv_value",), "read as an FSV value")
-        loaded = _schema(schema)
+        loaded = _schema(schema, root)
         if shape is not None:
             loaded.id_bytes(shape)
     bar = _is_terminal(sys.stderr) and len(files) >= _PROGRESS_AT

@@ -6,15 +6,70 @@ This and the CLI are the only modules that touch the file system.
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+import attrs
+
 from fsf import ast
-from fsf.errors import Diagnostic, Note, SchemaError, Source
+from fsf.errors import Diagnostic, Note, SchemaError, Source, UsageError
 from fsf.parse import MAX_SOURCE_BYTES, parse, too_large
 
 Reader = Callable[[str], str]
+
+# A drive (`C:`) or a path from the top of one (`/`, `\`, `//server`): absolute on some platform, so refused on
+# every platform, and a schema means the same everywhere.
+_ABSOLUTE = re.compile(r"[/\\]|(?P<drive>[A-Za-z]:)")
+# `\` separates folders on Windows only, and control characters (NUL included) name no portable file.
+_FORBIDDEN = re.compile(r"[\\\x00-\x1f\x7f]")
+_ROOT_HINT = "a schema imports only files inside its root; widen it with `--root DIR` (`root=` in Python)"
+
+
+@attrs.frozen
+class Root:
+    """The folder every file of a schema must be in: its name as the user gave it, and its real path.
+
+    The real path (``os.path.realpath``, every symbolic link resolved) is computed once, by :meth:`at`.
+    """
+
+    name: str
+    real: str
+
+    @classmethod
+    def at(cls, folder: str) -> Root:
+        """The root at ``folder`` ('' is the working folder, shown as ``.``)."""
+        folder = folder or "."
+        return cls(folder, os.path.realpath(folder))
+
+    def holds(self, path: str) -> bool:
+        """Whether ``path``, with every symbolic link (of files and of folders) resolved, is inside the root.
+
+        Only ``lstat``/``readlink`` are used: nothing is opened.
+        """
+        real = os.path.realpath(path)
+        try:
+            return os.path.commonpath([self.real, real]) == self.real
+        except ValueError:  # on Windows, a path on another drive
+            return False
+
+
+def schema_root(filename: str, root: str | os.PathLike[str] | None = None) -> Root:
+    """The root of the schema file ``filename``: its folder, or ``root`` if given, which must hold that folder.
+
+    Raises :class:`UsageError` if ``root`` is not a folder or the folder of ``filename`` is outside it; nothing
+    is opened.
+    """
+    folder = os.path.dirname(filename)
+    if root is None:
+        return Root.at(folder)
+    wide = Root.at(os.fspath(root))
+    if not os.path.isdir(wide.real):
+        raise UsageError(f"root `{wide.name}` is not a folder")
+    if not wide.holds(folder or "."):
+        raise UsageError(f"schema `{filename}` is outside the root `{wide.name}`")
+    return wide
 
 
 def read_text(path: str) -> str:
@@ -35,12 +90,20 @@ def read_source(path: str) -> str:
         raise SchemaError([Diagnostic("F000", f"cannot read schema `{path}`: {_reason(err)}", None)]) from None
 
 
-def load_modules(root: Source, read: Reader = read_text) -> tuple[list[ast.Module], list[Diagnostic]]:
-    """Parse ``root`` and every file it imports (once each). Returns the modules and every problem found."""
+def load_modules(entry: Source, read: Reader = read_text, *,
+                 root: Root | None = None) -> tuple[list[ast.Module], list[Diagnostic]]:
+    """Parse ``entry`` and every file it imports (once each). Returns the modules and every problem found.
+
+    Every import must stay inside ``root`` (default: the folder of ``entry``); one that leaves it, or is
+    absolute, or holds a character no portable path has, is a diagnostic and ``read`` is never called for it.
+    Names are resolved on the file system (relative to the working folder) for that check, whatever ``read``
+    does with them.
+    """
+    root = root or Root.at(os.path.dirname(entry.name))
     problems: list[Diagnostic] = []
     modules: dict[str, ast.Module | None] = {}
     edges: dict[str, list[tuple[ast.Import, str]]] = {}
-    pending = [root]
+    pending = [entry]
     while pending:
         source = pending.pop()
         key = _key(source.name)
@@ -57,9 +120,11 @@ def load_modules(root: Source, read: Reader = read_text) -> tuple[list[ast.Modul
             continue
         for imp in module.imports:
             target = os.path.normpath(os.path.join(os.path.dirname(source.name), imp.path))
-            if os.path.isabs(imp.path):
-                problems.append(Diagnostic("F303", "import paths are relative to the importing file", imp.span,
-                                           "absolute path"))
+            refused = _refused(imp) or (None if root.holds(target) else Diagnostic(
+                "F304", f"import `{imp.path}` leaves the schema root `{root.name}`", imp.span,
+                "outside the schema root", hint=_ROOT_HINT))
+            if refused is not None:
+                problems.append(refused)
                 continue
             edges[key].append((imp, _key(target)))
             if _key(target) in modules:
@@ -72,13 +137,29 @@ def load_modules(root: Source, read: Reader = read_text) -> tuple[list[ast.Modul
             except FileNotFoundError:
                 problems.append(Diagnostic("F301", f"cannot find imported file `{imp.path}`", imp.span,
                                            f"looked for `{target}`"))
-            except (OSError, UnicodeDecodeError, ValueError) as err:  # ValueError: a NUL in the path
+            except (OSError, UnicodeDecodeError) as err:
                 problems.append(Diagnostic("F301", f"cannot read imported file `{imp.path}`: {_reason(err)}",
                                            imp.span))
             modules[_key(target)] = None
             edges[_key(target)] = []
-    problems.extend(_cycles(_key(root.name), edges))
+    problems.extend(_cycles(_key(entry.name), edges))
     return [m for m in modules.values() if m is not None], problems
+
+
+def _refused(imp: ast.Import) -> Diagnostic | None:
+    """The F303 or F305 for an import path that is absolute or not portable, judged on its text alone."""
+    absolute = _ABSOLUTE.match(imp.path)
+    if absolute:
+        return Diagnostic("F303", "import paths are relative to the importing file", imp.span,
+                          "drive letter" if absolute["drive"] else "absolute path")
+    bad = _FORBIDDEN.search(imp.path)
+    if bad is None:
+        return None
+    if bad[0] == "\\":
+        return Diagnostic("F305", f"import path `{imp.path}` contains `\\`", imp.span, "not a folder separator",
+                          hint="separate folders with `/`, on every platform")
+    return Diagnostic("F305", f"import path `{imp.path}` contains control character U+{ord(bad[0]):04X}",
+                      imp.span, "not allowed in an import path")
 
 
 def _key(name: str) -> str:
@@ -88,8 +169,6 @@ def _key(name: str) -> str:
 def _reason(err: Exception) -> str:
     if isinstance(err, UnicodeDecodeError):
         return f"not UTF-8 (byte {err.start})"
-    if isinstance(err, ValueError):
-        return "not a valid path"
     if isinstance(err, OSError) and err.strerror:
         return err.strerror.lower()
     return type(err).__name__

@@ -15,7 +15,7 @@ import attrs
 import typer
 
 from fsf import artifacts
-from fsf._cli_common import user_errors
+from fsf._cli_common import RootOpt, user_errors
 from fsf.api import load_schema
 from fsf.codec import content_id, read_header
 from fsf.errors import FsfError
@@ -64,6 +64,7 @@ def render(
         "--check-dir", help="Check every view under this folder whose provenance line names a value found there.")]
     = None,
     fix: Annotated[bool, typer.Option("--fix", help="With --check or --check-dir: rewrite stale views.")] = False,
+    root: RootOpt = None,
 ) -> None:
     """Render an FSV value as a Markdown view, or check committed views against their values (drift check)."""
     if (source is None) == (check_dir is None):
@@ -82,7 +83,7 @@ def render(
         for path in (output, check):
             if path is not None:
                 artifacts.require(path, ("markdown_view",), "written as a Markdown view")
-        renderers = [_Renderer(load_schema(schema), template, (*(templates or ()), schema.parent))
+        renderers = [_Renderer(load_schema(schema, root=root), template, (*(templates or ()), schema.parent))
                      for schema in schemas]
         if check_dir is not None:
             _check_tree(renderers, check_dir, fix)
