@@ -30,25 +30,76 @@ if TYPE_CHECKING:
 _EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
 _NS = 1_000_000_000
 _HEX64 = re.compile(r"[0-9a-f]{64}\Z")
-_DECIMAL = re.compile(r"-?(?:0|[1-9][0-9]*)\Z")
+_DECIMAL = re.compile(r"(?:0|-?[1-9][0-9]*)\Z")
 _RFC3339 = re.compile(
     r"([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt]([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]{1,9}))?"
     r"(?:([Zz])|([+-])([0-9]{2}):([0-9]{2}))\Z")
 
 
 def loads(text: str | bytes) -> Any:
-    """Parse JSON text strictly: UTF-8, no duplicate object keys, no ``NaN``/``Infinity``; raises ValidationError."""
+    """Parse JSON text strictly: UTF-8, no duplicate object keys, no ``NaN``/``Infinity``, integers of at most
+    640 digits; raises ValidationError (with the line and column where the JSON is wrong, when there is one)."""
     if isinstance(text, (bytes, bytearray)):
         try:
             text = bytes(text).decode("utf-8")
         except UnicodeDecodeError as err:
             raise ValidationError(f"Invalid JSON: not UTF-8 (byte {err.start})") from None
     try:
-        return json.loads(text, parse_constant=_no_constant, object_pairs_hook=_no_duplicates)
+        return json.loads(text, parse_constant=_no_constant, parse_int=_parse_int, object_pairs_hook=_no_duplicates)
     except json.JSONDecodeError as err:
         raise ValidationError(f"Invalid JSON: {err.msg} at line {err.lineno} column {err.colno}") from None
+    except _LongInteger as err:
+        where = _located(text, _first_token(text, long_integer=True))
+        raise ValidationError(f"Invalid JSON: integer of {err.digits} digits (at most {_MAX_DIGITS}){where}") from None
     except RecursionError:
-        raise ValidationError("Invalid JSON: nested too deeply") from None
+        where = _located(text, _first_token(text, long_integer=False))
+        raise ValidationError(f"Invalid JSON: nested deeper than {MAX_DEPTH}{where}") from None
+
+
+_MAX_DIGITS = 640
+"""The most digits a JSON integer may have: far more than any type holds (`u64` has 20, the largest `f64` 309),
+and the least limit an interpreter may set on ``int(str)`` (``sys.set_int_max_str_digits``), so the verdict is
+the same everywhere and converting never costs more than a few microseconds."""
+
+# What the scanner needs to find a position in JSON that parsed up to the failure: strings (skipped whole, so
+# brackets and digits inside them do not count), numbers, and brackets.
+_JSON_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|-?[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?|[\[{\]}]')
+
+
+class _LongInteger(Exception):
+    def __init__(self, digits: int) -> None:
+        self.digits = digits
+
+
+def _parse_int(text: str) -> int:
+    digits = len(text) - text.startswith("-")
+    if digits > _MAX_DIGITS:
+        raise _LongInteger(digits)
+    return int(text)
+
+
+def _first_token(text: str, long_integer: bool) -> int | None:
+    """The offset of the first integer of more than ``_MAX_DIGITS`` digits (``long_integer``), else of the first
+    ``[`` or ``{`` nested deeper than ``MAX_DEPTH``; None if there is none."""
+    depth = 0
+    for m in _JSON_TOKEN.finditer(text):
+        token = m.group()
+        if token in ("[", "{"):
+            depth += 1
+            if not long_integer and depth > MAX_DEPTH:
+                return m.start()
+        elif token in ("]", "}"):
+            depth -= 1
+        elif long_integer and token.lstrip("-").isdigit() and len(token.lstrip("-")) > _MAX_DIGITS:
+            return m.start()
+    return None
+
+
+def _located(text: str, offset: int | None) -> str:
+    """`` at line L column C`` of a character offset, as :class:`json.JSONDecodeError` counts them."""
+    if offset is None:
+        return ""
+    return f" at line {text.count(chr(10), 0, offset) + 1} column {offset - text.rfind(chr(10), 0, offset)}"
 
 
 def dumps(data: Any) -> str:
@@ -160,7 +211,8 @@ def _same(key: str) -> str:
 
 def _int_key(key: str) -> int:
     if not _DECIMAL.match(key):
-        raise _Bad(f"Expected an integer map key as a decimal string, got {json.dumps(key)}")
+        raise _Bad(f"Expected an integer map key as a decimal string (no `+`, leading zeros or `-0`), got "
+                   f"{json.dumps(key)}")
     return int(key)
 
 
@@ -176,23 +228,33 @@ def _base64(x: Any) -> bytes:
 
 
 def _parse_time(x: Any) -> int:
-    """Integer nanoseconds since the epoch of an RFC 3339 time (``Z`` or an offset; up to 9 fraction digits)."""
+    """Integer nanoseconds since the epoch of an RFC 3339 time (``Z`` or an offset of -23:59..+23:59; up to 9
+    fraction digits). A leap second (``:60``) is refused: FSV counts POSIX seconds, which have none."""
     m = _RFC3339.match(x) if isinstance(x, str) else None
     if m is None:
-        raise _Bad(f"Expected `time` as RFC 3339 (`2026-11-22T00:46:54Z`), got {_shown(x)}")
+        raise _Bad(f"{_TIME_EXPECTED}, got {_shown(x)}")
     year, month, day, hour, minute, second = (int(g) for g in m.groups()[:6])
     fraction = int((m.group(7) or "").ljust(9, "0"))
     offset = _dt.timedelta(0)
     if m.group(9):
-        offset = _dt.timedelta(hours=int(m.group(10)), minutes=int(m.group(11)))
+        hours, minutes = int(m.group(10)), int(m.group(11))
+        if hours > 23 or minutes > 59:
+            which = "hours must be 00-23" if hours > 23 else "minutes must be 00-59"
+            raise _Bad(f"{_TIME_EXPECTED}, got {_shown(x)} (offset {which})")
+        offset = _dt.timedelta(hours=hours, minutes=minutes)
         if m.group(9) == "-":
             offset = -offset
+    if second == 60:
+        raise _Bad(f"{_TIME_EXPECTED}, got {_shown(x)} (leap seconds are not representable)")
     try:
         local = _dt.datetime(year, month, day, hour, minute, second)
     except ValueError as err:
-        raise _Bad(f"Expected `time` as RFC 3339, got {_shown(x)} ({err})") from None
-    delta = local - offset - _EPOCH.replace(tzinfo=None)
+        raise _Bad(f"{_TIME_EXPECTED}, got {_shown(x)} ({err})") from None
+    delta = local - _EPOCH.replace(tzinfo=None) - offset  # in this order: a timedelta cannot leave datetime's range
     return (delta.days * 86400 + delta.seconds) * _NS + fraction
+
+
+_TIME_EXPECTED = "Expected `time` as RFC 3339 (`2026-11-22T00:46:54Z`)"
 
 
 def format_time(value: Any) -> str:

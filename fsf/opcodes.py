@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
+from itertools import pairwise
 
 import attrs
 
@@ -129,7 +130,7 @@ class Program:
     def __attrs_post_init__(self) -> None:
         object.__setattr__(self, "_index", dict(self.entries))
         starts = sorted(set(self._index.values()))
-        object.__setattr__(self, "_ends", dict(zip(starts, [*starts[1:], len(self.code)], strict=True)))
+        object.__setattr__(self, "_ends", dict(pairwise([*starts, len(self.code)])))
 
     @property
     def entry(self) -> Mapping[str, int]:

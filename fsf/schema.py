@@ -142,5 +142,5 @@ class Schema:
 
     def _require(self, name: str) -> None:
         if name not in self.ir:
-            known = ", ".join(f"`{n}`" for n in self.shapes)
+            known = ", ".join(f"`{n}`" for n in self.shapes) or "none"
             raise UsageError(f"schema has no type `{name}`; it has {known}")

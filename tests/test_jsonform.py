@@ -75,6 +75,10 @@ def test_json_form_of_each_type(python: dict[str, Any], json_form: dict[str, Any
     ("2026-11-21T23:16:54-01:30", 1795308414 * 10**9),
     ("2026-11-22T00:46:54.5Z", 1795308414 * 10**9 + 500_000_000),
     ("2026-11-22T00:46:54.000000007Z", 1795308414 * 10**9 + 7),
+    ("2026-11-23T00:45:54+23:59", 1795308414 * 10**9),
+    ("2026-11-22T00:46:54-00:00", 1795308414 * 10**9),
+    ("1990-12-31T15:59:59-08:00", 662687999 * 10**9),
+    ("0001-01-01T00:00:00+23:59", -62135683140 * 10**9),  # before year 1 in UTC: left for validate's range
 ])
 def test_times_in_every_rfc3339_spelling(text: str, ns: int) -> None:
     assert from_json(SCHEMA, "T", {"at": text}) == {"at": ns}
@@ -95,12 +99,32 @@ def test_times_in_every_rfc3339_spelling(text: str, ns: int) -> None:
     ("at", "2026-11-22T00:46:54.1234567891Z",
      'Expected `time` as RFC 3339 (`2026-11-22T00:46:54Z`), got "2026-11-22T00:46:54.1234567891Z" - at `$.at`'),
     ("at", "2026-02-30T00:00:00Z",
-     'Expected `time` as RFC 3339, got "2026-02-30T00:00:00Z" (day is out of range for month) - at `$.at`'),
-    ("at", "2026-12-31T23:59:60Z",
-     'Expected `time` as RFC 3339, got "2026-12-31T23:59:60Z" (second must be in 0..59) - at `$.at`'),
+     'Expected `time` as RFC 3339 (`2026-11-22T00:46:54Z`), got "2026-02-30T00:00:00Z" (day is out of range for '
+     "month) - at `$.at`"),
+    ("at", "2016-12-31T23:59:60Z",
+     'Expected `time` as RFC 3339 (`2026-11-22T00:46:54Z`), got "2016-12-31T23:59:60Z" (leap seconds are not '
+     "representable) - at `$.at`"),
+    ("at", "1990-12-31T15:59:60-08:00",
+     'Expected `time` as RFC 3339 (`2026-11-22T00:46:54Z`), got "1990-12-31T15:59:60-08:00" (leap seconds are not '
+     "representable) - at `$.at`"),
+    ("at", "2026-11-22T24:00:00Z",
+     'Expected `time` as RFC 3339 (`2026-11-22T00:46:54Z`), got "2026-11-22T24:00:00Z" (hour must be in 0..23) '
+     "- at `$.at`"),
+    ("at", "1990-12-31T15:59:59-24:00",
+     'Expected `time` as RFC 3339 (`2026-11-22T00:46:54Z`), got "1990-12-31T15:59:59-24:00" (offset hours must be '
+     "00-23) - at `$.at`"),
+    ("at", "1990-12-31T15:59:59+99:99",
+     'Expected `time` as RFC 3339 (`2026-11-22T00:46:54Z`), got "1990-12-31T15:59:59+99:99" (offset hours must be '
+     "00-23) - at `$.at`"),
+    ("at", "1990-12-31T15:59:59+23:60",
+     'Expected `time` as RFC 3339 (`2026-11-22T00:46:54Z`), got "1990-12-31T15:59:59+23:60" (offset minutes must '
+     "be 00-59) - at `$.at`"),
+    ("items", [{"at": "1990-12-31T15:59:59+05:75"}],
+     'Expected `time` as RFC 3339 (`2026-11-22T00:46:54Z`), got "1990-12-31T15:59:59+05:75" (offset minutes must '
+     "be 00-59) - at `$.items[0].at`"),
     ("at", 0, "Expected `time` as RFC 3339 (`2026-11-22T00:46:54Z`), got `int` - at `$.at`"),
-    ("byNum", {"01": True}, 'Expected an integer map key as a decimal string, got "01" - at `$.byNum["01"]`'),
-    ("byNum", {"+1": True}, 'Expected an integer map key as a decimal string, got "+1" - at `$.byNum["+1"]`'),
+    *(("byNum", {"0": True, key: True}, "Expected an integer map key as a decimal string (no `+`, leading zeros or "
+       f'`-0`), got "{key}" - at `$.byNum["{key}"]`') for key in ("-0", "01", "+1", " 1", "1 ", "-01", "00", "")),
     ("items", [{"at": "yesterday"}],
      'Expected `time` as RFC 3339 (`2026-11-22T00:46:54Z`), got "yesterday" - at `$.items[0].at`'),
     ("decision", {"Ok": {"ratio": 0.5, "remaining": 1, "x": None}}, None),
@@ -145,7 +169,9 @@ def test_to_json_validates() -> None:
     ('{"a": 1,}', "Invalid JSON: Expecting property name enclosed in double quotes at line 1 column 9 - at `$`"),
     ("", "Invalid JSON: Expecting value at line 1 column 1 - at `$`"),
     (b"\xff{}", "Invalid JSON: not UTF-8 (byte 0) - at `$`"),
-    ("[" * 100_000, "Invalid JSON: nested too deeply - at `$`"),
+    ("[" * 100_000, "Invalid JSON: nested deeper than 64 at line 1 column 65 - at `$`"),
+    ("\n[" + "{\"[\": [" * 50_000, "Invalid JSON: nested deeper than 64 at line 2 column 225 - at `$`"),
+    ('{"a": ' + "1" * 4301 + "}", "Invalid JSON: integer of 4301 digits (at most 640) at line 1 column 7 - at `$`"),
 ])
 def test_strict_json_parsing(text: str | bytes, message: str) -> None:
     with pytest.raises(fsf.ValidationError) as info:
@@ -176,3 +202,8 @@ def test_json_round_trip(data: st.DataObject) -> None:
     back = from_json(s, "Root", loads(text))
     assert s.encode("Root", back) == s.encode("Root", value)
     assert s.decode(s.encode("Root", back)) == value
+
+
+@pytest.mark.parametrize(("key", "number"), [("0", 0), ("-1", -1), ("7", 7), ("-2147483648", -2**31)])
+def test_integer_map_keys_in_canonical_decimal(key: str, number: int) -> None:
+    assert from_json(SCHEMA, "T", {"byNum": {key: True}}) == {"byNum": {number: True}}
