@@ -8,8 +8,10 @@ no paths, no locale, no dict-order accidents.
 Templates are code from users. They run in Jinja's immutable sandbox with strict undefined, a loader confined
 to the template folders, caps on ``*``, ``**``, ``+`` and ``~``, a budget on loop steps, calls, nesting and
 output size, and a whitelist of filters and methods; every failure is a :class:`ViewError` naming the template
-file and line. Values are untrusted text: every ``{{ … }}`` is escaped for Markdown unless a filter marks it
-trusted (``raw``, ``code``, ``md``, ``paragraphs``, ``join`` of trusted items). See ``docs/views.md``.
+file and line. Only data reaches the output (text, numbers, booleans, none, values of the schema), never a
+function or other object whose repr would. Values are untrusted text: every ``{{ … }}`` is escaped for Markdown
+unless a filter marks it trusted (``raw``, ``code``, ``md``, ``paragraphs``, ``join`` of trusted items), and no
+control or bidirectional character reaches a view (:func:`show_invisible`). See ``docs/views.md``.
 """
 
 from __future__ import annotations
@@ -94,6 +96,9 @@ class Limits:
 # escaped like the other punctuation Markdown gives a meaning to.
 _INLINE_SPECIAL = re.compile(r"[\\`*\[\]<>|#~$]|&(?=#?[0-9A-Za-z]+;)|(?<![^\W_])_|_(?![^\W_])")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
+# What a reader must see rather than have acted on: C0 and C1 controls except tab and the line breaks (each
+# escaper treats those), DEL, and the bidirectional marks, embeddings, overrides and isolates that reorder text.
+_INVISIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 # What makes a line a list item, a thematic break or a setext underline when it starts the line.
 _LIST_START = re.compile(r"(?:[-+]|\d{1,9}[.)])(?=[ \t\r\n]|\Z)|[-=](?=[-= \t]*(?:[\r\n]|\Z))")
 
@@ -102,17 +107,33 @@ def _escape_char(m: re.Match[str]) -> str:
     return "\\" + m.group()
 
 
+def _shown_as_code_point(m: re.Match[str]) -> str:
+    return f"\\u{{{ord(m.group()):04X}}}"
+
+
+def show_invisible(text: str) -> str:
+    """``text`` with every control character (except tab and line breaks), DEL and bidirectional control written
+    as ``\\u{XXXX}``: what a terminal or an editor would act on (reorder the line, move the cursor, change
+    colours) is shown instead. Every escaper applies it first, and rendering once more to the whole output.
+
+    >>> show_invisible("ok\u202etxt.exe\x1b[2J")
+    'ok\\\\u{202E}txt.exe\\\\u{001B}[2J'
+    """
+    return _INVISIBLE.sub(_shown_as_code_point, text)
+
+
 def escape_inline(text: str) -> str:
     """``text`` as inline Markdown that cannot start a block, close a heading, break a table row or open HTML.
 
-    Markdown punctuation is backslash-escaped, line breaks become ``<br>`` (so the value stays on its line),
-    a leading list, heading or setext marker is escaped, a leading space is kept as ``&#32;`` (so a value at
-    the start of a line never becomes an indented code block), and NUL becomes U+FFFD as CommonMark says.
+    Control and bidirectional characters are shown as ``\\u{XXXX}`` (:func:`show_invisible`), Markdown
+    punctuation is backslash-escaped, line breaks become ``<br>`` (so the value stays on its line), a leading
+    list, heading or setext marker is escaped, and a leading space is kept as ``&#32;`` (so a value at the start
+    of a line never becomes an indented code block).
 
     >>> escape_inline("# a|b <script>")
     '\\\\# a\\\\|b \\\\<script\\\\>'
     """
-    out = _INLINE_SPECIAL.sub(_escape_char, text.replace("\0", "\ufffd"))
+    out = _INLINE_SPECIAL.sub(_escape_char, show_invisible(text))
     m = _LIST_START.match(out)
     if m:
         out = out[: m.end() - 1] + "\\" + out[m.end() - 1 :]
@@ -124,7 +145,7 @@ def escape_inline(text: str) -> str:
 def escape_paragraphs(text: str) -> str:
     """Multi-line ``text`` as Markdown paragraphs: blank lines separate paragraphs, other lines stay lines."""
     paragraphs: list[list[str]] = [[]]
-    for line in _LINE_BREAK.split(text):
+    for line in _LINE_BREAK.split(show_invisible(text)):  # first: strip() would drop some controls unseen
         stripped = line.strip()
         if not stripped:
             if paragraphs[-1]:
@@ -137,7 +158,8 @@ def escape_paragraphs(text: str) -> str:
 def code_span(text: str, in_table: bool = True) -> str:
     """``text`` as a code span, fenced with more backticks than it contains; ``''`` for empty text.
 
-    Line breaks show as U+2424 (a code span cannot hold one without ending its line). ``|`` is escaped unless
+    Line breaks show as U+2424 (a code span cannot hold one without ending its line), control and bidirectional
+    characters as ``\\u{XXXX}`` (:func:`show_invisible`). ``|`` is escaped unless
     ``in_table`` is false: GitHub splits table rows before it reads code spans, elsewhere the backslash shows.
 
     >>> code_span("a`b")
@@ -145,7 +167,7 @@ def code_span(text: str, in_table: bool = True) -> str:
     """
     if not text:
         return ""
-    body = _LINE_BREAK.sub("\u2424", text.replace("\0", "\ufffd"))
+    body = _LINE_BREAK.sub("\u2424", show_invisible(text))
     if in_table:
         body = body.replace("|", "\\|")
     longest = max((len(run) for run in re.findall(r"`+", body)), default=0) if "`" in body else 0
@@ -475,6 +497,9 @@ _KEPT_FILTERS = (
 """Jinja's filters that cannot grow their output beyond their input; the others are replaced or left out."""
 _LEFT_OUT_FILTERS = ("center", "format", "pprint", "random", "tojson", "urlize", "wordwrap", "xmlattr")
 """Left out: they pad without bound, are not deterministic, or emit HTML."""
+_TEXT_FILTERS = frozenset({"capitalize", "lower", "string", "striptags", "title", "trim", "truncate", "upper",
+                           "urlencode"})
+"""The kept filters that turn their arguments into text: they take data only, as printing does (see `_data`)."""
 
 
 class _Budget:
@@ -494,22 +519,39 @@ class _Budget:
 
 
 class _Generator(CodeGenerator):
-    """Jinja's code generator, plus a budget check around every ``for`` iterable and every ``~`` result."""
+    """Jinja's code generator, plus a budget check around every ``for`` iterable and every ``~`` result, and a
+    data check around every ``~`` operand (it becomes text, as a printed value does)."""
+
+    def _wrap(self, node: jinja2.nodes.Node, hook: str) -> None:
+        hooks: dict[int, str] = self.__dict__.setdefault("_fsf_hooks", {})
+        hooks[id(node)] = hook
 
     def visit_For(self, node: jinja2.nodes.For, frame: Frame) -> None:
-        counted: set[int] = self.__dict__.setdefault("_fsf_counted", set())
-        counted.add(id(node.iter))
+        self._wrap(node.iter, "fsf_iterate")
         super().visit_For(node, frame)
 
     def visit(self, node: jinja2.nodes.Node, *args: Any, **kwargs: Any) -> Any:
-        if id(node) in self.__dict__.get("_fsf_counted", ()):
-            self.write("environment.fsf_iterate(")
+        hook = self.__dict__.get("_fsf_hooks", {}).get(id(node))
+        if hook is not None:
+            self.write(f"environment.{hook}(")
             result = super().visit(node, *args, **kwargs)
             self.write(")")
             return result
         return super().visit(node, *args, **kwargs)
 
+    def _output_child_to_const(self, node: jinja2.nodes.Expr, frame: Frame, finalize: Any) -> str:
+        """Jinja folds constant output at compile time, HTML-escaped and stringified whatever it is; here only
+        template text is folded, and every ``{{ … }}`` runs through :func:`_finalize` as the docs promise (so
+        ``{{ '*' }}`` is Markdown-escaped and ``{{ ''.upper }}`` refused with its line). The environment turns
+        Jinja's other constant folding off for the same reason."""
+        if not isinstance(node, jinja2.nodes.TemplateData):
+            raise jinja2.nodes.Impossible()
+        result: str = super()._output_child_to_const(node, frame, finalize)
+        return result
+
     def visit_Concat(self, node: jinja2.nodes.Concat, frame: Frame) -> None:
+        for operand in node.nodes:
+            self._wrap(operand, "fsf_text")
         self.write("environment.fsf_sized(")
         super().visit_Concat(node, frame)
         self.write(")")
@@ -524,13 +566,14 @@ class _Environment(ImmutableSandboxedEnvironment):
     def __init__(self, loader: jinja2.BaseLoader, budget: _Budget) -> None:
         super().__init__(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined, finalize=_finalize,
                          trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True, auto_reload=False,
-                         cache_size=0)
+                         cache_size=0, optimized=False)
         self.fsf_budget = budget
         self.globals.clear()
         self.globals.update(range=self._range, dict=dict, cycler=jinja2.utils.Cycler,
                             joiner=jinja2.utils.Joiner, namespace=jinja2.utils.Namespace)
         builtin = jinja2.filters.FILTERS
-        self.filters = {name: builtin[name] for name in _KEPT_FILTERS}
+        self.filters = {name: _checked(builtin[name]) if name in _TEXT_FILTERS else builtin[name]
+                        for name in _KEPT_FILTERS}
         self.filters.update(
             raw=_raw, safe=_raw, md=_md, e=_md, escape=_md, forceescape=_md, code=_code, paragraphs=_paragraphs,
             join=self._join, replace=self._replace, indent=self._indent, batch=self._batch, slice=self._slice,
@@ -545,6 +588,10 @@ class _Environment(ImmutableSandboxedEnvironment):
         for item in iterable:
             step()
             yield item
+
+    @staticmethod
+    def fsf_text(value: Any) -> Any:
+        return _data(value)
 
     def fsf_sized(self, text: Any) -> Any:
         if hasattr(text, "__len__") and len(text) > self.fsf_budget.limits.max_output:
@@ -633,7 +680,7 @@ class _Environment(ImmutableSandboxedEnvironment):
     def _join(self, items: Iterable[Any], separator: str = "", attribute: str | int | None = None) -> Markup:
         if attribute is not None:
             items = map(jinja2.filters.make_attrgetter(self, attribute), items)
-        sep = _md(separator)
+        sep = _md(separator)  # and each item through _finalize: both are checked as printed values
         parts: list[str] = []
         size, cap = 0, self.fsf_budget.limits.max_output
         for item in self.fsf_iterate(items):
@@ -645,7 +692,7 @@ class _Environment(ImmutableSandboxedEnvironment):
         return Markup(sep.join(parts))
 
     def _replace(self, text: Any, old: str, new: str, count: int | None = None) -> Any:
-        s, old, new = str(text), str(old), str(new)
+        s, old, new = str(_data(text)), str(_data(old)), str(_data(new))
         hits = s.count(old) if count is None or count < 0 else min(count, s.count(old))
         if len(s) + hits * (len(new) - len(old)) > self.fsf_budget.limits.max_output:
             raise ViewError(f"template limit: `replace` result above {self.fsf_budget.limits.max_output} characters")
@@ -655,7 +702,7 @@ class _Environment(ImmutableSandboxedEnvironment):
     def _indent(self, text: Any, width: int | str = 4, first: bool = False, blank: bool = False) -> Any:
         if (isinstance(width, int) and width > 64) or (isinstance(width, str) and len(width) > 64):
             raise ViewError("template limit: `indent` wider than 64")
-        return jinja2.filters.do_indent(text, width, first, blank)
+        return jinja2.filters.do_indent(_data(text), _data(width), first, blank)
 
     def _batch(self, value: Iterable[Any], linecount: int, fill_with: Any = None) -> Iterator[list[Any]]:
         if linecount > self.fsf_budget.limits.max_items:
@@ -683,22 +730,66 @@ def _no_format(*args: Any, **kwargs: Any) -> NoReturn:
     raise SecurityError("`str.format` is not available in views; use `~` and filters")
 
 
+_PRINTABLE = frozenset({str, Markup, int, float, bool, type(None), Record, Variant, Instant, Blob})
+"""The types of the view model's values (see `view_value`) and of text: what may become output."""
+
+
+def _data(value: Any) -> Any:
+    """``value`` itself if it is data that may become output: text, a number, a boolean, none, a record, variant,
+    instant or blob, or a list, tuple or dict of those. Anything else (a function, method, class, generator,
+    ``range``, ``cycler``, ``loop``, …) would print its repr, with a memory address: a ViewError."""
+    if type(value) in _PRINTABLE:
+        return value
+    pending = [value]
+    while pending:  # a loop, not recursion: a template can nest lists deeper than the stack
+        item = pending.pop()
+        kind = type(item)
+        if kind in _PRINTABLE:
+            continue
+        if kind is dict:
+            pending.extend(item)
+            pending.extend(item.values())
+        elif kind is list or kind is tuple:
+            pending.extend(item)
+        elif isinstance(item, jinja2.Undefined):
+            str(item)  # a missing field: StrictUndefined raises its own message, naming the fields
+        else:
+            raise ViewError(f"unsafe template: cannot print a `{kind.__name__}` (only text, numbers, booleans, "
+                            "none, values of the schema, and lists and dicts of them)")
+    return value
+
+
+def _checked(text_filter: Callable[..., Any]) -> Callable[..., Any]:
+    """A builtin filter that turns its arguments into text, refusing non-data arguments as printing does."""
+    skip = 1 if getattr(text_filter, "jinja_pass_arg", None) is not None else 0  # the environment or context
+
+    @functools.wraps(text_filter)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        for arg in (*args[skip:], *kwargs.values()):
+            _data(arg)
+        return text_filter(*args, **kwargs)
+
+    return checked
+
+
 def _finalize(value: Any) -> Markup:
-    """Every ``{{ … }}`` ends here: trusted Markup passes, anything else is escaped for Markdown."""
+    """Every ``{{ … }}`` ends here: trusted Markup passes, data is escaped for Markdown, anything else refused."""
     if isinstance(value, Markup):
         return value
+    if type(value) is str:
+        return Markup(escape_inline(value))
     if value is None:
         return Markup("")
     if isinstance(value, bool):
         return Markup("true" if value else "false")
     if isinstance(value, float):
         return Markup(escape_inline(repr(value)))
-    return Markup(escape_inline(str(value)))
+    return Markup(escape_inline(str(_data(value))))
 
 
 def _raw(value: Any) -> Markup:
-    """Opt out of escaping: the value is trusted Markdown."""
-    return value if isinstance(value, Markup) else Markup(str(value))
+    """Opt out of escaping: the value is trusted Markdown (but it must still be data)."""
+    return value if isinstance(value, Markup) else Markup(str(_data(value)))
 
 
 def _md(value: Any) -> Markup:
@@ -706,11 +797,11 @@ def _md(value: Any) -> Markup:
 
 
 def _code(value: Any, in_table: bool = True) -> Markup:
-    return Markup(code_span(str(value), in_table))
+    return Markup(code_span(str(_data(value)), in_table))
 
 
 def _paragraphs(value: Any) -> Markup:
-    return value if isinstance(value, Markup) else Markup(escape_paragraphs(str(value)))
+    return value if isinstance(value, Markup) else Markup(escape_paragraphs(str(_data(value))))
 
 
 def _heading(level: Any) -> Markup:
@@ -855,7 +946,8 @@ def render_markdown(schema: Schema, data: bytes, template: str | os.PathLike[str
 def render_with(schema: Schema, name: str, value: Any, value_id: str, choice: TemplateChoice,
                 limits: Limits) -> str:
     """Render a valid ``value`` of type ``name`` with a chosen template: the provenance line, then the
-    template's output with trailing spaces cut from every line and exactly one final newline."""
+    template's output with controls shown (:func:`show_invisible`), LF line ends, trailing spaces cut from every
+    line and exactly one final newline."""
     budget = _Budget(limits)
     loader = _ConfinedLoader(choice.folders)
     env = _Environment(loader, budget)
@@ -887,7 +979,10 @@ def render_with(schema: Schema, name: str, value: Any, value_id: str, choice: Te
             chunks.append(chunk)
     except Exception as err:  # templates are user code: every failure becomes a located ViewError
         raise _located(err, display, loader.loaded) from None
-    body = "\n".join(line.rstrip() for line in "".join(chunks).split("\n")).strip("\n")
+    # Once more over the whole text, for what `raw` and the template's own text bring: no control or bidi
+    # character reaches a view, and every line ends with LF alone.
+    text = show_invisible("".join(chunks))
+    body = "\n".join(line.rstrip() for line in _LINE_BREAK.split(text)).strip("\n")
     header = provenance(value_id, name, schema.id(name), choice.hash)
     return f"{header}\n{body}\n" if body else f"{header}\n"
 

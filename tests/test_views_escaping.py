@@ -31,7 +31,18 @@ HOSTILE = [
     "<http://evil.example>", "---", "===", "***", "    indented code", "\tTab", " leading space",
     "trailing space ", "a\r\nb", "a\rb", "$x$", "\x00nul", "@user #123", "{{ 7*7 }}", "{% raw %}", "[^1]", "<br>",
     "| --- |", "- [ ] todo", "a  \nb", "para one\n\npara two", "\n\n", "  \n  - x", "é_ñ_ü", "x" * 300,
+    # What a terminal or an editor would act on: bidi overrides and isolates, escape sequences, C1 controls.
+    "invoice\u202eexe.pdf", "a\u2066b\u2067c\u2068d\u2069e", "\u202a\u202b\u202c\u202d", "\u061c\u200e\u200f",
+    "\x1b[31mred\x1b[0m", "\x1b]8;;http://evil.example\x07link\x1b]8;;\x07", "\x1b[2J\x1b[H", "\x7f\x85\x9b",
+    "\x0b\x0c", "\x1f unit\x1e", "\u202e\n# heading", "- \u202e item",
 ]
+
+_SHOWN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def shown(value: str) -> str:
+    """The documented rule (docs/views.md): controls but tab and line breaks, DEL and bidi marks as \\u{XXXX}."""
+    return _SHOWN.sub(lambda m: f"\\u{{{ord(m.group()):04X}}}", value)
 
 
 def md() -> Any:
@@ -75,17 +86,17 @@ def inline_texts(text: str) -> list[str]:
 
 
 def as_text(value: str) -> str:
-    """How an inline value reads back: one line with its breaks, NUL replaced as CommonMark does."""
-    return re.sub(r"\r\n|\r", "\n", value).replace("\0", "\ufffd")
+    """How an inline value reads back: one line with its breaks, controls and bidi marks shown."""
+    return re.sub(r"\r\n|\r", "\n", shown(value))
 
 
 def as_code(value: str) -> str:
-    return re.sub(r"\r\n|\r|\n", "\u2424", value).replace("\0", "\ufffd")
+    return re.sub(r"\r\n|\r|\n", "\u2424", shown(value))
 
 
 def as_paragraphs(value: str) -> list[str]:
     groups: list[list[str]] = [[]]
-    for line in re.split(r"\r\n|\r|\n", value.replace("\0", "\ufffd")):
+    for line in re.split(r"\r\n|\r|\n", shown(value)):
         if line.strip():
             groups[-1].append(line.strip())
         elif groups[-1]:
@@ -215,3 +226,69 @@ def test_any_text_stays_one_plain_bullet_heading_and_cell(text: str) -> None:
     assert texts[0] == as_text(text).strip()
     assert texts[-2] == as_text(text).strip()
     assert texts[-1] == as_code(text).strip()
+
+
+# -- controls and bidirectional characters: shown, never acted on --------------------------------------------------
+
+INVISIBLE = [h for h in HOSTILE if _SHOWN.search(h)]
+
+
+def test_controls_and_bidi_marks_are_shown_as_code_points() -> None:
+    every = "".join(map(chr, [*range(0x20), *range(0x7f, 0xa0), 0x61c, 0x200e, 0x200f, *range(0x202a, 0x202f),
+                              *range(0x2066, 0x206a)]))
+    shown_every = views.show_invisible(every)
+    assert shown_every == "".join(c if c in "\t\n\r" else f"\\u{{{ord(c):04X}}}" for c in every)
+    assert views.show_invisible("ok\u202etxt.exe\x1b[2J") == "ok\\u{202E}txt.exe\\u{001B}[2J"
+    # Not controls: other invisible but harmless characters, and the text of an escape itself.
+    assert views.show_invisible("a\u200bb\u00adc\ufeffd \\u{202E}") == "a\u200bb\u00adc\ufeffd \\u{202E}"
+
+
+def test_every_escaper_shows_them() -> None:
+    h = " \u202ea|b\x1b[31m\x00\n\u2066c\x7f"
+    assert views.escape_inline(h) == "&#32;\\\\u{202E}a\\|b\\\\u{001B}\\[31m\\\\u{0000}<br>\\\\u{2066}c\\\\u{007F}"
+    assert views.code_span(h) == "` \\u{202E}a\\|b\\u{001B}[31m\\u{0000}\u2424\\u{2066}c\\u{007F}`"
+    assert views.code_span(h, in_table=False) == "` \\u{202E}a|b\\u{001B}[31m\\u{0000}\u2424\\u{2066}c\\u{007F}`"
+    assert views.escape_paragraphs("\x1f" + h + "\n\n\x1e") == (
+        "\\\\u{001F} \\\\u{202E}a\\|b\\\\u{001B}\\[31m\\\\u{0000}\n\\\\u{2066}c\\\\u{007F}\n\n\\\\u{001E}")
+
+
+def _dispatch(h: str) -> dict[str, Any]:
+    text = {"Text": {"value": h}}
+    return {
+        "request": {"dispatchId": h or "d", "cli": "codex", "model": {"provider": "openai", "model": h}, "prompt": h or "p",
+                    "workingDirectory": h or "w", "env": {h or "K": h}, "timeoutSeconds": 1, "niceness": 0,
+                    "maxTurns": None},
+        "events": [{"TextChunk": {"text": h}},
+                   {"ToolCall": {"callId": h, "tool": h, "input": {"Object": {"members": {h: text}}}}},
+                   {"ToolResult": {"callId": h, "isError": False, "output": h, "attachment": None}},
+                   {"Error": {"message": h, "retryable": True}}, {"Done": {}}],
+        "output": {"text": h, "exitCode": 0, "durationMs": 1},
+    }
+
+
+@pytest.mark.parametrize("h", INVISIBLE, ids=[repr(h)[:40] for h in INVISIBLE])
+def test_no_control_or_bidi_character_reaches_a_bundled_view(plan_schema: fsf.Schema, h: str) -> None:
+    from test_views import EVERY_TYPE, everything
+
+    dispatch = fsf.load_schema(ROOT / "shapes" / "dispatch.fsf")
+    every = fsf.compile_source(EVERY_TYPE)
+    rendered = {
+        "ForgePlan.md.j2": views.render_value(plan_schema, "ForgePlan", plan_of(h)),
+        "DispatchTranscript.md.j2": views.render_value(dispatch, "DispatchTranscript", _dispatch(h)),
+        "generic (dispatch)": views.render_value(dispatch, "DispatchTranscript", _dispatch(h), template_dirs=[]),
+        "generic (every type)": views.render_value(every, "Everything", {**everything(), "text": h, "tags": [h]},
+                                                   template_dirs=[]),
+    }
+    for name, text in rendered.items():
+        assert _SHOWN.search(text) is None, name
+        assert "\r" not in text, name
+        assert shown(h).split("\n")[0].replace("\\", "") in text.replace("\\", ""), name
+
+
+def test_raw_output_and_template_text_are_shown_too(tmp_path: Path) -> None:
+    schema = fsf.compile_source("shape Note { text: str }")
+    template = tmp_path / "t.md.j2"
+    template.write_text("{{ value.text | raw }}|\x1b[1mbold\u202e|{{ value.text | paragraphs }}\r\nnext\rlast\n",
+                        encoding="utf-8")
+    body = views.render_value(schema, "Note", {"text": "\u2067x\x9b"}, template).split("\n", 1)[1]
+    assert body == "\\u{2067}x\\u{009B}|\\u{001B}[1mbold\\u{202E}|\\\\u{2067}x\\\\u{009B}\nnext\nlast\n"

@@ -37,6 +37,49 @@ ESCAPES = {
     "{{ lipsum(1000000) }}": "template error: 'lipsum' is undefined",
 }
 
+_NOT_DATA = "(only text, numbers, booleans, none, values of the schema, and lists and dicts of them)"
+NOT_DATA = {  # each would print a repr, most with a memory address: rendering would not be deterministic
+    "{{ 'x' | map(attribute='format') | list }}": "function",
+    "{{ 'x'.upper }}": "builtin_function_or_method",
+    "{{ {}.items }}": "builtin_function_or_method",
+    "{{ value.items.index }}": "builtin_function_or_method",
+    "{{ (1.5).is_integer }}": "builtin_function_or_method",
+    "{{ range }}": "method",
+    "{{ range(3) }}": "range",
+    "{{ cycler }}": "type",
+    "{{ dict }}": "type",
+    "{{ cycler('a', 'b') }}": "Cycler",
+    "{{ joiner(',') }}": "Joiner",
+    "{{ namespace(a=1) }}": "Namespace",
+    "{% for x in value.items %}{{ loop }}{% endfor %}": "LoopContext",
+    "{% for x in value.items %}{{ loop.cycle }}{% endfor %}": "method",
+    "{{ self }}": "TemplateReference",
+    "{% macro m() %}{% endmacro %}{{ m }}": "Macro",
+    "{{ value.items | map('upper') }}": "generator",
+    "{{ value.items | reverse }}": "reversed",
+    "{{ {'a': 1}.items() }}": "dict_items",
+    "{{ outline }}": "_LazyOutline",
+    "{{ outline.root }}": "Section",
+    "{{ [1, [2, [range]]] }}": "method",
+    "{{ dict(a=cycler) }}": "type",
+    "{{ {range: 1} }}": "method",
+    # every way to text: `~`, the text filters, `join`, `raw`, `code`, `paragraphs`, `replace`, `indent`
+    "{{ '' ~ cycler }}": "type",
+    "{{ ('' ~ ''.upper) | length }}": "builtin_function_or_method",
+    "{{ cycler | string }}": "type",
+    "{{ cycler | upper }}": "type",
+    "{{ cycler | truncate(5) }}": "type",
+    "{{ [('a', range)] | urlencode }}": "method",
+    "{{ [cycler] | join }}": "type",
+    "{{ value.items | join(cycler) }}": "type",
+    "{{ cycler | raw }}": "type",
+    "{{ cycler | code }}": "type",
+    "{{ cycler | paragraphs }}": "type",
+    "{{ 'a' | replace('a', range) }}": "method",
+    "{{ range | indent }}": "method",
+    "{{ value.items | map('string') | join }}": None,  # data: allowed
+}
+
 ABUSE = {
     "{{ 10 ** 10000000 }}": "template limit: `**` result above 4096 bits",
     "{{ (2 ** 4000) * (2 ** 4000) }}": "template limit: `*` result above 4096 bits",
@@ -81,6 +124,24 @@ def test_escape_attempts_end_in_a_located_view_error(schema: fsf.Schema, tmp_pat
         render(schema, tmp_path, "\n" + source)
     assert str(err.value) == f"{tmp_path / 't.md.j2'}:2: {ESCAPES[source]}"
     assert isinstance(err.value, fsf.FsfError)
+
+
+@pytest.mark.parametrize("source", sorted(NOT_DATA))
+def test_only_data_reaches_the_output(schema: fsf.Schema, tmp_path: Path, source: str) -> None:
+    kind = NOT_DATA[source]
+    if kind is None:
+        assert render(schema, tmp_path, source).split("\n", 1)[1] == "ab\n"
+        return
+    with pytest.raises(views.ViewError) as err:
+        render(schema, tmp_path, "\n" + source)
+    assert str(err.value) == f"{tmp_path / 't.md.j2'}:2: unsafe template: cannot print a `{kind}` {_NOT_DATA}"
+
+
+def test_data_prints_and_constants_are_escaped_like_values(schema: fsf.Schema, tmp_path: Path) -> None:
+    source = ("{{ value }} {{ value.items }} {{ [1, 2.5, none, true, 'a'] | list }} {{ dict(a=value.items) }} "
+              "{{ value.items | map('upper') | list }} {{ 'a' ~ 1 ~ none }}")
+    assert render(schema, tmp_path, source).split("\n", 1)[1] == (
+        "Note ('a', 'b') \\[1, 2.5, None, True, 'a'\\] {'a': ('a', 'b')} \\['A', 'B'\\] a1None\n")
 
 
 @pytest.mark.parametrize("source", sorted(ABUSE))
