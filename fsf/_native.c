@@ -15,8 +15,12 @@
  * Hostile input: every read is bounds-checked against the end of the buffer before it happens; a declared
  * count is compared with the bytes left before anything is allocated for it, and lists are allocated up front
  * only up to PREALLOC_MAX items (beyond that they grow as items actually arrive), so memory stays a small
- * multiple of the input; recursion is bounded by the nesting limit (MAX_DEPTH containers) both ways. The
- * encoder runs no Python code of the value's (exact types only; see write_fields) and holds what it walks.
+ * multiple of the input; recursion is bounded by the nesting limit both ways. The limit is fsf.limits.MAX_DEPTH,
+ * given by Python as the `max_depth` argument of Program (fsf.native.codec), and counted by the one rule stated
+ * there: msgpack containers, a union ([index, fields...]) being one. The decode budget (fsf.codec.decode's
+ * `max_values`, an argument of decode and check) is counted as the reference reader counts it: one per msgpack
+ * value, before its head is read. The encoder runs no Python code of the value's (exact types only; see
+ * write_fields) and holds what it walks.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -30,7 +34,7 @@
 #define FSF_NATIVE_SOURCE_DIGEST ""
 #endif
 
-#define MAX_DEPTH 64         /* fsf.codec.MAX_DEPTH: containers nested deeper are refused */
+#define MAX_DEPTH_LIMIT 256  /* the largest max_depth a Program takes (fsf.vm.MAX_DEPTH_LIMIT) */
 #define PREALLOC_MAX 2048    /* lists longer than this grow as their items arrive */
 
 /* Node kinds: the same numbers as fsf/native.py. */
@@ -63,12 +67,15 @@ typedef struct {
     Node *nodes;
     Py_ssize_t count;
     PyObject *spec;         /* the node table it was built from: owns every name */
+    int max_depth;          /* containers nested deeper are refused (fsf.limits.MAX_DEPTH) */
 } Program;
 
 typedef struct {
     const unsigned char *base, *p, *end;
     const Node *nodes;
     int build;              /* 0: check only (Program.check), every value read as None */
+    int max_depth;
+    Py_ssize_t left;        /* the decode budget: msgpack values that may still be read */
 } Reader;
 
 /* ---------------------------------------------------------------------------------------------------------- */
@@ -425,6 +432,7 @@ typedef struct {
 } Key;
 
 static PyObject *read_key(Reader *r, const Node *node, Key *k) {
+    if (--r->left < 0) return refuse(r, "budget");
     if (node->op == OP_STR) {
         if (read_span(r, &STR_FAMILY, &k->s, &k->n) < 0) return NULL;
         return make_str(r, node, k->s, k->n);
@@ -489,6 +497,7 @@ static PyObject *read_union(Reader *r, const Node *node, int depth) {
     Int tag;
     if (read_count(r, &ARR_FAMILY, &n) < 0) return NULL;
     if (n == 0) return refuse(r, "arity");
+    if (--r->left < 0) return refuse(r, "budget");  /* the variant index is a value of its own */
     if (read_int(r, &tag) < 0) return NULL;
     if (tag.neg || tag.u >= (uint64_t)node->n) return refuse(r, "bounds");
     const Node *variant = &r->nodes[node->kids[tag.u]];
@@ -507,6 +516,15 @@ static PyObject *read_union(Reader *r, const Node *node, int depth) {
 
 static PyObject *read_value(Reader *r, Py_ssize_t at, int depth) {
     const Node *node = &r->nodes[at];
+    if (--r->left < 0) return refuse(r, "budget");  /* one msgpack value, counted once (an optional's too) */
+    while (node->op == OP_OPT) {
+        if (!NEED(r, 1)) return refuse(r, "truncated");
+        if (r->p[0] == 0xc0) {
+            r->p += 1;
+            Py_RETURN_NONE;
+        }
+        node = &r->nodes[node->a];
+    }
     switch (node->op) {
     case OP_BOOL:
         if (!NEED(r, 1)) return refuse(r, "truncated");
@@ -541,13 +559,6 @@ static PyObject *read_value(Reader *r, Py_ssize_t at, int depth) {
     }
     case OP_REF:
         return read_ref(r);
-    case OP_OPT:
-        if (!NEED(r, 1)) return refuse(r, "truncated");
-        if (r->p[0] == 0xc0) {
-            r->p += 1;
-            Py_RETURN_NONE;
-        }
-        return read_value(r, node->a, depth);
     case OP_ENUM: {
         Int v;
         if (read_int(r, &v) < 0) return NULL;
@@ -560,8 +571,8 @@ static PyObject *read_value(Reader *r, Py_ssize_t at, int depth) {
     default:
         break;
     }
-    /* The containers: arrays, maps, shapes and unions. */
-    if (depth >= MAX_DEPTH) return refuse(r, "too_deep");
+    /* The containers: arrays, maps, shapes and unions, one level each. */
+    if (depth >= r->max_depth) return refuse(r, "too_deep");
     switch (node->op) {
     case OP_ARR:
         return read_array(r, node, depth + 1);
@@ -592,6 +603,7 @@ static PyObject *read_value(Reader *r, Py_ssize_t at, int depth) {
 typedef struct {
     char *data;
     size_t len, cap;
+    int max_depth;
 } Out;
 
 static int int_bound(PyObject *obj, Int *out);
@@ -928,8 +940,8 @@ static int write_value(Out *o, const Node *nodes, Py_ssize_t at, PyObject *v, in
     default:
         break;
     }
-    /* Containers. A union counts twice, as the validator counts its dict and its variant's dict. */
-    if (depth >= MAX_DEPTH) return no("too deep");
+    /* Containers, one level each: a union's dict and its variant's dict are one msgpack array. */
+    if (depth >= o->max_depth) return no("too deep");
     switch (node->op) {
     case OP_ARR: {
         if (!PyList_CheckExact(v)) return no("not a list");
@@ -953,7 +965,6 @@ static int write_value(Out *o, const Node *nodes, Py_ssize_t at, PyObject *v, in
     case OP_UNION: {
         Py_ssize_t pos = 0;
         PyObject *name, *body;
-        if (depth + 1 >= MAX_DEPTH) return no("too deep");
         if (!PyDict_CheckExact(v) || PyDict_GET_SIZE(v) != 1 || !PyDict_Next(v, &pos, &name, &body)) {
             return no("not a one-key dict");
         }
@@ -964,7 +975,7 @@ static int write_value(Out *o, const Node *nodes, Py_ssize_t at, PyObject *v, in
         Int tag = {0, 0, (uint64_t)i};
         if (put_count(o, &ARR_FAMILY, (uint64_t)variant->n + 1) < 0 || put_int(o, &tag) < 0) return -1;
         Py_INCREF(body);
-        int rc = write_fields(o, nodes, variant, body, depth + 2);
+        int rc = write_fields(o, nodes, variant, body, depth + 1);
         Py_DECREF(body);
         return rc;
     }
@@ -1146,8 +1157,13 @@ bad:
 
 static int Program_init(Program *self, PyObject *args, PyObject *kwds) {
     PyObject *spec;
-    static char *kwlist[] = {"nodes", NULL};
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!", kwlist, &PyTuple_Type, &spec)) return -1;
+    int max_depth;
+    static char *kwlist[] = {"nodes", "max_depth", NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!i", kwlist, &PyTuple_Type, &spec, &max_depth)) return -1;
+    if (max_depth < 1 || max_depth > MAX_DEPTH_LIMIT) {
+        PyErr_SetString(PyExc_ValueError, "max_depth must be in 1..256");
+        return -1;
+    }
     if (self->nodes != NULL) {
         PyErr_SetString(PyExc_RuntimeError, "a Program is initialised once");
         return -1;
@@ -1172,6 +1188,7 @@ static int Program_init(Program *self, PyObject *args, PyObject *kwds) {
     self->spec = spec;
     self->nodes = nodes;
     self->count = count;
+    self->max_depth = max_depth;
     return 0;
 }
 
@@ -1183,18 +1200,20 @@ static void Program_dealloc(Program *self) {
 
 static PyObject *run_reader(Program *self, PyObject *args, int build) {
     Py_buffer buf;
-    Py_ssize_t start, root;
+    Py_ssize_t start, root, budget = PY_SSIZE_T_MAX;
     if (self->nodes == NULL) {
         PyErr_SetString(PyExc_RuntimeError, "uninitialised Program");
         return NULL;
     }
-    if (!PyArg_ParseTuple(args, "y*nn", &buf, &start, &root)) return NULL;
+    if (!PyArg_ParseTuple(args, "y*nn|n", &buf, &start, &root, &budget)) return NULL;
     PyObject *out = NULL;
     if (start < 0 || start > buf.len || root < 0 || root >= self->count) {
         PyErr_SetString(PyExc_ValueError, "start or root out of range");
+    } else if (budget < 0) {
+        PyErr_SetString(PyExc_ValueError, "budget out of range");
     } else {
         Reader r = {(const unsigned char *)buf.buf, (const unsigned char *)buf.buf + start,
-                    (const unsigned char *)buf.buf + buf.len, self->nodes, build};
+                    (const unsigned char *)buf.buf + buf.len, self->nodes, build, self->max_depth, budget};
         out = read_value(&r, root, 0);
         if (out != NULL && r.p != r.end) {
             Py_CLEAR(out);
@@ -1219,7 +1238,7 @@ static PyObject *Program_encode(Program *self, PyObject *args) {
     }
     if (!PyArg_ParseTuple(args, "Ony*", &value, &root, &prefix)) return NULL;
     PyObject *result = NULL;
-    Out o = {NULL, 0, 0};
+    Out o = {NULL, 0, 0, self->max_depth};
     if (root < 0 || root >= self->count) {
         PyErr_SetString(PyExc_ValueError, "root out of range");
     } else if (put(&o, prefix.buf, (size_t)prefix.len) == 0 && write_value(&o, self->nodes, root, value, 0) == 0) {
@@ -1232,11 +1251,11 @@ static PyObject *Program_encode(Program *self, PyObject *args) {
 
 static PyMethodDef Program_methods[] = {
     {"decode", (PyCFunction)Program_decode, METH_VARARGS,
-     "decode(data, start, root): the Python form of the value of node `root` at data[start:] (to its end);\n"
-     "ValueError for anything the reference reader would refuse."},
+     "decode(data, start, root, budget=no limit): the Python form of the value of node `root` at data[start:]\n"
+     "(to its end), of at most `budget` msgpack values; ValueError for anything the reference reader would refuse."},
     {"check", (PyCFunction)Program_check, METH_VARARGS,
-     "check(data, start, root): None when decode(data, start, root) would succeed (it builds nothing);\n"
-     "ValueError otherwise."},
+     "check(data, start, root, budget=no limit): None when decode(data, start, root, budget) would succeed\n"
+     "(it builds nothing); ValueError otherwise."},
     {"encode", (PyCFunction)Program_encode, METH_VARARGS,
      "encode(value, root, prefix): prefix + the canonical payload of `value` as node `root`; ValueError for\n"
      "anything that is not valid in the exact types of the canonical Python form."},
@@ -1248,7 +1267,8 @@ static PyTypeObject ProgramType = {
     .tp_name = "fsf._native.Program",
     .tp_basicsize = sizeof(Program),
     .tp_flags = Py_TPFLAGS_DEFAULT,
-    .tp_doc = "Program(nodes): the node table of one schema (fsf.native.program builds it).",
+    .tp_doc = "Program(nodes, max_depth): the node table of one schema (fsf.native.program builds it) and the\n"
+              "nesting limit (fsf.limits.MAX_DEPTH).",
     .tp_new = PyType_GenericNew,
     .tp_init = (initproc)Program_init,
     .tp_dealloc = (destructor)Program_dealloc,
@@ -1272,8 +1292,7 @@ PyMODINIT_FUNC PyInit__native(void) {
         Py_DECREF(m);
         return NULL;
     }
-    if (PyModule_AddStringConstant(m, "SOURCE_DIGEST", FSF_NATIVE_SOURCE_DIGEST) < 0 ||
-        PyModule_AddIntConstant(m, "MAX_DEPTH", MAX_DEPTH) < 0) {
+    if (PyModule_AddStringConstant(m, "SOURCE_DIGEST", FSF_NATIVE_SOURCE_DIGEST) < 0) {
         Py_DECREF(m);
         return NULL;
     }

@@ -21,6 +21,7 @@ import datetime as _dt
 import json
 import math
 import struct
+import sys
 from collections.abc import Callable
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any, Literal, NoReturn
@@ -31,8 +32,9 @@ import msgpack
 
 from fsf import ir
 from fsf.accel import AVAILABLE as _ACCEL_AVAILABLE
-from fsf.errors import DecodeError, ValidationError
+from fsf.errors import DecodeError, UsageError, ValidationError
 from fsf.ids import format_id
+from fsf.limits import MAX_DEPTH as MAX_DEPTH  # re-exported: the nesting limit (fsf.limits)
 from fsf.native import AVAILABLE as _NATIVE_AVAILABLE
 
 if TYPE_CHECKING:
@@ -44,8 +46,6 @@ MAGIC = b"\x89FSV"
 FORMAT_VERSION = 1
 HEADER_SIZE = len(MAGIC) + 1 + 32
 """Magic, one version byte, the 32-byte id digest of the root type."""
-MAX_DEPTH = 64
-"""Containers (msgpack arrays and maps: shapes, unions, arrays, maps) nested deeper than this are refused."""
 
 # The fast path hands msgpack a cap on every array and map header: msgpack allocates a declared container up
 # front, so a hostile input of nested headers could otherwise claim depth x count x 8 bytes. With at most 1024
@@ -756,22 +756,38 @@ def root_name(schema: Schema, header: Header, name: str | None) -> str:
     return found
 
 
+def check_budget(max_values: object) -> int:
+    """The native codec's budget for ``max_values`` (None: no limit); a :class:`fsf.UsageError` for anything
+    but None or a non-negative int."""
+    if max_values is None:
+        return _NO_BUDGET
+    if type(max_values) is not int or max_values < 0:
+        raise UsageError(f"max_values must be None or a non-negative integer, got {max_values!r}")
+    return max_values
+
+
+_NO_BUDGET = sys.maxsize
+
+
 def decode(schema: Schema, data: bytes | bytearray | memoryview, name: str | None = None, *,
-           canonical: bool = True, path: str | None = None) -> Any:
+           canonical: bool = True, max_values: int | None = None, path: str | None = None) -> Any:
     """The canonical Python value of FSV bytes ``data``, validated; raises :class:`fsf.DecodeError`.
 
     Absent optionals come back as ``None``, ``time`` as integer nanoseconds, every float as ``float``.
     ``canonical=False`` skips the byte-for-byte comparison with the re-encoded value (everything else is still
-    checked; a non-canonical spelling may then be accepted, or refused as ``non_canonical``). ``path`` (see
-    :data:`PATHS`) is for tests; by default the fastest path available runs.
+    checked; a non-canonical spelling may then be accepted, or refused as ``non_canonical``). ``max_values`` is
+    the decode budget: a payload of more msgpack values is refused with ``budget`` at the head of the first one
+    beyond it (``docs/fsv.md``, "Decode budget"). ``path`` (see :data:`PATHS`) is for tests; by default the
+    fastest path available runs.
     """
+    budget = _NO_BUDGET if max_values is None else check_budget(max_values)
     refused = False  # the native codec refused already: the reference reader decides (exact code and offset)
     if path is None and DEFAULT_PATH == "native" and type(data) is bytes and data[:5] == _HEAD:  # the common call
         lane = _lane(schema)
         node = lane.by_id.get(data[5:HEADER_SIZE]) if lane is not None else None
         if lane is not None and node is not None and (name is None or lane.by_name.get(name, (-1,))[0] == node):
             try:
-                return lane.program.decode(data, HEADER_SIZE, node)
+                return lane.program.decode(data, HEADER_SIZE, node, budget)
             except Exception:  # the reference reader below finds and reports the problem
                 refused = True
     data = _as_bytes(data)
@@ -779,12 +795,17 @@ def decode(schema: Schema, data: bytes | bytearray | memoryview, name: str | Non
     name = root_name(schema, header, name)
     plan = plan_of(schema)
     path = path or DEFAULT_PATH
+    # Every msgpack value takes at least one byte, so a payload no longer than the budget cannot exceed it: the
+    # paths that do not count (msgspec, msgpack) serve only those, and the reference reader counts the others.
+    uncounted = len(data) - HEADER_SIZE <= budget
     if path != "reference" and not refused:
         payload = memoryview(data)[HEADER_SIZE:]
         try:
             program = plan.native() if path == "native" else None
             if program is not None:  # always strict: it checks every spelling as it reads
-                return program.decode(data, HEADER_SIZE, plan.node_of[name])
+                return program.decode(data, HEADER_SIZE, plan.node_of[name], budget)
+            if not uncounted:
+                raise _Mismatch
             accel = plan.accel() if path in _MSGSPEC_PATHS and name not in plan.f32_roots else None
             if accel is not None:
                 structs = accel[0].decoder(name)(payload)
@@ -795,7 +816,7 @@ def decode(schema: Schema, data: bytes | bytearray | memoryview, name: str | Non
             return _decode_fused(plan, name, data, payload, canonical)
         except Exception:  # any failure at all: the reference reader finds and reports the exact problem
             pass
-    value = read_reference(plan.ir, name, data, HEADER_SIZE)
+    value = read_reference(plan.ir, name, data, HEADER_SIZE, max_values)
     try:
         schema.validate(name, value, engine="vm" if path == "reference" else "fast")
     except ValidationError as err:
@@ -804,20 +825,22 @@ def decode(schema: Schema, data: bytes | bytearray | memoryview, name: str | Non
 
 
 def verify(schema: Schema, data: bytes | bytearray | memoryview, name: str | None = None, *,
-           path: str | None = None) -> str:
+           max_values: int | None = None, path: str | None = None) -> str:
     """The root type of FSV bytes ``data`` once they prove canonical and valid; raises :class:`fsf.DecodeError`
-    exactly as :func:`decode` would. The native path checks without building the value."""
+    exactly as :func:`decode` would, the budget ``max_values`` included (counted the same way, though nothing is
+    built). The native path checks without building the value."""
+    budget = check_budget(max_values)
     data = _as_bytes(data)
     name = root_name(schema, read_header(data), name)
     path = path or DEFAULT_PATH
     program = plan_of(schema).native() if path == "native" else None
     try:
         if program is not None:
-            program.check(data, HEADER_SIZE, plan_of(schema).node_of[name])
+            program.check(data, HEADER_SIZE, plan_of(schema).node_of[name], budget)
             return name
     except Exception:  # decode below says exactly what is wrong
         pass
-    decode(schema, data, name, path=path)
+    decode(schema, data, name, max_values=max_values, path=path)
     return name
 
 
@@ -893,10 +916,14 @@ class _Fail(Exception):
         self.path: list[str] = []
 
 
-def read_reference(schema: ir.Schema, name: str, data: bytes, start: int) -> Any:
-    """Read the value of type ``name`` at ``start`` (the payload) to the end of ``data``; raises DecodeError."""
+def read_reference(schema: ir.Schema, name: str, data: bytes, start: int, max_values: int | None = None) -> Any:
+    """Read the value of type ``name`` at ``start`` (the payload) to the end of ``data``; raises DecodeError.
+
+    ``max_values`` is the decode budget: the head of one more msgpack value is refused with ``budget``."""
     reader = _Reader(schema, data)
     reader.pos = start
+    if max_values is not None:
+        reader.left = reader.budget = max_values
     try:
         value = reader.read(ir.Named(name), 0)
         if reader.pos != len(data):
@@ -909,12 +936,13 @@ def read_reference(schema: ir.Schema, name: str, data: bytes, start: int) -> Any
 
 
 class _Reader:
-    __slots__ = ("data", "pos", "schema")
+    __slots__ = ("budget", "data", "left", "pos", "schema")
 
     def __init__(self, schema: ir.Schema, data: bytes) -> None:
         self.schema = schema
         self.data = data
         self.pos = 0
+        self.budget = self.left = len(data)  # no payload holds more values than bytes: no limit
 
     def _take(self, n: int, head: int, what: str) -> bytes:
         end = self.pos + n
@@ -927,6 +955,9 @@ class _Reader:
     def head(self) -> tuple[int, Any, int]:
         """The next msgpack head: its kind, its argument (value, length or count) and its offset."""
         at = self.pos
+        self.left -= 1
+        if self.left < 0:
+            raise _Fail("budget", f"more than {self.budget} msgpack value(s) (`max_values`)", at)
         if at >= len(self.data):
             raise _Fail("truncated", "input ends where a value should start", at)
         b = self.data[at]

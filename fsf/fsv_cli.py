@@ -17,9 +17,10 @@ from fsf.codec import HEADER_SIZE, content_id, read_header
 from fsf.errors import FsfError
 from fsf.ids import format_id
 from fsf.jsonform import dumps, from_json, loads, to_json
+from fsf.limits import CLI_MAX_VALUES
 from fsf.load import write_atomic
 from fsf.schema import Schema
-from fsf.views_cli import render
+from fsf.views_cli import MaxValuesOpt, max_values_of, render
 
 app = make_app("FSV values: encode JSON to canonical .fsv bytes, decode, hash, inspect and verify them.")
 
@@ -80,6 +81,7 @@ def decode(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the JSON here (default: stdout).")]
     = None,
     root: RootOpt = None,
+    max_values: MaxValuesOpt = CLI_MAX_VALUES,
 ) -> None:
     """Print (or write) the JSON form of an FSV value, after checking it is canonical and valid."""
     with user_errors():
@@ -88,7 +90,7 @@ def decode(
         loaded = _schema(schema, root)
         data = _read_value_file(source)
         header = read_header(data)
-        value = loaded.decode(data, shape)
+        value = loaded.decode(data, shape, max_values=max_values_of(max_values))
         name = shape or loaded.name_of(header.root_id)
         assert name is not None
         text = dumps(to_json(loaded, name, value))
@@ -144,7 +146,8 @@ def inspect(
 
 
 @app.command()
-def verify(schema: SchemaOpt, files: Values, shape: MaybeShapeOpt = None, root: RootOpt = None) -> None:
+def verify(schema: SchemaOpt, files: Values, shape: MaybeShapeOpt = None, root: RootOpt = None,
+           max_values: MaxValuesOpt = CLI_MAX_VALUES) -> None:
     """Exit 0 only if every file is a canonical, valid FSV value of the schema (a progress bar on a terminal)."""
     with user_errors():
         for path in files:
@@ -154,7 +157,7 @@ def verify(schema: SchemaOpt, files: Values, shape: MaybeShapeOpt = None, root: 
             loaded.id_bytes(shape)
     bar = _is_terminal(sys.stderr) and len(files) >= _PROGRESS_AT
     failures = []
-    for path, problem, cid in _verify_all(loaded, files, shape, bar):
+    for path, problem, cid in _verify_all(loaded, files, shape, bar, max_values_of(max_values)):
         if problem:
             failures.append(f"error: {path}: {problem}")
         elif not bar:
@@ -166,15 +169,15 @@ def verify(schema: SchemaOpt, files: Values, shape: MaybeShapeOpt = None, root: 
         raise typer.Exit(1)
 
 
-def _verify_all(schema: Schema, files: list[Path], shape: str | None,
-                bar: bool) -> Iterator[tuple[Path, str, str]]:
+def _verify_all(schema: Schema, files: list[Path], shape: str | None, bar: bool,
+                max_values: int | None) -> Iterator[tuple[Path, str, str]]:
     """Each file with its problem ('' when it verifies) and its content id."""
 
     def run(paths: Iterable[Path]) -> Iterator[tuple[Path, str, str]]:
         for path in paths:
             try:
                 data = _read_value_file(path)
-                schema.verify(data, shape)
+                schema.verify(data, shape, max_values=max_values)
             except OSError as err:
                 yield path, f"cannot read: {(err.strerror or str(err)).lower()}", ""
             except FsfError as err:

@@ -32,6 +32,7 @@ from typing import Any, Literal
 from fsf import ir, vm
 from fsf._pysource import Names, Writer, load
 from fsf.accel import attribute_names
+from fsf.limits import MAX_DEPTH
 
 Fused = Callable[[Any], Any]
 Mode = Literal["lists", "structs", "encode"]
@@ -209,7 +210,7 @@ class _Generator(Names):
                 w.line(f"{', '.join(args)}, = {getter}({x}){'' if n > 1 else ','}")
             inner = level + 1
         else:
-            # The Python form: a dict of field names (a variant's body is one level below its union's dict).
+            # The Python form: a dict of field names (a variant's body shares its union's level).
             names = self.const(frozenset(f.name for f in fields))
             required = [(f, a) for f, a in zip(fields, args, strict=True) if not f.optional]
             w.line(f"if type({x}) is not dict or {self.too_deep(level)}:")
@@ -259,7 +260,7 @@ class _Generator(Names):
         for i, variant in enumerate(decl.variants):
             w.line(f"{'if' if i == 0 else 'elif'} t == {self.const(variant.name)}:")
             with w.indent():
-                self.shape(w, variant.fields, "b", 1, (i, variant.name))
+                self.shape(w, variant.fields, "b", 0, (i, variant.name))
         w.line("raise _M")
 
     # -- type expressions -----------------------------------------------------------------------------------
@@ -477,8 +478,8 @@ def _drop_dead(lines: list[str]) -> list[str]:
 
 
 def _static_depth(schema: ir.Schema) -> int | None:
-    """The deepest nesting of containers any value of any type of ``schema`` can have (a union counts twice:
-    its dict and its variant's dict in the Python form), or None when a type is recursive."""
+    """The deepest nesting of containers any value of any type of ``schema`` can have (a union is one level, as
+    :data:`fsf.limits.MAX_DEPTH` counts), or None when a type is recursive."""
     memo: dict[str, int | None] = {}
 
     def of_type(t: ir.Type) -> int:
@@ -501,7 +502,7 @@ def _static_depth(schema: ir.Schema) -> int | None:
         memo[name] = None
         decl = schema[name]
         inner = max((of_type(t) for t in ir.decl_types(decl)), default=0)
-        depth = 0 if isinstance(decl, ir.Enum) else inner + (1 if isinstance(decl, ir.Shape) else 2)
+        depth = 0 if isinstance(decl, ir.Enum) else inner + 1
         memo[name] = depth
         return depth
 
@@ -558,14 +559,14 @@ def _entry(fn: Callable[[Any, int], Any]) -> Fused:
     return run
 
 
-def decoders(schema: ir.Schema, source: Literal["lists", "structs"], max_depth: int = 64,
+def decoders(schema: ir.Schema, source: Literal["lists", "structs"], max_depth: int = MAX_DEPTH,
              classes: dict[Any, Any] | None = None) -> dict[str, Fused]:
     """One fused decoder per named type: wire lists (or :mod:`fsf.accel` Structs, whose variant classes are
     ``classes[union, variant]``) -> the canonical Python form; raises on anything it does not accept."""
     return _build(schema, source, max_depth, classes)
 
 
-def encoders(schema: ir.Schema, max_depth: int = 64, *, utf8: bool = False) -> dict[str, Fused]:
+def encoders(schema: ir.Schema, max_depth: int = MAX_DEPTH, *, utf8: bool = False) -> dict[str, Fused]:
     """One fused encoder per named type: a Python-form value -> its wire form (nested lists, sorted dicts);
     raises on anything :meth:`fsf.Schema.validate` would refuse (and perhaps on more: then ask the validator).
 

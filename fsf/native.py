@@ -38,6 +38,7 @@ import sys
 from typing import Any
 
 from fsf import ir, vm
+from fsf.limits import MAX_DEPTH
 
 try:
     if os.environ.get("FSF_NO_NATIVE") == "1":
@@ -106,6 +107,8 @@ def _leaf(t: ir.Type) -> Node:
 
 
 def codec(schema: ir.Schema) -> Any | None:
-    """The C codec of ``schema`` (``.decode(data, start, root)``, ``.encode(value, root, prefix)``, ``root`` a
-    declaration's index), or None when it is not available."""
-    return _native.Program(program(schema)) if _native is not None else None
+    """The C codec of ``schema``, or None when it is not available: ``.decode(data, start, root, budget)``,
+    ``.check(data, start, root, budget)`` and ``.encode(value, root, prefix)``, ``root`` a declaration's index and
+    ``budget`` the most msgpack values to read (optional: no limit). The nesting limit is given to it here, as
+    the ``max_depth`` argument of ``Program``: :data:`fsf.limits.MAX_DEPTH`, counted by the rule stated there."""
+    return _native.Program(program(schema), MAX_DEPTH) if _native is not None else None

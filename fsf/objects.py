@@ -31,13 +31,17 @@ from fsf import ir
 from fsf._pysource import Names, Writer, load
 from fsf.codegen import PythonNames, python_names
 from fsf.errors import UsageError
+from fsf.limits import MAX_DEPTH
 
 if TYPE_CHECKING:
     from fsf.schema import Schema
 
 # Values nested deeper than the codec allows are passed on unconverted: the validator then refuses them with
-# its own message and path, and this walk never recurses without bound.
-_MAX_WALK = 70
+# its own message and path, and this walk never recurses without bound. The walk's depth of a value is the
+# number of containers around it (a union and its variant one, as fsf.limits.MAX_DEPTH counts), so every value
+# of a valid tree sits at MAX_DEPTH or less; the slack beyond it lets the generated converters, which test their
+# depth once on entry against their deepest inline container, take every valid value too.
+_MAX_WALK = MAX_DEPTH + 6
 
 
 @attrs.frozen
@@ -184,7 +188,7 @@ def _root(name: str) -> str:
 
 
 def decode_into(schema: Schema, data: bytes | bytearray | memoryview, name: str | None, into: Any,
-                canonical: bool = True) -> Any:
+                canonical: bool = True, max_values: int | None = None) -> Any:
     """Decode FSV ``data`` (see :meth:`fsf.Schema.decode`) into objects of the generated classes of ``into``.
 
     A class for ``into`` also insists on its type as the root type, as ``name`` does.
@@ -198,7 +202,7 @@ def decode_into(schema: Schema, data: bytes | bytearray | memoryview, name: str 
         raise UsageError(f"`into` stands for `{root}`, but `{name}` was asked for")
     if isinstance(data, bytearray | memoryview):
         data = bytes(data)
-    value = schema.decode(data, name, canonical=canonical)
+    value = schema.decode(data, name, canonical=canonical, max_values=max_values)
     if name is None:
         name = root_name(schema, read_header(data), None)
     return from_python_form(schema, into, name, value)

@@ -20,6 +20,7 @@ from typing import Any
 from fsf import vm
 from fsf._pysource import Writer, load
 from fsf.errors import ValidationError
+from fsf.limits import MAX_DEPTH
 from fsf.opcodes import Instr, Op, Program
 
 Validator = Callable[[Any], None]
@@ -73,11 +74,13 @@ _RUNTIME: dict[str, Any] = {
 class _Slot:
     """One value on the (static) stack of a generated function: its variable and how it was reached."""
 
-    __slots__ = ("segment", "var")
+    __slots__ = ("segment", "shared", "var")
 
-    def __init__(self, var: str, segment: str | None) -> None:
+    def __init__(self, var: str, segment: str | None, shared: bool = False) -> None:
         self.var = var
         self.segment = segment
+        self.shared = shared
+        """A variant's dict: it shares its union's level (:data:`fsf.limits.MAX_DEPTH`)."""
 
 
 class _Function:
@@ -95,14 +98,19 @@ class _Function:
         return len(self.slots) - 1
 
     @property
+    def level(self) -> int:
+        """How many levels below the function's argument the current value sits (its depth is ``d + level``)."""
+        return self.k - sum(s.shared for s in self.slots)
+
+    @property
     def cur(self) -> str:
         return self.slots[-1].var
 
     def segments(self) -> str:
         return "".join(f", {s.segment}" for s in self.slots[1:])
 
-    def push(self, var: str, segment: str) -> None:
-        self.slots.append(_Slot(var, segment))
+    def push(self, var: str, segment: str, shared: bool = False) -> None:
+        self.slots.append(_Slot(var, segment, shared))
 
 
 class _Generator:
@@ -145,7 +153,7 @@ class _Generator:
         out = fn.out
         out.line("try:")
         with out.indent():
-            out.line(f"{target}({fn.cur}, d + {fn.k})")
+            out.line(f"{target}({fn.cur}, {f'd + {fn.level}' if fn.level else 'd'})")
         out.line("except _Fail as _e:")
         with out.indent():
             out.line(f"_e.prefix({', '.join(s.segment for s in fn.slots[1:] if s.segment)})")
@@ -227,7 +235,7 @@ class _Generator:
         fn.out.line(f"{keyword} t{k} == {seg}:")
         with fn.out.indent():
             fn.out.line(f"v{k + 1} = p{k}")
-            fn.push(f"v{k + 1}", seg)
+            fn.push(f"v{k + 1}", seg, shared=True)
             self.block(fn, pc, other - 1)
         return other
 
@@ -244,7 +252,7 @@ class _Generator:
         op, a, v = ins.op, ins.args, fn.cur
         c = [self.const(x) for x in a]
         tests: list[str]
-        deep = f"d + {fn.k}" if fn.k else "d"
+        deep = f"d + {fn.level}" if fn.level else "d"
         if op is Op.BOOL:
             tests, slow = [f"type({v}) is bool"], f"_check_bool({v})"
         elif op is Op.INT:
@@ -304,7 +312,7 @@ class _Generator:
             fn.out.line(f"(t{fn.k}, p{fn.k}), = {v}.items()")
 
     def _depth_ok(self, fn: _Function) -> str:
-        return f"d <= {self.const(self.max_depth - fn.k)}"
+        return f"d <= {self.const(self.max_depth - fn.level)}"
 
 
 def _label(ins: Instr, pc: int) -> int:
@@ -319,7 +327,7 @@ def _expect(ins: Instr, op: Op, pc: int) -> None:
         raise ValueError(f"instruction {pc} is {ins.op.name}, expected {op.name}: the program is not structured")
 
 
-def generate(program: Program, max_depth: int = 64) -> tuple[str, dict[str, Any]]:
+def generate(program: Program, max_depth: int = MAX_DEPTH) -> tuple[str, dict[str, Any]]:
     """The generated source of ``program`` and the constants it reads (``_cN`` -> value)."""
     vm.check_max_depth(max_depth)
     gen = _Generator(program, max_depth)
@@ -328,7 +336,7 @@ def generate(program: Program, max_depth: int = 64) -> tuple[str, dict[str, Any]
     return gen.source(), gen.consts
 
 
-def specialize(program: Program, max_depth: int = 64) -> Mapping[str, Validator]:
+def specialize(program: Program, max_depth: int = MAX_DEPTH) -> Mapping[str, Validator]:
     """One validator per named type of ``program``, each raising ValidationError exactly as :func:`fsf.vm.run`.
 
     >>> from fsf import compile_source

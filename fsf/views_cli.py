@@ -19,12 +19,22 @@ from fsf._cli_common import RootOpt, user_errors
 from fsf.api import load_schema
 from fsf.codec import content_id, read_header
 from fsf.errors import FsfError
+from fsf.limits import CLI_MAX_VALUES
 from fsf.load import write_atomic
 from fsf.schema import Schema
 from fsf.views import diff_views, read_provenance, render_markdown
 
 VIEW_SUFFIX = ".md"
 VALUE_SUFFIX = ".fsv"
+
+MaxValuesOpt = Annotated[int, typer.Option(
+    "--max-values", min=0, metavar="N",
+    help="The decode budget: refuse a value of more than N msgpack values (code `budget`; 0: no limit).")]
+
+
+def max_values_of(option: int) -> int | None:
+    """The library's ``max_values`` for the ``--max-values`` option (0: no limit)."""
+    return option or None
 
 
 
@@ -40,8 +50,11 @@ class _Renderer:
     schema: Schema
     template: Path | None
     folders: tuple[Path, ...]
+    max_values: int | None = None
 
     def __call__(self, data: bytes) -> str:
+        if self.max_values is not None:  # the budget first, counted as decode counts it, before anything is built
+            self.schema.verify(data, max_values=self.max_values)
         return render_markdown(self.schema, data, self.template, template_dirs=self.folders)
 
 
@@ -65,6 +78,7 @@ def render(
     = None,
     fix: Annotated[bool, typer.Option("--fix", help="With --check or --check-dir: rewrite stale views.")] = False,
     root: RootOpt = None,
+    max_values: MaxValuesOpt = CLI_MAX_VALUES,
 ) -> None:
     """Render an FSV value as a Markdown view, or check committed views against their values (drift check)."""
     if (source is None) == (check_dir is None):
@@ -83,8 +97,8 @@ def render(
         for path in (output, check):
             if path is not None:
                 artifacts.require(path, ("markdown_view",), "written as a Markdown view")
-        renderers = [_Renderer(load_schema(schema, root=root), template, (*(templates or ()), schema.parent))
-                     for schema in schemas]
+        renderers = [_Renderer(load_schema(schema, root=root), template, (*(templates or ()), schema.parent),
+                               max_values_of(max_values)) for schema in schemas]
         if check_dir is not None:
             _check_tree(renderers, check_dir, fix)
             return

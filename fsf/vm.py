@@ -1,7 +1,8 @@
 """VM: bytecode program + Python value -> None or :class:`fsf.ValidationError` (the reference executor).
 
 The VM is iterative: the value being walked lives on an explicit stack, so nesting costs memory and never a
-``RecursionError``; a container deeper than ``max_depth`` is refused. The ``check_*`` functions below are the
+``RecursionError``; a container deeper than ``max_depth`` is refused. Depth follows the one rule of
+:data:`fsf.limits.MAX_DEPTH`: the containers around a value, a union and its variant's dict counting as one. The ``check_*`` functions below are the
 meaning of each check instruction and the one home of every validation message; the specialised fast path
 (:mod:`fsf.specialize`) calls them whenever its inline test does not accept a value outright.
 """
@@ -16,6 +17,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from fsf.errors import UsageError, ValidationError
+from fsf.limits import MAX_DEPTH
 from fsf.opcodes import Op, Program
 
 MAX_DEPTH_LIMIT = 256
@@ -27,6 +29,8 @@ _ID_PREFIX = "blake3:"
 _HEX = frozenset("0123456789abcdef")
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 _SHOWN_CHARS = 40
+_VARIANT = object()
+"""The cursor of a variant's dict on the stack: it shares its union's level (:data:`fsf.limits.MAX_DEPTH`)."""
 _SHOWN_BITS = 128
 
 # -- how values and paths are shown in messages --------------------------------------------------------------
@@ -252,7 +256,7 @@ def check_max_depth(max_depth: int) -> None:
 # -- the machine -------------------------------------------------------------------------------------------
 
 
-def run(program: Program, name: str, value: Any, max_depth: int = 64) -> None:
+def run(program: Program, name: str, value: Any, max_depth: int = MAX_DEPTH) -> None:
     """Validate ``value`` as named type ``name``: return None, or raise ValidationError with its path.
 
     >>> from fsf import compile_source
@@ -269,6 +273,7 @@ def run(program: Program, name: str, value: Any, max_depth: int = 64) -> None:
     segments: list[Any] = [None]  # how each value was reached from the one below it
     cursors: list[Any] = [None]  # a loop cursor for each array or map on the stack
     returns: list[int] = []
+    shared = 0  # variant dicts on the stack: each shares its union's level, so depth is len(values) - shared
     while True:
         ins = code[pc]
         op, a = ins.op, ins.args
@@ -282,7 +287,8 @@ def run(program: Program, name: str, value: Any, max_depth: int = 64) -> None:
         elif op is Op.POP:
             values.pop()
             segments.pop()
-            cursors.pop()
+            if cursors.pop() is _VARIANT:
+                shared -= 1
         elif op is Op.OPT_FIELD:
             item = v.get(a[0])
             if item is None:
@@ -320,7 +326,8 @@ def run(program: Program, name: str, value: Any, max_depth: int = 64) -> None:
             if tag == a[0]:
                 values.append(v[tag])
                 segments.append(a[0])
-                cursors.append(None)
+                cursors.append(_VARIANT)
+                shared += 1
             else:
                 pc = a[1]  # type: ignore[assignment]
         elif op is Op.SKIP_NONE:
@@ -336,14 +343,14 @@ def run(program: Program, name: str, value: Any, max_depth: int = 64) -> None:
                 return
             pc = returns.pop()
         elif op is Op.SHAPE:
-            problem = check_shape(v, a[0], a[1], a[2], len(values), max_depth)  # type: ignore[arg-type]
+            problem = check_shape(v, a[0], a[1], a[2], len(values) - shared, max_depth)  # type: ignore[arg-type]
         elif op is Op.UNION:
-            problem = check_union(v, a[0], a[1], len(values), max_depth)  # type: ignore[arg-type]
+            problem = check_union(v, a[0], a[1], len(values) - shared, max_depth)  # type: ignore[arg-type]
         elif op is Op.ARRAY:
-            problem = check_array(v, a[0], a[1], len(values), max_depth)  # type: ignore[arg-type]
+            problem = check_array(v, a[0], a[1], len(values) - shared, max_depth)  # type: ignore[arg-type]
             cursors[-1] = 0
         elif op is Op.MAP:
-            problem = check_map(v, a[0], a[1], len(values), max_depth)  # type: ignore[arg-type]
+            problem = check_map(v, a[0], a[1], len(values) - shared, max_depth)  # type: ignore[arg-type]
             if problem is None:
                 cursors[-1] = (list(v.items()), -1)
         elif op is Op.BOOL:

@@ -380,7 +380,7 @@ def test_no_reference_leaks() -> None:
 ])
 def test_malformed_node_tables_are_refused(nodes: tuple[Any, ...]) -> None:
     with pytest.raises((ValueError, TypeError, OverflowError)):
-        native._native.Program(nodes)
+        native._native.Program(nodes, codec.MAX_DEPTH)
 
 
 def test_decode_arguments_are_checked() -> None:
