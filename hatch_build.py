@@ -1,4 +1,4 @@
-"""Build: `fsf/_native.c` -> the optional extension module `fsf._native`, compiled by a hatchling build hook.
+"""Build: `fsf/fsv/_native.c` -> the optional extension module `fsf.fsv._native`, compiled by a hatchling build hook.
 
 A regular wheel carries the module and becomes platform-specific. An editable install imports the package from the
 source tree, so there the module is placed next to its C source (git-ignored). If compiling fails (no compiler, no
@@ -23,8 +23,8 @@ from typing import Any
 from hatchling.builders.config import BuilderConfig
 from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 
-MODULE = "fsf._native"
-SOURCE = Path("fsf") / "_native.c"
+MODULE = "fsf.fsv._native"
+SOURCE = Path("fsf") / "fsv" / "_native.c"
 
 
 class NativeBuildFailed(RuntimeError):
@@ -111,7 +111,7 @@ class NativeBuildHook(BuildHookInterface[BuilderConfig]):
             return
         root = Path(self.root)
         # The editable install imports from the source tree; this interpreter's module lives (or lingers) there.
-        in_tree = root / "fsf" / f"_native{sysconfig.get_config_var('EXT_SUFFIX')}"
+        in_tree = root / "fsf" / "fsv" / f"_native{sysconfig.get_config_var('EXT_SUFFIX')}"
         work = Path(tempfile.mkdtemp(prefix="fsf-native-"))
         self._work = work
         try:
@@ -138,7 +138,7 @@ class NativeBuildHook(BuildHookInterface[BuilderConfig]):
             replace_file(built, in_tree)
             self._cleanup()
         else:
-            build_data["force_include"][str(built)] = f"fsf/{built.name}"
+            build_data["force_include"][str(built)] = f"fsf/fsv/{built.name}"
             build_data["pure_python"] = False
             build_data["infer_tag"] = True
 

@@ -46,7 +46,7 @@ def _codec(schema: fsf.Schema) -> None:
 PATHS = ("default", "accel", "fused")
 """``default``: what ``Schema.encode``/``decode`` run (the native codec when it is built); ``accel``: msgspec's
 decoder with fused conversions (contender ``fsv-msgspec``); ``fused``: the pure-Python fallback (``fsv-py``).
-The last two are asked for through ``fsf.codec``'s ``path`` argument."""
+The last two are asked for through ``fsf.fsv.codec``'s ``path`` argument."""
 _CONTENDERS = {"default": CONTENDER, "accel": "fsv-msgspec", "fused": "fsv-py"}
 
 
@@ -55,13 +55,13 @@ def _contender(path: str) -> str:
 
 
 def _codec_kwargs(path: str, fn: str) -> dict[str, Any]:
-    """Keyword arguments for ``fsf.codec.<fn>`` that select ``path``, or skip if the codec cannot select it."""
+    """Keyword arguments for ``fsf.fsv.codec.<fn>`` that select ``path``, or skip if the codec cannot select it."""
     if path == "default":
         return {}
-    import fsf.codec
+    import fsf.fsv.codec
 
-    if "path" not in inspect.signature(getattr(fsf.codec, fn)).parameters:
-        pytest.skip(f"`fsf.codec.{fn}` cannot select an execution path yet (no `path` argument)")
+    if "path" not in inspect.signature(getattr(fsf.fsv.codec, fn)).parameters:
+        pytest.skip(f"`fsf.fsv.codec.{fn}` cannot select an execution path yet (no `path` argument)")
     return {"path": path}
 
 
@@ -69,20 +69,20 @@ def _encoder(schema: fsf.Schema, path: str) -> Callable[[str, Any], bytes]:
     _codec(schema)
     if path == "default":
         return schema.encode
-    import fsf.codec
+    import fsf.fsv.codec
 
     kwargs = _codec_kwargs(path, "encode")
-    return lambda name, value: fsf.codec.encode(schema, name, value, **kwargs)
+    return lambda name, value: fsf.fsv.codec.encode(schema, name, value, **kwargs)
 
 
 def _decoder(schema: fsf.Schema, path: str, canonical: bool = True) -> Callable[[bytes, str], Any]:
     """Decode by ``path``, with or without the canonical (byte-for-byte) check."""
     _codec(schema)
-    import fsf.codec
+    import fsf.fsv.codec
 
     kwargs = _codec_kwargs(path, "decode")
     if not canonical:
-        params = inspect.signature(fsf.codec.decode).parameters
+        params = inspect.signature(fsf.fsv.codec.decode).parameters
         if "canonical" in params:
             kwargs["canonical"] = False
         elif "strict" in params:
@@ -91,7 +91,7 @@ def _decoder(schema: fsf.Schema, path: str, canonical: bool = True) -> Callable[
             pytest.skip("the codec cannot skip its canonical check yet (no `canonical` argument)")
     if not kwargs:
         return schema.decode
-    return lambda data, name: fsf.codec.decode(schema, data, name, **kwargs)
+    return lambda data, name: fsf.fsv.codec.decode(schema, data, name, **kwargs)
 
 
 @pytest.mark.parametrize("path", PATHS)
@@ -249,7 +249,7 @@ def test_fsv_import_load_fsb(benchmark: Any, tmp_path: Path) -> None:
     does not see a child process.
     """
     fsb = tmp_path / "forge-plan.fsb"
-    made = subprocess.run([sys.executable, "-c", "from fsf.cli import main; main()", "compile", str(FORGE_PLAN_FSF),
+    made = subprocess.run([sys.executable, "-c", "from fsf.cli.fsf_tool import main; main()", "compile", str(FORGE_PLAN_FSF),
                            "-o", str(fsb)], capture_output=True, text=True, check=False)
     if made.returncode != 0 or not fsb.exists():
         why = " ".join(re.sub(r"[─│╭╮╰╯]", " ", made.stderr or made.stdout).split())

@@ -5,7 +5,7 @@
 Two views of the same work. A stage breakdown times each step of the codec's fast path on its own (medians
 of interleaved rounds, no profiler overhead), beside the msgpack floor and msgspec. A cProfile run lists the
 functions where the time goes (its per-call overhead inflates small Python functions, so read its shares
-together with the breakdown). The stages come from ``fsf.codec``'s own pieces; if those change, this script
+together with the breakdown). The stages come from ``fsf.fsv.codec``'s own pieces; if those change, this script
 says which one it cannot find.
 """
 
@@ -41,10 +41,10 @@ def _medians(stages: dict[str, Callable[[], Any]], rounds: int) -> dict[str, flo
 def breakdown(tasks: int, rounds: int) -> list[str]:
     """The decode and encode of a ``tasks``-task plan, step by step on each path, beside the floor and msgspec.
 
-    The steps are ``fsf.codec``'s own pieces (its codec plan: the fused converters and the msgspec accelerator);
+    The steps are ``fsf.fsv.codec``'s own pieces (its codec plan: the fused converters and the msgspec accelerator);
     a piece that does not exist in this version of the codec is left out with the reason.
     """
-    import fsf.codec as codec
+    import fsf.fsv.codec as codec
 
     schema = fsf.load_schema(workload.FORGE_PLAN_FSF)
     name = "ForgePlan"
@@ -121,7 +121,7 @@ def profile(tasks: int, rounds: int, top: int) -> list[str]:
     data = schema.encode("ForgePlan", value)
     schema.decode(data, "ForgePlan")
     out = [f"## cProfile ({tasks} tasks, {rounds} calls each)", ""]
-    import fsf.codec as codec
+    import fsf.fsv.codec as codec
 
     runs: list[tuple[str, Callable[[], Any]]] = [
         ("decode + validate, default path", lambda: schema.decode(data, "ForgePlan")),

@@ -466,7 +466,7 @@ def _targets(med: Median, paired: Median, by: dict[tuple[str, str, str], Result]
              "(it checks the canonical rules inline as it reads, so its strict and lenient decode are one and the same",
              "pass, and the check's cost is inside its decode ratio to msgspec, which checks no spelling at all);",
              "`fsv-msgspec` is the msgspec path (`path=\"accel\"`: msgspec decode + re-encode comparison);",
-             "`fsv-py` is the pure-Python fallback (`fsf.codec`'s `path=\"fused\"`).",
+             "`fsv-py` is the pure-Python fallback (`fsf.fsv.codec`'s `path=\"fused\"`).",
              "The pydantic/fastavro rows judge the fallback on every operation and size of the suite (operations",
              "with a single path, such as validate, count for both)."]
     return rows + notes

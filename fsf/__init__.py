@@ -19,10 +19,10 @@ from fsf.errors import DecodeError, Diagnostic, FsfError, SchemaError, UsageErro
 from fsf.schema import Schema
 
 if TYPE_CHECKING:
-    from fsf.codec import content_id
+    from fsf.fsv.header import content_id
     from fsf.views import ViewError, render_markdown
 
-_LAZY = {"content_id": "fsf.codec", "ViewError": "fsf.views", "render_markdown": "fsf.views"}
+_LAZY = {"content_id": "fsf.fsv.header", "ViewError": "fsf.views", "render_markdown": "fsf.views"}
 """Public names imported on first use, and the module each comes from."""
 
 __all__ = [

@@ -40,7 +40,7 @@ def load_schema(path: str | os.PathLike[str], *, root: str | os.PathLike[str] | 
     """
     name = os.fspath(path)
     if name.endswith(COMPILED_SUFFIX):
-        from fsf.container import load_container
+        from fsf.bytecode.container import load_container
 
         try:
             with open(name, "rb") as fh:
@@ -60,7 +60,7 @@ def load_schema(path: str | os.PathLike[str], *, root: str | os.PathLike[str] | 
 
 
 def _compile(text: str, filename: str, read: Reader | None, root: Root) -> Schema:
-    from fsf.check import check
+    from fsf.front.check import check
     from fsf.load import load_modules, read_text
 
     modules, problems = load_modules(Source(filename, text), read or read_text, root=root)

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import attrs
 
-from fsf import ast
 from fsf.errors import Diagnostic, Note, SchemaError, Source, UsageError
-from fsf.parse import MAX_SOURCE_BYTES, parse, too_large
+from fsf.front import ast
+from fsf.front.parse import MAX_SOURCE_BYTES, parse, too_large
 
 Reader = Callable[[str], str]
 

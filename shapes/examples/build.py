@@ -86,14 +86,14 @@ def dump_json(value: Any) -> bytes:
 
 def from_json(schema: fsf.Schema, root: str, data: Any) -> Any:
     """A JSON-form value -> the Python value the codec takes."""
-    from fsf.jsonform import from_json as convert
+    from fsf.fsv.jsonform import from_json as convert
 
     return convert(schema, root, data)
 
 
 def to_json(schema: fsf.Schema, root: str, value: Any) -> Any:
     """A Python value -> its JSON form."""
-    from fsf.jsonform import to_json as convert
+    from fsf.fsv.jsonform import to_json as convert
 
     return convert(schema, root, value)
 

@@ -1,0 +1,1 @@
+"""Bytecode back end: IR -> validator program -> reference VM, specialised Python, listing, .fsb."""

@@ -1,0 +1,1 @@
+"""Command lines: the `fsf` and `fsv` tools (thin: arguments in, library call, exit code)."""

@@ -1,0 +1,600 @@
+"""Objects: instances of generated Python classes <-> the Python form of values (what the codec reads and writes).
+
+``fsf codegen --target python`` turns each shape and union variant into a frozen attrs class and each enum into
+an ``enum.Enum``; :func:`to_python_form` and :func:`from_python_form` convert between those objects and the
+dicts, lists and strings of the Python form, walking the IR (never the classes' own annotations), so
+``schema.encode(name, obj)`` gives the same bytes as ``schema.encode(name, the_dict)``. Attribute and class
+names come from :func:`fsf.codegen.python_names`, the same rule the generator used; a class is accepted only if
+its ``FSF_ID`` is the id of the type it stands for in this schema.
+
+Both directions run through straight-line Python generated once per schema (and per generated module for
+objects) from the IR, in the manner of :mod:`fsf.fsv.pure`: one function per named type that reads attributes
+with one C call and builds dicts with literal keys (or calls the class with its keyword arguments). It handles
+the exact case only (the right generated class, enum, list or dict at every level) and raises on anything
+else; the caller then runs the generic walk (:func:`_to`, :class:`_From`), which stays the reference.
+"""
+
+from __future__ import annotations
+
+import enum
+import operator
+import sys
+import types
+import typing
+import weakref
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from fsf import ir
+from fsf.pysource import Names, Writer, load
+from fsf.codegen import PythonNames, python_names
+from fsf.errors import UsageError
+from fsf.limits import MAX_DEPTH
+
+if TYPE_CHECKING:
+    from fsf.schema import Schema
+
+# Values nested deeper than the codec allows are passed on unconverted: the validator then refuses them with
+# its own message and path, and this walk never recurses without bound. The walk's depth of a value is the
+# number of containers around it (a union and its variant one, as fsf.limits.MAX_DEPTH counts), so every value
+# of a valid tree sits at MAX_DEPTH or less; the slack beyond it lets the generated converters, which test their
+# depth once on entry against their deepest inline container, take every valid value too.
+_MAX_WALK = MAX_DEPTH + 6
+
+
+@attrs.frozen
+class ObjectPlan:
+    """What the conversions need from one schema: its IR, the id of each type and the generated names."""
+
+    ir: ir.Schema
+    ids: dict[str, str]
+    names: PythonNames
+    to_fast: dict[str, Callable[[Any, int], Any]] = attrs.field(factory=dict, eq=False, repr=False)
+    """Explicit cache: the generated object -> Python form converters (built on first use)."""
+    from_fast: weakref.WeakKeyDictionary[types.ModuleType, dict[str, Callable[[Any], Any]]] = attrs.field(
+        factory=weakref.WeakKeyDictionary, eq=False, repr=False)
+    """Explicit cache: the generated Python form -> object converters of each generated module."""
+
+
+def plan_of(schema: Schema) -> ObjectPlan:
+    """The object plan of ``schema``, built once and cached on it."""
+    plan: ObjectPlan | None = schema._objects
+    if plan is None:
+        plan = ObjectPlan(schema.ir, {n: schema.id(n) for n in schema.shapes}, python_names(schema.ir))
+        schema._objects = plan
+    return plan
+
+
+def is_object(value: object) -> bool:
+    """True for an instance of a generated class (shape, union variant or enum)."""
+    return isinstance(value, enum.Enum) or hasattr(type(value), "FSF_ID")
+
+
+def to_python_form(schema: Schema, name: str, value: Any) -> Any:
+    """The Python form of ``value`` as a ``name``: generated objects anywhere inside become dicts and strings.
+
+    A value that is not itself a generated object is returned as is (a dict tree is already the Python form),
+    so encoding dicts costs nothing extra. Anything that does not fit is left in place for the validator to
+    report with its path.
+    """
+    if type(value) is dict or not is_object(value) or name not in schema.ir:
+        return value
+    plan = plan_of(schema)
+    if not plan.to_fast:
+        plan.to_fast.update(_build_to(plan))
+    try:
+        return plan.to_fast[name](value, 0)
+    except Exception:  # not the exact case (or something the walk will raise about): the reference decides
+        return _to(plan, ir.Named(name), value, 0)
+
+
+def _to(plan: ObjectPlan, t: ir.Type, v: Any, depth: int) -> Any:
+    if depth > _MAX_WALK:
+        return v
+    if isinstance(t, ir.Optional):
+        return None if v is None else _to(plan, t.inner, v, depth)
+    if isinstance(t, ir.Array):
+        if type(v) is list:
+            return [_to(plan, t.item, x, depth + 1) for x in v]
+        if type(v) is tuple:
+            return tuple(_to(plan, t.item, x, depth + 1) for x in v)
+        return v
+    if isinstance(t, ir.Map):
+        if isinstance(v, dict):
+            out = {_to(plan, t.key, k, depth + 1): _to(plan, t.value, x, depth + 1) for k, x in v.items()}
+            # Two keys that name one member (`Color.red` and "red") stay apart, for the validator to refuse.
+            return out if len(out) == len(v) else v
+        return v
+    if not isinstance(t, ir.Named):
+        return v
+    decl = plan.ir[t.name]
+    if isinstance(decl, ir.Enum):
+        return _enum_value(v)
+    if isinstance(decl, ir.Shape):
+        if getattr(type(v), "FSF_ID", None) == plan.ids[decl.name] and not hasattr(type(v), "FSF_VARIANT"):
+            attrs_ = plan.names.fields[decl.name, None]
+            return {f.name: _to(plan, f.type, getattr(v, a), depth + 1)
+                    for f, a in zip(decl.fields, attrs_, strict=True)}
+        if isinstance(v, dict):
+            return _fields_of_dict(plan, decl.fields, v, depth)
+        return v
+    cls = type(v)
+    if getattr(cls, "FSF_ID", None) == plan.ids[decl.name] and hasattr(cls, "FSF_VARIANT"):
+        variant = _variant(decl, cls.FSF_VARIANT)
+        if variant is not None:
+            attrs_ = plan.names.fields[decl.name, variant.name]
+            return {variant.name: {f.name: _to(plan, f.type, getattr(v, a), depth + 1)
+                                   for f, a in zip(variant.fields, attrs_, strict=True)}}
+        return v
+    if isinstance(v, dict) and len(v) == 1:
+        (key, body), = v.items()
+        variant = _variant(decl, key)
+        if variant is not None and isinstance(body, dict):
+            return {key: _fields_of_dict(plan, variant.fields, body, depth)}
+    return v
+
+
+def _fields_of_dict(plan: ObjectPlan, fields: tuple[ir.Field, ...], v: dict[Any, Any], depth: int) -> dict[Any, Any]:
+    types_ = {f.name: f.type for f in fields}
+    return {k: _to(plan, types_[k], x, depth + 1) if k in types_ else x for k, x in v.items()}
+
+
+def _variant(decl: ir.Union_, name: object) -> ir.Variant | None:
+    for v in decl.variants:
+        if v.name == name:
+            return v
+    return None
+
+
+def root_of(schema: Schema, into: Any) -> tuple[types.ModuleType, str | None]:
+    """The generated module ``into`` belongs to, and the type it names (None for a module).
+
+    ``into`` is a generated module, one of its classes, or one of its union aliases.
+    """
+    if isinstance(into, types.ModuleType):
+        return into, None
+    args = typing.get_args(into)
+    if isinstance(into, types.UnionType) and args:
+        module = root_of(schema, args[0])[0]
+        member = _type_name_of(schema, args[0].__name__)
+        return module, None if member is None else _root(member)
+    module_name = getattr(into, "__module__", None)
+    found_module = sys.modules.get(module_name) if isinstance(module_name, str) else None
+    if not isinstance(into, type) or found_module is None:
+        raise UsageError(f"`into` must be a generated module or class, not {type(into).__name__}")
+    found = _type_name_of(schema, into.__name__)
+    if found is None:
+        raise UsageError(f"class `{into.__qualname__}` is not a type of this schema")
+    return found_module, _root(found)
+
+
+def _type_name_of(schema: Schema, class_name: str) -> str | None:
+    """The FSF type (or ``Union.Variant``) whose generated class is called ``class_name``."""
+    names = plan_of(schema).names
+    for fsf_name, py in names.types.items():
+        if py == class_name:
+            return fsf_name
+    for (union, variant), py in names.variants.items():
+        if py == class_name:
+            return f"{union}.{variant}"
+    return None
+
+
+def _root(name: str) -> str:
+    """The type a class stands for as a root value: a variant's class stands for its union."""
+    return name.split(".", 1)[0]
+
+
+def decode_into(schema: Schema, data: bytes | bytearray | memoryview, name: str | None, into: Any,
+                canonical: bool = True, max_values: int | None = None) -> Any:
+    """Decode FSV ``data`` (see :meth:`fsf.Schema.decode`) into objects of the generated classes of ``into``.
+
+    A class for ``into`` also insists on its type as the root type, as ``name`` does.
+    """
+    from fsf.fsv.codec import root_name
+    from fsf.fsv.header import read_header
+
+    _, root = root_of(schema, into)
+    if name is None:
+        name = root
+    elif root is not None and root != name:
+        raise UsageError(f"`into` stands for `{root}`, but `{name}` was asked for")
+    if isinstance(data, bytearray | memoryview):
+        data = bytes(data)
+    value = schema.decode(data, name, canonical=canonical, max_values=max_values)
+    if name is None:
+        name = root_name(schema, read_header(data), None)
+    return from_python_form(schema, into, name, value)
+
+
+def from_python_form(schema: Schema, into: Any, name: str, value: Any) -> Any:
+    """Objects of the generated classes found through ``into`` (see :func:`root_of`) for a valid ``name`` value.
+
+    ``value`` is in the canonical Python form :meth:`fsf.Schema.decode` returns (lists and dicts); lists and
+    dicts of plain items are kept, not copied.
+
+    Raises :class:`fsf.UsageError` if the module lacks a class or a class was generated from another schema.
+    """
+    module, _ = root_of(schema, into)
+    plan = plan_of(schema)
+    fast = plan.from_fast.get(module)
+    if fast is None:
+        fast, complete = _build_from(plan, module)
+        if complete:  # a module that lacks a class is looked at afresh each time, as the walk does
+            plan.from_fast[module] = fast
+    try:
+        return fast[name](value)
+    except Exception:  # a missing or foreign class, or a value the fast code does not expect: the reference
+        return _From(plan, module).convert(ir.Named(name), value)
+
+
+class _From:
+    """One conversion: the plan, the module and the classes found in it so far (checked once each)."""
+
+    def __init__(self, plan: ObjectPlan, module: types.ModuleType) -> None:
+        self.plan = plan
+        self.module = module
+        self.classes: dict[str, Any] = {}
+
+    def cls(self, fsf_name: str, py_name: str, variant: str | None = None) -> Any:
+        key = fsf_name if variant is None else f"{fsf_name}.{variant}"
+        found = self.classes.get(key)
+        if found is not None:
+            return found
+        found = getattr(self.module, py_name, None)
+        where = f"`{self.module.__name__}.{py_name}`"
+        if not isinstance(found, type):
+            raise UsageError(f"module `{self.module.__name__}` has no class `{py_name}` for `{key}`; "
+                             "regenerate it with `fsf codegen --target python`")
+        decl = self.plan.ir[fsf_name]
+        if isinstance(decl, ir.Enum):
+            values = [m.value for m in found] if issubclass(found, enum.Enum) else []
+            if values != [m.name for m in decl.members]:
+                raise UsageError(f"{where} does not have the members of enum `{fsf_name}`; "
+                                 "regenerate it with `fsf codegen --target python`")
+        elif getattr(found, "FSF_ID", None) != self.plan.ids[fsf_name]:
+            raise UsageError(f"{where} was generated from another schema: its id is "
+                             f"{getattr(found, 'FSF_ID', 'missing')}, `{fsf_name}` here is {self.plan.ids[fsf_name]}")
+        self.classes[key] = found
+        return found
+
+    def convert(self, t: ir.Type, v: Any) -> Any:
+        if isinstance(t, ir.Optional):
+            return None if v is None else self.convert(t.inner, v)
+        if isinstance(t, ir.Array):
+            return [self.convert(t.item, x) for x in v]
+        if isinstance(t, ir.Map):
+            return {self.convert(t.key, k): self.convert(t.value, x) for k, x in v.items()}
+        if not isinstance(t, ir.Named):
+            return v
+        names = self.plan.names
+        decl = self.plan.ir[t.name]
+        if isinstance(decl, ir.Enum):
+            return self.cls(decl.name, names.types[decl.name])(v)
+        if isinstance(decl, ir.Shape):
+            cls = self.cls(decl.name, names.types[decl.name])
+            return cls(**self.fields(decl.fields, names.fields[decl.name, None], v))
+        (key, body), = v.items()
+        variant = _variant(decl, key)
+        assert variant is not None  # the codec validated the value
+        cls = self.cls(decl.name, names.variants[decl.name, variant.name], variant.name)
+        return cls(**self.fields(variant.fields, names.fields[decl.name, variant.name], body))
+
+    def fields(self, fields: tuple[ir.Field, ...], attrs_: tuple[str, ...], v: dict[str, Any]) -> dict[str, Any]:
+        return {a: self.convert(f.type, v.get(f.name)) for f, a in zip(fields, attrs_, strict=True)}
+
+
+# -- generated converters ------------------------------------------------------------------------------------
+
+_MAX_INLINE = 4
+"""Anonymous containers nested deeper than this inside one function get a function of their own."""
+
+
+class _Miss(Exception):
+    """Raised by generated code for anything but the exact case; the caller runs the reference walk."""
+
+
+def _miss() -> Any:
+    raise _Miss
+
+
+def _enum_value(v: Any) -> Any:
+    """What :func:`_to` makes of a value at an enum's place."""
+    return v.value if isinstance(v, enum.Enum) and isinstance(v.value, str) else v
+
+
+def _same_len(out: dict[Any, Any], v: dict[Any, Any]) -> dict[Any, Any]:
+    """``out`` unless two keys of ``v`` became one (the walk then leaves ``v`` for the validator)."""
+    if len(out) != len(v):
+        raise _Miss
+    return out
+
+
+def _admit_shape(ok: set[type], cls: type, fsf_id: str) -> bool:
+    """Whether :func:`_to` takes ``cls`` for the shape whose id is ``fsf_id`` (remembered in ``ok`` if so)."""
+    if getattr(cls, "FSF_ID", None) == fsf_id and not hasattr(cls, "FSF_VARIANT"):
+        ok.add(cls)
+        return True
+    return False
+
+
+def _admit_variant(ok: dict[type, Any], cls: type, fsf_id: str, by_variant: dict[str, Any]) -> Any:
+    """The converter of the variant class ``cls`` of the union whose id is ``fsf_id`` (remembered in ``ok``)."""
+    if getattr(cls, "FSF_ID", None) != fsf_id or not hasattr(cls, "FSF_VARIANT"):
+        raise _Miss
+    variant = cls.FSF_VARIANT
+    if type(variant) is not str or variant not in by_variant:
+        raise _Miss
+    ok[cls] = fn = by_variant[variant]
+    return fn
+
+
+class _Broken:
+    """Stands in for a class the module lacks or got from another schema: raises the walk's error when used."""
+
+    def __init__(self, error: UsageError) -> None:
+        self.error = error
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        raise self.error
+
+    def __getitem__(self, key: Any) -> Any:
+        raise self.error
+
+
+_RUNTIME: dict[str, Any] = {
+    "_M": _Miss,
+    "_miss": _miss,
+    "_ev": _enum_value,
+    "_same_len": _same_len,
+    "_admit": _admit_shape,
+    "_admit_variant": _admit_variant,
+}
+
+
+class _Generator(Names):
+    """Emits one direction's functions for one schema: ``to`` (objects -> Python form, ``f(v, d)`` with ``d``
+    the walk's depth of ``v``) or ``from`` (Python form -> objects of ``classes``, ``f(x)``)."""
+
+    def __init__(self, plan: ObjectPlan, classes: dict[str, Any] | None) -> None:
+        super().__init__()
+        self.plan = plan
+        self.ir = plan.ir
+        self.classes = classes
+        self.writers: list[Writer] = []
+        self.fnames = {decl.name: f"_n{i}" for i, decl in enumerate(plan.ir.decls)}
+        self.deepest = 0
+        """``to`` only: the deepest level below its argument at which the current function converts inline."""
+        self.tables: list[dict[str, str]] = []
+        self.member_maps: dict[str, str] = {}
+
+    def open(self, signature: str) -> Writer:
+        w = Writer()
+        self.writers.append(w)
+        w.line(f"def {signature}:")
+        w.depth += 1
+        return w
+
+    def source(self) -> str:
+        return "\n".join(line for w in self.writers for line in w.lines) + "\n"
+
+    @staticmethod
+    def at(level: int) -> str:
+        return f"d + {level}" if level else "d"
+
+    def depth_test(self) -> str:
+        return f"d > {_MAX_WALK - self.deepest}"
+
+    # -- objects -> Python form ----------------------------------------------------------------------------
+
+    def to_decl(self, decl: ir.Decl) -> None:
+        fname = self.fnames[decl.name]
+        if isinstance(decl, ir.Enum):
+            w = self.open(f"{fname}(v, d)")
+            w.line(f"if d > {_MAX_WALK}:")
+            w.line("    raise _M")
+            w.line("return v if type(v) is str else _ev(v)")
+        elif isinstance(decl, ir.Shape):
+            ok = self.const(set())
+            fsf_id = self.const(self.plan.ids[decl.name])
+            self.to_record(f"{fname}(v, d)", f"type(v) not in {ok} and not _admit({ok}, type(v), {fsf_id})",
+                           decl.fields, self.plan.names.fields[decl.name, None], None)
+        else:
+            table: dict[str, str] = {}
+            for i, variant in enumerate(decl.variants):
+                table[variant.name] = f"{fname}_{i}"
+                self.to_record(f"{fname}_{i}(v, d)", None, variant.fields,
+                               self.plan.names.fields[decl.name, variant.name], variant.name)
+            self.tables.append(table)  # function names now, the functions once the code has run
+            ok, fsf_id, by_variant = self.const({}), self.const(self.plan.ids[decl.name]), self.const(table)
+            w = self.open(f"{fname}(v, d)")
+            w.line(f"f = {ok}.get(type(v))")
+            w.line("if f is None:")
+            w.line(f"    f = _admit_variant({ok}, type(v), {fsf_id}, {by_variant})")
+            w.line("return f(v, d)")
+
+    def to_record(self, signature: str, refuse: str | None, fields: tuple[ir.Field, ...], attrs_: tuple[str, ...],
+                  variant: str | None) -> None:
+        """A function that converts a shape object (``refuse``: the test that it is not one) or a variant's."""
+        w = self.open(signature)
+        self.deepest = 0
+        args = [f"a{i}" for i in range(len(fields))]
+        exprs = [self.to_expr(f.type, a, 1) or a for f, a in zip(fields, args, strict=True)]
+        w.line(f"if {self.depth_test()}{'' if refuse is None else f' or {refuse}'}:")
+        w.line("    raise _M")
+        if len(fields) > 1:  # one C call reads every attribute (names through the globals, never in the text)
+            w.line(f"{', '.join(args)} = {self.const(operator.attrgetter(*attrs_))}(v)")
+        elif fields:
+            w.line(f"a0 = {self.const(operator.attrgetter(attrs_[0]))}(v)")
+        body = "{" + ", ".join(f"{self.const(f.name)}: {e}" for f, e in zip(fields, exprs, strict=True)) + "}"
+        w.line(f"return {body}" if variant is None else f"return {{{self.const(variant)}: {body}}}")
+
+    def to_expr(self, t: ir.Type, v: str, level: int, inline: int = 0) -> str | None:
+        """The expression of what :func:`_to` makes of local ``v`` (of type ``t``, ``level`` below the function's
+        argument) in the exact case, raising otherwise; None when that is ``v`` itself (or equal to it)."""
+        if isinstance(t, ir.Optional):
+            inner = self.to_expr(t.inner, v, level, inline)
+            return None if inner is None else f"(None if {v} is None else {inner})"
+        if isinstance(t, ir.Named):
+            if isinstance(self.ir[t.name], ir.Enum):
+                self.deepest = max(self.deepest, level)
+                return f"({v} if type({v}) is str else _ev({v}))"
+            return f"{self.fnames[t.name]}({v}, {self.at(level)})"
+        if isinstance(t, ir.Array | ir.Map) and inline >= _MAX_INLINE:
+            return self.to_sub(t, v, level)
+        if isinstance(t, ir.Array):
+            e = self.temp("e")
+            item = self.to_expr(t.item, e, level + 1, inline + 1)
+            if item is None:  # the walk copies a list or tuple of such items, or leaves anything else
+                return None
+            self.deepest = max(self.deepest, level)
+            return f"([{item} for {e} in {v}] if type({v}) is list else _miss())"
+        if isinstance(t, ir.Map):
+            k, e = self.temp("k"), self.temp("e")
+            key = self.to_expr(t.key, k, level + 1, inline + 1)
+            value = self.to_expr(t.value, e, level + 1, inline + 1)
+            self.deepest = max(self.deepest, level)
+            if key is None and value is None:
+                return f"({v} if type({v}) is dict else _miss())"
+            out = f"{{{key or k}: {value or e} for {k}, {e} in {v}.items()}}"
+            if key is not None:
+                out = f"_same_len({out}, {v})"
+            return f"({out} if type({v}) is dict else _miss())"
+        return None
+
+    def to_sub(self, t: ir.Array | ir.Map, v: str, level: int) -> str | None:
+        """A deeply nested anonymous container, converted by a function of its own."""
+        fname = self.temp("_c")
+        outer = self.deepest
+        self.deepest = 0
+        expr = self.to_expr(t, "v", 0)
+        if expr is not None:
+            w = self.open(f"{fname}(v, d)")
+            w.line(f"if {self.depth_test()}:")
+            w.line("    raise _M")
+            w.line(f"return {expr}")
+        self.deepest = outer
+        return None if expr is None else f"{fname}({v}, {self.at(level)})"
+
+    # -- Python form -> objects ----------------------------------------------------------------------------
+
+    def from_decl(self, decl: ir.Decl) -> None:
+        assert self.classes is not None
+        fname = self.fnames[decl.name]
+        w = self.open(f"{fname}(x)")
+        if isinstance(decl, ir.Enum):
+            w.line(f"return {self.members(decl.name)}[x]")
+        elif isinstance(decl, ir.Shape):
+            self.from_record(w, decl.fields, self.plan.names.fields[decl.name, None], self.classes[decl.name])
+        else:
+            table: dict[str, str] = {}
+            for i, variant in enumerate(decl.variants):
+                table[variant.name] = f"{fname}_{i}"
+                sub = self.open(f"{fname}_{i}(x)")
+                self.from_record(sub, variant.fields, self.plan.names.fields[decl.name, variant.name],
+                                 self.classes[f"{decl.name}.{variant.name}"])
+            self.tables.append(table)
+            w.line("(t, b), = x.items()")
+            w.line(f"return {self.const(table)}[t](b)")
+
+    def members(self, enum_name: str) -> str:
+        """The constant that maps the values of enum ``enum_name`` to the members of its class."""
+        assert self.classes is not None
+        if enum_name not in self.member_maps:
+            self.member_maps[enum_name] = self.const(self.classes[enum_name])
+        return self.member_maps[enum_name]
+
+    def from_record(self, w: Writer, fields: tuple[ir.Field, ...], attrs_: tuple[str, ...], cls: Any) -> None:
+        exprs = [self.from_expr(f.type, f"a{i}") for i, f in enumerate(fields)]
+        if all(e is None for e in exprs) and attrs_ == tuple(f.name for f in fields):
+            # The dict as it is gives the keyword arguments (a missing or extra key: the class refuses it).
+            w.line(f"return {self.const(cls)}(**x) if len(x) == {len(fields)} else _miss()")
+            return
+        args = [f"a{i}" for i in range(len(fields))]
+        if len(fields) > 1:  # one C call fetches every field
+            w.line(f"{', '.join(args)} = {self.const(operator.itemgetter(*(f.name for f in fields)))}(x)")
+        elif fields:
+            w.line(f"a0 = x[{self.const(fields[0].name)}]")
+        kwargs = ", ".join(f"{self.const(a)}: {e or v}" for a, e, v in zip(attrs_, exprs, args, strict=True))
+        w.line(f"return {self.const(cls)}(**{{{kwargs}}})")
+
+    def from_expr(self, t: ir.Type, v: str, inline: int = 0) -> str | None:
+        """The expression of what :class:`_From` makes of local ``v``; None when that equals ``v``."""
+        if isinstance(t, ir.Optional):
+            inner = self.from_expr(t.inner, v, inline)
+            return None if inner is None else f"(None if {v} is None else {inner})"
+        if isinstance(t, ir.Named):
+            if isinstance(self.ir[t.name], ir.Enum):
+                return f"{self.members(t.name)}[{v}]"
+            return f"{self.fnames[t.name]}({v})"
+        if isinstance(t, ir.Array | ir.Map) and inline >= _MAX_INLINE:
+            fname = self.temp("_c")
+            expr = self.from_expr(t, "x")
+            w = self.open(f"{fname}(x)")
+            w.line(f"return {expr or 'x'}")
+            return f"{fname}({v})"
+        if isinstance(t, ir.Array):
+            e = self.temp("e")
+            item = self.from_expr(t.item, e, inline + 1)
+            if item is None:  # the walk would copy the codec's list
+                return None
+            return f"[{item} for {e} in {v}]"
+        if isinstance(t, ir.Map):
+            k, e = self.temp("k"), self.temp("e")
+            key = self.from_expr(t.key, k, inline + 1)
+            value = self.from_expr(t.value, e, inline + 1)
+            if key is None and value is None:  # the walk would copy the codec's dict
+                return None
+            return f"{{{key or k}: {value or e} for {k}, {e} in {v}.items()}}"
+        return None
+
+    def load(self, label: str) -> dict[str, Any]:
+        namespace: dict[str, Any] = {**_RUNTIME, **self.consts}
+        load(self.source(), label, namespace)
+        for table in self.tables:
+            table.update({key: namespace[fname] for key, fname in table.items()})
+        return namespace
+
+
+def _build_to(plan: ObjectPlan) -> dict[str, Callable[[Any, int], Any]]:
+    """The objects -> Python form converter of each named type of ``plan`` (``f(value, 0)``)."""
+    gen = _Generator(plan, None)
+    for decl in plan.ir.decls:
+        gen.to_decl(decl)
+    namespace = gen.load("fsf-objects-to")
+    return {decl.name: namespace[gen.fnames[decl.name]] for decl in plan.ir.decls}
+
+
+def _build_from(plan: ObjectPlan, module: types.ModuleType) -> tuple[dict[str, Callable[[Any], Any]], bool]:
+    """The Python form -> objects converter of each named type into the classes of ``module``, and whether the
+    module has every class (a missing one raises the walk's error only when a value reaches it)."""
+    finder = _From(plan, module)
+    names = plan.names
+    classes: dict[str, Any] = {}
+    complete = True
+
+    def find(fsf_name: str, py_name: str, variant: str | None = None) -> Any:
+        nonlocal complete
+        try:
+            return finder.cls(fsf_name, py_name, variant)
+        except UsageError as err:
+            complete = False
+            return _Broken(err)
+
+    for decl in plan.ir.decls:
+        if isinstance(decl, ir.Enum):
+            found = find(decl.name, names.types[decl.name])
+            # Members by value (the check above proved the values are the member names), as ``cls(value)`` finds.
+            classes[decl.name] = found if isinstance(found, _Broken) else {m.value: m for m in found}
+        elif isinstance(decl, ir.Shape):
+            classes[decl.name] = find(decl.name, names.types[decl.name])
+        else:
+            for v in decl.variants:
+                classes[f"{decl.name}.{v.name}"] = find(decl.name, names.variants[decl.name, v.name], v.name)
+    gen = _Generator(plan, classes)
+    for decl in plan.ir.decls:
+        gen.from_decl(decl)
+    namespace = gen.load("fsf-objects-from")
+    return {decl.name: namespace[gen.fnames[decl.name]] for decl in plan.ir.decls}, complete

@@ -1,0 +1,1 @@
+"""Front end: .fsf text -> parse tree -> AST -> checked IR (and the canonical layout)."""

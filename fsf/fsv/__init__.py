@@ -1,0 +1,1 @@
+"""FSV back end: IR + Python values <-> canonical FSV bytes (one codec, three paths)."""

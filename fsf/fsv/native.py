@@ -1,0 +1,115 @@
+"""Native: IR schema -> the node table of the C codec (``fsf/fsv/_native.c``), and that codec when it is built.
+
+The extension is optional: the package builds it when a C compiler is at hand (``hatch_build.py``), and
+:data:`AVAILABLE` is false when it was not built or ``FSF_NO_NATIVE=1`` was set when this module was first
+imported. ``decode`` reads FSV payload bytes in one pass, checks every rule of the format, and returns the same
+Python form as the reference reader; ``encode`` validates a value in the exact types of that form while it
+writes the canonical bytes. On any refusal both raise ``ValueError`` without words, and the codec asks its other
+paths and the reference reader or validator, which report the exact problem (``docs/fsv.md``, "Execution
+paths").
+
+A node table is a tuple of nodes, each a tuple ``(kind, ...)``; named types come first, in the order of
+``schema.decls``, so a declaration's node is its index there, and a use of it is that index:
+
+=======  ================================  ==========================================================
+kind     node                              reads
+=======  ================================  ==========================================================
+BOOL     ``(0,)``                          ``c2`` / ``c3``
+INT      ``(1, lo, hi)``                   an integer within ``lo..hi``
+FLOAT    ``(2, width, lo, hi)``            float 32 or 64, finite, not ``-0.0``, within the bounds
+STR      ``(3, lo, hi)``                   str; ``lo..hi`` code points (``hi`` None: unbounded)
+BYTES    ``(4, lo, hi)``                   bin of ``lo..hi`` bytes (``hash`` is ``32..32``)
+REF      ``(5,)``                          bin of 32 bytes, returned as ``blake3:<hex>``
+OPT      ``(6, inner)``                    ``nil`` (``None``) or the inner node
+ARR      ``(7, lo, hi, item)``             array of ``lo..hi`` items
+MAP      ``(8, lo, hi, key, value)``       map of ``lo..hi`` entries, keys strictly increasing
+SHAPE    ``(9, names, kids)``              array of exactly ``len(names)`` fields -> dict
+ENUM     ``(10, members)``                 a member index -> the member's name
+UNION    ``(11, names, variants)``         ``[index, fields...]`` -> ``{name: dict}``; variants are SHAPEs
+TIME     ``(12, lo, hi)``                  as INT (the int64 range); encodes an aware ``datetime`` too
+=======  ================================  ==========================================================
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from typing import Any
+
+from fsf import ir
+from fsf.bytecode import vm
+from fsf.limits import MAX_DEPTH
+
+try:
+    if os.environ.get("FSF_NO_NATIVE") == "1":
+        raise ImportError("FSF_NO_NATIVE=1")
+    _native: Any = importlib.import_module("fsf.fsv._native")
+except ImportError:
+    _native = None
+
+AVAILABLE: bool = _native is not None
+"""The C decoder is built and not switched off."""
+
+BOOL, INT, FLOAT, STR, BYTES, REF, OPT, ARR, MAP, SHAPE, ENUM, UNION, TIME = range(13)
+
+Node = tuple[Any, ...]
+
+
+def program(schema: ir.Schema) -> tuple[Node, ...]:
+    """The node table of ``schema`` (see the module docstring); the node of declaration ``i`` is ``i``."""
+    index = {decl.name: i for i, decl in enumerate(schema.decls)}
+    nodes: list[Node] = [()] * len(schema.decls)
+    seen: dict[ir.Type, int] = {}
+
+    def add(node: Node) -> int:
+        nodes.append(node)
+        return len(nodes) - 1
+
+    def fields(fs: tuple[ir.Field, ...]) -> Node:
+        return (SHAPE, tuple(sys.intern(f.name) for f in fs), tuple(of(f.type) for f in fs))
+
+    def of(t: ir.Type) -> int:  # type nesting is at most 64, so the recursion is bounded
+        if isinstance(t, ir.Named):
+            return index[t.name]
+        if t not in seen:
+            seen[t] = add(_leaf(t) if not isinstance(t, (ir.Optional, ir.Array, ir.Map)) else
+                          (OPT, of(t.inner)) if isinstance(t, ir.Optional) else
+                          (ARR, t.lo, t.hi, of(t.item)) if isinstance(t, ir.Array) else
+                          (MAP, t.lo, t.hi, of(t.key), of(t.value)))
+        return seen[t]
+
+    for i, decl in enumerate(schema.decls):
+        if isinstance(decl, ir.Shape):
+            nodes[i] = fields(decl.fields)
+        elif isinstance(decl, ir.Enum):
+            nodes[i] = (ENUM, tuple(sys.intern(m.name) for m in decl.members))
+        else:
+            variants = tuple(add(fields(v.fields)) for v in decl.variants)
+            nodes[i] = (UNION, tuple(sys.intern(v.name) for v in decl.variants), variants)
+    return tuple(nodes)
+
+
+def _leaf(t: ir.Type) -> Node:
+    if isinstance(t, ir.Bool):
+        return (BOOL,)
+    if isinstance(t, ir.Int):
+        return (INT, t.lo, t.hi)
+    if isinstance(t, ir.Time):
+        return (TIME, vm.I64_MIN, vm.I64_MAX)
+    if isinstance(t, ir.Float):
+        return (FLOAT, t.width, t.lo, t.hi)
+    if isinstance(t, (ir.Str, ir.Bytes)):
+        return (STR if isinstance(t, ir.Str) else BYTES, t.lo, t.hi)
+    if isinstance(t, ir.Hash):
+        return (BYTES, ir.HASH_SIZE, ir.HASH_SIZE)
+    assert isinstance(t, ir.Ref), t
+    return (REF,)
+
+
+def codec(schema: ir.Schema) -> Any | None:
+    """The C codec of ``schema``, or None when it is not available: ``.decode(data, start, root, budget)``,
+    ``.check(data, start, root, budget)`` and ``.encode(value, root, prefix)``, ``root`` a declaration's index and
+    ``budget`` the most msgpack values to read (optional: no limit). The nesting limit is given to it here, as
+    the ``max_depth`` argument of ``Program``: :data:`fsf.limits.MAX_DEPTH`, counted by the rule stated there."""
+    return _native.Program(program(schema), MAX_DEPTH) if _native is not None else None

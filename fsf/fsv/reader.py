@@ -1,0 +1,291 @@
+"""Reader: FSV payload bytes + IR type -> the Python form, every rule checked with its exact offset (the reference).
+
+It decides every verdict: when a fast path refuses, this reader finds the first problem and words it
+(``docs/fsv.md``, "Decoder verdicts").
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import struct
+from typing import Any, NoReturn
+
+from fsf import ir
+from fsf.errors import DecodeError
+from fsf.limits import MAX_DEPTH
+
+_INT, _NIL, _BOOL, _F32, _F64, _STR, _BIN, _ARR, _MAP = range(9)
+_KIND_NAMES = ("int", "nil", "bool", "float 32", "float 64", "str", "bin", "array", "map")
+
+# Head byte -> (kind, bytes of argument, signed, canonical lo, canonical hi) for the 0xc0..0xdf heads that carry
+# an argument; the argument is the value (ints) or the length / count (str, bin, array, map).
+_HEADS: dict[int, tuple[int, int, bool, int, int]] = {
+    0xC4: (_BIN, 1, False, 0, 0xFF),
+    0xC5: (_BIN, 2, False, 0x100, 0xFFFF),
+    0xC6: (_BIN, 4, False, 0x10000, 0xFFFFFFFF),
+    0xCC: (_INT, 1, False, 0x80, 0xFF),
+    0xCD: (_INT, 2, False, 0x100, 0xFFFF),
+    0xCE: (_INT, 4, False, 0x10000, 0xFFFFFFFF),
+    0xCF: (_INT, 8, False, 0x100000000, 0xFFFFFFFFFFFFFFFF),
+    0xD0: (_INT, 1, True, -0x80, -33),
+    0xD1: (_INT, 2, True, -0x8000, -0x81),
+    0xD2: (_INT, 4, True, -0x80000000, -0x8001),
+    0xD3: (_INT, 8, True, -0x8000000000000000, -0x80000001),
+    0xD9: (_STR, 1, False, 32, 0xFF),
+    0xDA: (_STR, 2, False, 0x100, 0xFFFF),
+    0xDB: (_STR, 4, False, 0x10000, 0xFFFFFFFF),
+    0xDC: (_ARR, 2, False, 16, 0xFFFF),
+    0xDD: (_ARR, 4, False, 0x10000, 0xFFFFFFFF),
+    0xDE: (_MAP, 2, False, 16, 0xFFFF),
+    0xDF: (_MAP, 4, False, 0x10000, 0xFFFFFFFF),
+}
+_EXT_HEADS = frozenset([0xC7, 0xC8, 0xC9, 0xD4, 0xD5, 0xD6, 0xD7, 0xD8])
+
+
+class _Fail(Exception):
+    """A decode problem on its way up; each level adds its path segment."""
+
+    def __init__(self, code: str, message: str, offset: int) -> None:
+        self.code = code
+        self.message = message
+        self.offset = offset
+        self.path: list[str] = []
+
+
+def read_reference(schema: ir.Schema, name: str, data: bytes, start: int, max_values: int | None = None) -> Any:
+    """Read the value of type ``name`` at ``start`` (the payload) to the end of ``data``; raises DecodeError.
+
+    ``max_values`` is the decode budget: the head of one more msgpack value is refused with ``budget``."""
+    reader = _Reader(schema, data)
+    reader.pos = start
+    if max_values is not None:
+        reader.left = reader.budget = max_values
+    try:
+        value = reader.read(ir.Named(name), 0)
+        if reader.pos != len(data):
+            raise _Fail("trailing_bytes", f"{len(data) - reader.pos} byte(s) after the end of the value",
+                        reader.pos)
+    except _Fail as fail:
+        where = "$" + "".join(reversed(fail.path))
+        raise DecodeError(fail.code, f"{fail.message} at `{where}`", fail.offset) from None
+    return value
+
+
+class _Reader:
+    __slots__ = ("budget", "data", "left", "pos", "schema")
+
+    def __init__(self, schema: ir.Schema, data: bytes) -> None:
+        self.schema = schema
+        self.data = data
+        self.pos = 0
+        self.budget = self.left = len(data)  # no payload holds more values than bytes: no limit
+
+    def _take(self, n: int, head: int, what: str) -> bytes:
+        end = self.pos + n
+        if end > len(self.data):
+            raise _Fail("truncated", f"input ends inside {what}", head)
+        chunk = self.data[self.pos : end]
+        self.pos = end
+        return chunk
+
+    def head(self) -> tuple[int, Any, int]:
+        """The next msgpack head: its kind, its argument (value, length or count) and its offset."""
+        at = self.pos
+        self.left -= 1
+        if self.left < 0:
+            raise _Fail("budget", f"more than {self.budget} msgpack value(s) (`max_values`)", at)
+        if at >= len(self.data):
+            raise _Fail("truncated", "input ends where a value should start", at)
+        b = self.data[at]
+        self.pos = at + 1
+        if b <= 0x7F:
+            return _INT, b, at
+        if b >= 0xE0:
+            return _INT, b - 0x100, at
+        if b <= 0x8F:
+            kind, arg = _MAP, b & 0x0F
+        elif b <= 0x9F:
+            kind, arg = _ARR, b & 0x0F
+        elif b <= 0xBF:
+            kind, arg = _STR, b & 0x1F
+        elif b == 0xC0:
+            return _NIL, None, at
+        elif b in (0xC2, 0xC3):
+            return _BOOL, b == 0xC3, at
+        elif b == 0xCA:
+            return _F32, struct.unpack(">f", self._take(4, at, "a float 32"))[0], at
+        elif b == 0xCB:
+            return _F64, struct.unpack(">d", self._take(8, at, "a float 64"))[0], at
+        elif b == 0xC1:
+            raise _Fail("type", "the reserved byte `c1` is never valid msgpack", at)
+        elif b in _EXT_HEADS:
+            raise _Fail("type", f"msgpack ext types (head `{b:02x}`, timestamps included) are not used by FSV", at)
+        else:
+            kind, size, signed, lo, hi = _HEADS[b]
+            arg = int.from_bytes(self._take(size, at, f"a `{b:02x}` head"), "big", signed=signed)
+            if not lo <= arg <= hi:
+                raise _Fail("non_canonical", f"{_KIND_NAMES[kind]} {arg} in a wider head (`{b:02x}`) than needed", at)
+            if kind == _INT:
+                return kind, arg, at
+        need = arg * 2 if kind == _MAP else arg
+        if need > len(self.data) - self.pos:
+            what = {_STR: "bytes", _BIN: "bytes", _ARR: "items", _MAP: "entries"}[kind]
+            raise _Fail("length_exceeds_input",
+                        f"{_KIND_NAMES[kind]} declares {arg} {what}; only {len(self.data) - self.pos} byte(s) remain",
+                        at)
+        return kind, arg, at
+
+    def read(self, t: ir.Type, depth: int) -> Any:
+        """The Python value of type ``t`` at the current position; ``depth`` open containers around it."""
+        kind, arg, at = self.head()
+        if isinstance(t, ir.Optional):
+            if kind == _NIL:
+                return None
+            t = t.inner
+        if isinstance(t, ir.Named):
+            decl = self.schema[t.name]
+            if isinstance(decl, ir.Enum):
+                self._expect(kind, _INT, t, at)
+                if not 0 <= arg < len(decl.members):
+                    raise _Fail("bounds", f"enum index {arg} is out of range for `{decl.name}` "
+                                          f"(0..{len(decl.members) - 1})", at)
+                return decl.members[arg].name
+            self._expect(kind, _ARR, t, at)
+            depth = self._enter(depth, at)
+            if isinstance(decl, ir.Shape):
+                return self._fields(decl.name, decl.fields, arg, at, depth)
+            return self._union(decl, arg, at, depth)
+        if isinstance(t, ir.Bool):
+            self._expect(kind, _BOOL, t, at)
+            return arg
+        if isinstance(t, (ir.Int, ir.Time)):
+            self._expect(kind, _INT, t, at)
+            lo, hi = (t.lo, t.hi) if isinstance(t, ir.Int) else ir.INT_RANGES["i64"]
+            if not lo <= arg <= hi:
+                raise _Fail("bounds", f"{arg} is out of range for `{ir.type_name(t)}`", at)
+            return arg
+        if isinstance(t, ir.Float):
+            return self._float(t, kind, arg, at)
+        if isinstance(t, ir.Str):
+            self._expect(kind, _STR, t, at)
+            raw = self._take(arg, at, "a str")
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as err:
+                raise _Fail("utf8", f"invalid UTF-8 in a str ({err.reason})", self.pos - arg + err.start) from None
+            self._length(t, len(text), "code points", at)
+            return text
+        if isinstance(t, (ir.Bytes, ir.Hash, ir.Ref)):
+            self._expect(kind, _BIN, t, at)
+            raw = self._take(arg, at, "a bin")
+            if isinstance(t, ir.Bytes):
+                self._length(t, arg, "bytes", at)
+                return raw
+            if arg != ir.HASH_SIZE:
+                raise _Fail("bounds", f"`{ir.type_name(t)}` holds {ir.HASH_SIZE} bytes, got {arg}", at)
+            return raw if isinstance(t, ir.Hash) else "blake3:" + raw.hex()
+        if isinstance(t, ir.Array):
+            self._expect(kind, _ARR, t, at)
+            depth = self._enter(depth, at)
+            self._count(t, arg, at)
+            out = []
+            for i in range(arg):
+                try:
+                    out.append(self.read(t.item, depth))
+                except _Fail as fail:
+                    fail.path.append(f"[{i}]")
+                    raise
+            return out
+        assert isinstance(t, ir.Map)
+        self._expect(kind, _MAP, t, at)
+        depth = self._enter(depth, at)
+        self._count(t, arg, at)
+        return self._map(t, arg, depth)
+
+    def _map(self, t: ir.Map, count: int, depth: int) -> dict[Any, Any]:
+        enum = self.schema[t.key.name] if isinstance(t.key, ir.Named) else None
+        order = {m.name: i for i, m in enumerate(enum.members)} if isinstance(enum, ir.Enum) else None
+        out: dict[Any, Any] = {}
+        last: Any = None
+        for i in range(count):
+            key_at = self.pos
+            key = self.read(t.key, depth)
+            rank = key if order is None else order[key]
+            if i and rank <= last:
+                what = "duplicate map key" if rank == last else "map keys out of canonical order"
+                fail = _Fail("non_canonical", f"{what} {json.dumps(key)}", key_at)
+                fail.path.append(f"[{json.dumps(key)}]")
+                raise fail
+            last = rank
+            try:
+                out[key] = self.read(t.value, depth)
+            except _Fail as fail:
+                fail.path.append(f"[{json.dumps(key)}]")
+                raise
+        return out
+
+    def _fields(self, owner: str, fields: tuple[ir.Field, ...], count: int, at: int, depth: int) -> dict[str, Any]:
+        if count != len(fields):
+            raise _Fail("arity", f"`{owner}` has {len(fields)} field(s); the array holds {count}", at)
+        out = {}
+        for f in fields:
+            try:
+                out[f.name] = self.read(f.type, depth)
+            except _Fail as fail:
+                fail.path.append(f".{f.name}")
+                raise
+        return out
+
+    def _union(self, decl: ir.Union_, count: int, at: int, depth: int) -> dict[str, Any]:
+        if count == 0:
+            raise _Fail("arity", f"a `{decl.name}` is [variant index, fields...]; the array is empty", at)
+        kind, index, index_at = self.head()
+        if kind != _INT:
+            raise _Fail("type", f"Expected a variant index of `{decl.name}`, got `{_KIND_NAMES[kind]}`", index_at)
+        if not 0 <= index < len(decl.variants):
+            raise _Fail("bounds", f"variant index {index} is out of range for `{decl.name}` "
+                                  f"(0..{len(decl.variants) - 1})", index_at)
+        variant = decl.variants[index]
+        try:
+            return {variant.name: self._fields(f"{decl.name}.{variant.name}", variant.fields, count - 1, at, depth)}
+        except _Fail as fail:
+            fail.path.append(f".{variant.name}")
+            raise
+
+    def _float(self, t: ir.Float, kind: int, x: float, at: int) -> float:
+        if kind not in (_F32, _F64):
+            self._fail_type(t, kind, at)
+        if math.isnan(x) or math.isinf(x):
+            raise _Fail("not_finite", f"{x} is not a finite float", at)
+        if (kind == _F32) != (t.width == 32):
+            raise _Fail("non_canonical", f"`{t.kind}` is written as float {t.width}, not {_KIND_NAMES[kind]}", at)
+        if x == 0.0 and math.copysign(1.0, x) < 0.0:
+            raise _Fail("non_canonical", "-0.0 is written as 0.0", at)
+        if (t.lo is not None and x < t.lo) or (t.hi is not None and x > t.hi):
+            raise _Fail("bounds", f"{x!r} is out of range for `{ir.type_name(t)}`", at)
+        return x
+
+    def _expect(self, kind: int, want: int, t: ir.Type, at: int) -> None:
+        if kind != want:
+            self._fail_type(t, kind, at)
+
+    @staticmethod
+    def _fail_type(t: ir.Type, kind: int, at: int) -> NoReturn:
+        raise _Fail("type", f"Expected `{ir.type_name(t)}`, got `{_KIND_NAMES[kind]}`", at)
+
+    @staticmethod
+    def _enter(depth: int, at: int) -> int:
+        if depth >= MAX_DEPTH:
+            raise _Fail("too_deep", f"containers nested deeper than {MAX_DEPTH}", at)
+        return depth + 1
+
+    @staticmethod
+    def _length(t: ir.Str | ir.Bytes, n: int, unit: str, at: int) -> None:
+        if n < t.lo or (t.hi is not None and n > t.hi):
+            raise _Fail("bounds", f"{n} {unit} is out of range for `{ir.type_name(t)}`", at)
+
+    @staticmethod
+    def _count(t: ir.Array | ir.Map, n: int, at: int) -> None:
+        if not t.lo <= n <= t.hi:
+            raise _Fail("bounds", f"{n} item(s) is out of range for `{ir.type_name(t)}`", at)

@@ -1,0 +1,272 @@
+"""IR: the resolved schema that every back end reads (compiler, ids, codec, views, codegen).
+
+Produced by :mod:`fsf.front.check`. Bounds are explicit and effective (an ``u8`` carries ``0..255``), names are
+resolved, doc comments are kept for views and generated code but never enter an id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import attrs
+
+INT_RANGES: dict[str, tuple[int, int]] = {
+    "i8": (-(1 << 7), (1 << 7) - 1),
+    "i16": (-(1 << 15), (1 << 15) - 1),
+    "i32": (-(1 << 31), (1 << 31) - 1),
+    "i64": (-(1 << 63), (1 << 63) - 1),
+    "u8": (0, (1 << 8) - 1),
+    "u16": (0, (1 << 16) - 1),
+    "u32": (0, (1 << 32) - 1),
+    "u64": (0, (1 << 64) - 1),
+}
+FLOAT_WIDTHS: dict[str, int] = {"f32": 32, "f64": 64}
+HASH_SIZE = 32
+
+
+@attrs.frozen
+class Bool:
+    pass
+
+
+@attrs.frozen
+class Int:
+    kind: str
+    lo: int
+    hi: int
+
+
+@attrs.frozen
+class Float:
+    """An IEEE float of ``width`` bits; finite; ``lo``/``hi`` inclusive when present."""
+
+    width: int
+    lo: float | None = None
+    hi: float | None = None
+
+    @property
+    def kind(self) -> str:
+        return f"f{self.width}"
+
+
+@attrs.frozen
+class Str:
+    """UTF-8 text; ``lo``/``hi`` count code points; ``hi`` None means no bound but the input's size."""
+
+    lo: int = 0
+    hi: int | None = None
+
+
+@attrs.frozen
+class Bytes:
+    lo: int = 0
+    hi: int | None = None
+
+
+@attrs.frozen
+class Hash:
+    """A 32-byte BLAKE3 digest."""
+
+
+@attrs.frozen
+class Time:
+    """A UTC instant as integer nanoseconds since the Unix epoch (signed 64-bit)."""
+
+
+@attrs.frozen
+class Ref:
+    """The content id of another FSV value whose root type is ``target``."""
+
+    target: str
+
+
+@attrs.frozen
+class Named:
+    """A use of a declared shape, enum or union."""
+
+    name: str
+
+
+@attrs.frozen
+class Optional:
+    inner: Type
+
+
+@attrs.frozen
+class Array:
+    lo: int
+    hi: int
+    item: Type
+
+
+@attrs.frozen
+class Map:
+    lo: int
+    hi: int
+    key: Type
+    value: Type
+
+
+Type = Bool | Int | Float | Str | Bytes | Hash | Time | Ref | Named | Optional | Array | Map
+
+
+@attrs.frozen
+class Field:
+    name: str
+    type: Type
+    doc: str = ""
+
+    @property
+    def optional(self) -> bool:
+        return isinstance(self.type, Optional)
+
+
+@attrs.frozen
+class Shape:
+    name: str
+    fields: tuple[Field, ...]
+    doc: str = ""
+
+
+@attrs.frozen
+class Member:
+    name: str
+    doc: str = ""
+
+
+@attrs.frozen
+class Enum:
+    name: str
+    members: tuple[Member, ...]
+    doc: str = ""
+
+
+@attrs.frozen
+class Variant:
+    name: str
+    fields: tuple[Field, ...]
+    doc: str = ""
+
+
+@attrs.frozen
+class Union_:
+    name: str
+    variants: tuple[Variant, ...]
+    doc: str = ""
+
+
+Decl = Shape | Enum | Union_
+
+
+@attrs.frozen
+class Schema:
+    """Every named type of a schema (with its imports), sorted by name."""
+
+    decls: tuple[Decl, ...]
+    _index: dict[str, Decl] = attrs.field(init=False, eq=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "_index", {d.name: d for d in self.decls})
+
+    def __getitem__(self, name: str) -> Decl:
+        return self._index[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._index
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(d.name for d in self.decls)
+
+
+def children(t: Type) -> Iterator[Type]:
+    """The type expressions directly inside ``t`` (not through named types)."""
+    if isinstance(t, Optional):
+        yield t.inner
+    elif isinstance(t, Array):
+        yield t.item
+    elif isinstance(t, Map):
+        yield t.key
+        yield t.value
+
+
+def decl_types(decl: Decl) -> Iterator[Type]:
+    """Every field type of a declaration (an enum has none)."""
+    if isinstance(decl, Shape):
+        for f in decl.fields:
+            yield f.type
+    elif isinstance(decl, Union_):
+        for v in decl.variants:
+            for f in v.fields:
+                yield f.type
+
+
+def references(decl: Decl) -> Iterator[str]:
+    """Names of declared types that ``decl`` uses by value (``ref<T>`` is a content id, not a use)."""
+    stack = list(decl_types(decl))
+    while stack:
+        t = stack.pop()
+        if isinstance(t, Named):
+            yield t.name
+        stack.extend(children(t))
+
+
+def type_list(t: Type, name: Callable[[str], Any]) -> list[Any]:
+    """The canonical list form of a type expression, with each used type name written as ``name(n)``.
+
+    One encoding shared by type ids (names inside a component, ids outside it) and the ``.fsb`` container
+    (plain names): ``["arr", 0, 8, ["str", 0, None]]``. Type nesting is at most 64, so recursion is bounded.
+    """
+    if isinstance(t, Named):
+        return ["named", name(t.name)]
+    if isinstance(t, Ref):
+        return ["ref", name(t.target)]
+    if isinstance(t, Optional):
+        return ["opt", type_list(t.inner, name)]
+    if isinstance(t, Array):
+        return ["arr", t.lo, t.hi, type_list(t.item, name)]
+    if isinstance(t, Map):
+        return ["map", t.lo, t.hi, type_list(t.key, name), type_list(t.value, name)]
+    if isinstance(t, Int):
+        return ["int", t.kind, t.lo, t.hi]
+    if isinstance(t, Float):
+        return ["float", t.width, t.lo, t.hi]
+    if isinstance(t, (Str, Bytes)):
+        return ["str" if isinstance(t, Str) else "bytes", t.lo, t.hi]
+    return [{Bool: "bool", Hash: "hash", Time: "time"}[type(t)]]
+
+
+def type_name(t: Type) -> str:
+    """How a type is spelled in FSF (used in messages): ``arr[0..5]<str>``, ``u8[0..9]``, ``Task?``."""
+    if isinstance(t, Bool):
+        return "bool"
+    if isinstance(t, Int):
+        lo, hi = INT_RANGES[t.kind]
+        return t.kind if (t.lo, t.hi) == (lo, hi) else f"{t.kind}[{t.lo}..{t.hi}]"
+    if isinstance(t, Float):
+        if t.lo is None and t.hi is None:
+            return t.kind
+        return f"{t.kind}[{_num(t.lo)}..{_num(t.hi)}]"
+    if isinstance(t, (Str, Bytes)):
+        base = "str" if isinstance(t, Str) else "bytes"
+        return base if (t.lo, t.hi) == (0, None) else f"{base}[{t.lo}..{'' if t.hi is None else t.hi}]"
+    if isinstance(t, Hash):
+        return "hash"
+    if isinstance(t, Time):
+        return "time"
+    if isinstance(t, Ref):
+        return f"ref<{t.target}>"
+    if isinstance(t, Named):
+        return t.name
+    if isinstance(t, Optional):
+        return f"{type_name(t.inner)}?"
+    if isinstance(t, Array):
+        return f"arr[{t.lo}..{t.hi}]<{type_name(t.item)}>"
+    return f"map[{t.lo}..{t.hi}]<{type_name(t.key)}, {type_name(t.value)}>"
+
+
+def _num(x: float | None) -> str:
+    if x is None:
+        return ""
+    return str(int(x)) if x == int(x) and abs(x) < 1e16 else repr(x)

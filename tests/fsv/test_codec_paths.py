@@ -1,0 +1,189 @@
+"""The codec's execution paths agree: native, msgspec-accelerated, fused pure Python and reference (reader, canonical
+writer, specialised validator) give the same bytes, values, errors, codes, offsets and messages on every input.
+
+``test_codec.py`` and ``test_codec_hostile.py`` run every one of their cases through every path as well; this
+module adds direct differential properties, the non-strict ``canonical=False`` mode, the ``FSF_NO_NATIVE``
+and ``FSF_NO_ACCEL`` switches and the light ``import fsf``.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import fsf
+from fsf.fsv import accel, codec, native
+from tests.fsv.test_codec_hostile import HOSTILE_SCHEMA, _mutate
+from tests.support.strategies import near_misses, schema_texts, values
+
+ROOT = Path(__file__).resolve().parents[2]
+FORGE_PLAN = ROOT / "shapes" / "forge-plan.fsf"
+
+
+def _encode_outcome(s: fsf.Schema, name: str, value: Any, path: str) -> tuple[str, Any]:
+    try:
+        return "ok", codec.encode(s, name, value, path=path)
+    except fsf.ValidationError as err:
+        return "invalid", (err.message, err.path)
+
+
+def _decode_outcome(s: fsf.Schema, data: bytes, name: str | None, path: str, canonical: bool = True
+                    ) -> tuple[str, Any]:
+    try:
+        return "ok", codec.decode(s, data, name, path=path, canonical=canonical)
+    except fsf.DecodeError as err:
+        return "rejected", (err.code, err.offset, str(err))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.data())
+def test_paths_agree_on_values_and_near_misses(data: st.DataObject) -> None:
+    s = fsf.compile_source(data.draw(schema_texts(), label="schema"))
+    value = data.draw(values(s.ir, "Root"), label="value")
+    candidate = data.draw(st.one_of(st.just(value), near_misses(value)), label="candidate")
+    outcomes = {p: _encode_outcome(s, "Root", candidate, p) for p in codec.PATHS}
+    assert len({repr(o) for o in outcomes.values()}) == 1, outcomes
+    verdict, result = outcomes["reference"]
+    try:
+        s.validate("Root", candidate, engine="vm")
+        assert verdict == "ok"
+    except fsf.ValidationError as err:
+        assert result == (err.message, err.path)
+    if verdict == "ok":
+        decoded = {p: _decode_outcome(s, result, None, p) for p in codec.PATHS}
+        assert len({repr(o) for o in decoded.values()}) == 1, decoded
+        assert decoded["reference"][0] == "ok"
+
+
+@pytest.mark.parametrize("path", ["accel", "fused"])
+@settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.data())
+def test_validate_agrees_with_the_vm_on_every_path(path: str, data: st.DataObject) -> None:
+    # Schema.validate asks the fused code first (with msgspec's encoder, or the UTF-8-proving fused checker).
+    s = fsf.compile_source(data.draw(schema_texts(), label="schema"))
+    value = data.draw(values(s.ir, "Root"), label="value")
+    candidate = data.draw(st.one_of(st.just(value), near_misses(value)), label="candidate")
+    expected: tuple[str, ...] = ("ok",)
+    try:
+        s.validate("Root", candidate, engine="vm")
+    except fsf.ValidationError as err:
+        expected = (err.message, err.path)
+    saved = codec.DEFAULT_PATH
+    codec.DEFAULT_PATH = path
+    try:
+        s.validate("Root", candidate)
+        got: tuple[str, ...] = ("ok",)
+    except fsf.ValidationError as err:
+        got = (err.message, err.path)
+    finally:
+        codec.DEFAULT_PATH = saved
+    assert got == expected
+
+
+@pytest.mark.parametrize("path", ["accel", "fused"])
+def test_validate_words_a_lone_surrogate_like_the_vm(path: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(codec, "DEFAULT_PATH", path)
+    s = fsf.load_schema(FORGE_PLAN)
+    value = {"sessionId": "s", "title": "t", "batches": [], "tasks": [
+        {"id": "T1", "title": "é", "status": "x", "category": "y", "dependsOn": [], "files": ["a\udc80"],
+         "description": ""}]}
+    with pytest.raises(fsf.ValidationError) as info:
+        s.validate("ForgePlan", value)
+    assert str(info.value) == ("Expected `str` encodable as UTF-8, got a lone surrogate at index 1"
+                               " - at `$.tasks[0].files[0]`")
+    with pytest.raises(fsf.ValidationError) as again:
+        s.encode("ForgePlan", value)
+    assert str(again.value) == str(info.value)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.data())
+def test_paths_agree_on_mutated_bytes(data: st.DataObject) -> None:
+    s = fsf.compile_source(data.draw(schema_texts(), label="schema"))
+    value = data.draw(values(s.ir, "Root"), label="value")
+    encoded = s.encode("Root", value)
+    seed = data.draw(st.integers(0, 2**32 - 1), label="seed")
+    import random
+
+    mutated = _mutate(random.Random(seed), encoded)
+    outcomes = {p: _decode_outcome(s, mutated, "Root", p) for p in codec.PATHS}
+    assert len({repr(o) for o in outcomes.values()}) == 1, outcomes
+
+
+def test_the_accelerated_path_is_taken_when_available() -> None:
+    s = fsf.compile_source(HOSTILE_SCHEMA)
+    plan = codec.plan_of(s)
+    built = plan.accel()
+    if not accel.AVAILABLE:
+        assert built is None
+        pytest.skip("msgspec is not installed, or FSF_NO_ACCEL=1")
+    assert built is not None
+    # Only types whose values may hold an f32 stay off msgspec (its re-encoding writes float 64).
+    assert plan.f32_roots == {"F32"}
+    data = s.encode("Dec", {"v": {"Ok": {"ratio": 0.5, "remaining": 9}}})
+    structs = built[0].decoder("Dec")(memoryview(data)[codec.HEADER_SIZE:])
+    assert built[1]["Dec"](structs) == {"v": {"Ok": {"ratio": 0.5, "remaining": 9}}}
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# canonical=False
+
+
+@pytest.mark.parametrize("path", codec.PATHS)
+def test_non_canonical_mode_validates_everything_but_the_spelling(path: str) -> None:
+    s = fsf.compile_source(HOSTILE_SCHEMA)
+    head = codec.pack_header(s.id_bytes("U8"))
+    assert codec.decode(s, head + bytes.fromhex("91 05"), path=path, canonical=False) == {"v": 5}
+    # A wider head than needed: refused when strict; when not, accepted or refused as non_canonical.
+    wide = head + bytes.fromhex("91 cc 05")
+    assert _decode_outcome(s, wide, None, path)[1][0] == "non_canonical"
+    lenient = _decode_outcome(s, wide, None, path, canonical=False)
+    assert lenient in (("ok", {"v": 5}), _decode_outcome(s, wide, None, path))
+    # Everything else is still checked, with the same codes.
+    for payload, code in (("91 cd 01 00", "bounds"), ("91 c3", "type"), ("92 01 02", "arity"), ("91 cd 01", "truncated"),
+                          ("91 01 00", "trailing_bytes")):
+        assert _decode_outcome(s, head + bytes.fromhex(payload), None, path, canonical=False)[1][0] == code
+
+
+def test_schema_decode_takes_canonical() -> None:
+    s = fsf.load_schema(FORGE_PLAN)
+    value = {"sessionId": "s", "title": "t", "tasks": [], "batches": []}
+    data = s.encode("ForgePlan", value)
+    assert s.decode(data, canonical=False) == s.decode(data) == value
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The switch and the import
+
+
+def _run(code: str, **env: str) -> str:
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                          env={**os.environ, **env}).stdout.strip()
+
+
+def test_switches_select_the_path() -> None:
+    code = "from fsf.fsv import accel, native, codec; print(native.AVAILABLE, accel.AVAILABLE, codec.DEFAULT_PATH)"
+    assert _run(code, FSF_NO_NATIVE="1", FSF_NO_ACCEL="1") == "False False fused"
+    assert _run(code, FSF_NO_NATIVE="1", FSF_NO_ACCEL="0").endswith(" accel" if accel.AVAILABLE else " fused")
+    if native.AVAILABLE:  # the native decoder needs no msgspec
+        assert _run(code, FSF_NO_NATIVE="0", FSF_NO_ACCEL="1") == "True False native"
+
+
+def test_import_fsf_and_loading_a_fsb_stay_light(tmp_path: Path) -> None:
+    fsb = tmp_path / "plan.fsb"
+    subprocess.run([sys.executable, "-c", "from fsf.cli.fsf_tool import main; main()", "compile", str(FORGE_PLAN), "-o",
+                    str(fsb)], capture_output=True, check=True)
+    code = ("import sys, fsf; s = fsf.load_schema(sys.argv[1]); "
+            "print(sorted(m for m in ('lark', 'jinja2', 'typer', 'msgspec') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code, str(fsb)], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+    # The lazy names still resolve.
+    assert _run("import fsf; print(fsf.content_id(b'')[:7], fsf.render_markdown.__name__, fsf.ViewError.__name__)") \
+        == "blake3: render_markdown ViewError"

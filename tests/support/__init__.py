@@ -1,0 +1,1 @@
+"""Helpers shared by the tests of every stage (imported one way: ``from tests.support import ...``)."""
