@@ -4,7 +4,8 @@ A regular wheel carries the module and becomes platform-specific. An editable in
 source tree, so there the module is placed next to its C source (git-ignored). If compiling fails (no compiler, no
 Python headers) or `FSF_NO_NATIVE_BUILD=1`, the build warns on one line and yields the pure-Python package, unless
 `FSF_REQUIRE_NATIVE=1`, which turns that into a build failure carrying the compiler's output. The module is built
-with `FSF_NATIVE_SOURCE_DIGEST` = SHA-256 of the C source, so a stale build can be told apart from a fresh one.
+with `FSF_NATIVE_SOURCE_DIGEST` = SHA-256 of its sources (the C file, then the header it includes, generated from
+`fsf/fsv/format.py`), so a stale build can be told apart from a fresh one.
 """
 
 from __future__ import annotations
@@ -25,6 +26,16 @@ from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 
 MODULE = "fsf.fsv._native"
 SOURCE = Path("fsf") / "fsv" / "_native.c"
+HEADERS = (Path("fsf") / "fsv" / "_format.h",)
+"""What SOURCE includes from its own folder: part of the digest, and a dependency of the build."""
+
+
+def source_digest(root: Path) -> str:
+    """SHA-256 over the bytes of SOURCE followed by those of each of HEADERS (the module's SOURCE_DIGEST)."""
+    digest = hashlib.sha256()
+    for path in (SOURCE, *HEADERS):
+        digest.update((root / path).read_bytes())
+    return digest.hexdigest()
 
 
 class NativeBuildFailed(RuntimeError):
@@ -61,8 +72,8 @@ def _output_to(log: Path) -> Iterator[None]:
         os.close(saved[1])
 
 
-def compile_native(source: Path, work: Path) -> tuple[Path, str]:
-    """Compile `source` into `work`; return the module file and the compiler's output (warnings, usually empty).
+def compile_native(root: Path, work: Path) -> tuple[Path, str]:
+    """Compile SOURCE of the tree at `root` into `work`; return the module file and the compiler's output (warnings, usually empty).
 
     setuptools' build_ext does the compiling: it knows each platform's compiler and flags (gcc/clang with the
     interpreter's release CFLAGS, macOS bundles, MSVC on Windows) and honours CC/CFLAGS/LDSHARED overrides.
@@ -73,9 +84,10 @@ def compile_native(source: Path, work: Path) -> tuple[Path, str]:
         from setuptools import Distribution, Extension  # type: ignore[import-untyped]
         from setuptools.command.build_ext import build_ext  # type: ignore[import-untyped]
 
-        digest = hashlib.sha256(source.read_bytes()).hexdigest()
+        digest = source_digest(root)
         extension = Extension(
-            MODULE, sources=[str(source)], define_macros=[("FSF_NATIVE_SOURCE_DIGEST", f'"{digest}"')]
+            MODULE, sources=[str(root / SOURCE)], depends=[str(root / h) for h in HEADERS],
+            define_macros=[("FSF_NATIVE_SOURCE_DIGEST", f'"{digest}"')],
         )
         command = build_ext(Distribution({"name": "fsf", "ext_modules": [extension]}))
         command.build_temp = str(work / "temp")
@@ -117,7 +129,7 @@ class NativeBuildHook(BuildHookInterface[BuilderConfig]):
         try:
             if env_flag("FSF_NO_NATIVE_BUILD"):
                 raise NativeBuildFailed("FSF_NO_NATIVE_BUILD=1 is set")
-            built, warnings = compile_native(root / SOURCE, work)
+            built, warnings = compile_native(root, work)
         except NativeBuildFailed as failure:
             self._cleanup()
             if env_flag("FSF_REQUIRE_NATIVE"):

@@ -3,8 +3,8 @@
 Operations: ``encode`` (validating dicts), ``decode`` (bytes -> validated dicts), ``validate`` (dicts only),
 ``verify`` (the strict canonical check), ``content id``, ``render`` (Markdown), ``compile`` of
 ``shapes/forge-plan.fsf`` in a warm process, and ``import+load`` (a fresh interpreter importing ``fsf`` and
-loading a ``.fsb``). Encode and decode run on the default path (``fsv``: the native codec when it is built),
-on the msgspec path (``fsv-msgspec``) and on the pure-Python fallback (``fsv-py``). A part of FSF that has not landed yet makes its
+loading a ``.fsb``). Encode and decode run on the default path (``fsv``: the native codec when it is built)
+and on the pure-Python path (``fsv-py``). A part of FSF that has not landed yet makes its
 benchmarks skip with the reason.
 """
 
@@ -43,11 +43,10 @@ def _codec(schema: fsf.Schema) -> None:
     need_attr(schema, "decode", "The FSV codec (`Schema.decode`)")
 
 
-PATHS = ("default", "accel", "fused")
-"""``default``: what ``Schema.encode``/``decode`` run (the native codec when it is built); ``accel``: msgspec's
-decoder with fused conversions (contender ``fsv-msgspec``); ``fused``: the pure-Python fallback (``fsv-py``).
-The last two are asked for through ``fsf.fsv.codec``'s ``path`` argument."""
-_CONTENDERS = {"default": CONTENDER, "accel": "fsv-msgspec", "fused": "fsv-py"}
+PATHS = ("default", "pure")
+"""``default``: what ``Schema.encode``/``decode`` run (the native codec when it is built); ``pure``: the
+pure-Python path (``fsv-py``), asked for through ``fsf.fsv.codec``'s ``path`` argument."""
+_CONTENDERS = {"default": CONTENDER, "pure": "fsv-py"}
 
 
 def _contender(path: str) -> str:
@@ -165,7 +164,7 @@ def test_fsv_render(benchmark: Any, forge_schema: fsf.Schema, plans: dict[int, A
 def generated(forge_schema: fsf.Schema, tmp_path_factory: pytest.TempPathFactory) -> ModuleType:
     """The Python module ``fsf codegen --target python`` writes for ``shapes/forge-plan.fsf``, imported."""
     try:
-        from fsf.codegen import codegen
+        from fsf import codegen
     except ImportError as err:
         pytest.skip(f"code generation has not landed yet: {err}")
     path = tmp_path_factory.mktemp("generated") / "forge_plan_generated.py"

@@ -41,7 +41,7 @@ def _medians(stages: dict[str, Callable[[], Any]], rounds: int) -> dict[str, flo
 def breakdown(tasks: int, rounds: int) -> list[str]:
     """The decode and encode of a ``tasks``-task plan, step by step on each path, beside the floor and msgspec.
 
-    The steps are ``fsf.fsv.codec``'s own pieces (its codec plan: the fused converters and the msgspec accelerator);
+    The steps are ``fsf.fsv.codec``'s own pieces (the pure path's fused converters, :mod:`fsf.fsv.pure`);
     a piece that does not exist in this version of the codec is left out with the reason.
     """
     import fsf.fsv.codec as codec
@@ -51,7 +51,6 @@ def breakdown(tasks: int, rounds: int) -> list[str]:
     value = workload.forge_plan(tasks)
     data = schema.encode(name, value)
     payload = data[codec.HEADER_SIZE:]
-    plan = codec.plan_of(schema)
     wire = msgpack.unpackb(payload)
     root = schema.id_bytes(name)
     n = len(payload)
@@ -65,10 +64,12 @@ def breakdown(tasks: int, rounds: int) -> list[str]:
         "canonical compare (bytes)": lambda: data.endswith(bytes(payload)),
     }
     try:
-        fused_dec, fused_enc = plan.fused_decoder(name), plan.fused_encoder(name)
+        from fsf.fsv import pure
+
+        fused_dec, fused_enc = pure.decoders(schema.ir)[name], pure.encoders(schema.ir)[name]
         stages.update({
-            "decode, fused path": lambda: codec.decode(schema, data, name, path="fused"),
-            "encode, fused path": lambda: codec.encode(schema, name, value, path="fused"),
+            "decode, pure path": lambda: codec.decode(schema, data, name, path="pure"),
+            "encode, pure path": lambda: codec.encode(schema, name, value, path="pure"),
             "fused: msgpack.unpackb with the codec's limits": lambda: msgpack.unpackb(
                 payload, raw=False, strict_map_key=False, max_str_len=n, max_bin_len=n, max_array_len=n,
                 max_map_len=n, max_ext_len=0),
@@ -78,21 +79,6 @@ def breakdown(tasks: int, rounds: int) -> list[str]:
         })
     except AttributeError as err:
         missing.append(f"fused path: {err}")
-    accel = None
-    try:
-        accel = plan.accel()
-    except (AttributeError, ImportError) as err:
-        missing.append(f"accelerated path: {err}")
-    if accel is not None:
-        types, to_python = accel[0], accel[1][name]
-        decoder = types.decoder(name)
-        structs = decoder(payload)
-        stages.update({
-            "accel: msgspec typed decode (C)": lambda: decoder(payload),
-            "accel: Structs -> dicts": lambda: to_python(structs),
-            "accel: msgspec re-encode (canonical check)": lambda: types.encode(structs),
-            "accel: msgspec encode of the wire lists": lambda: types.encode(wire),
-        })
     try:
         import msgspec
 
@@ -128,8 +114,8 @@ def profile(tasks: int, rounds: int, top: int) -> list[str]:
         ("encode, default path", lambda: schema.encode("ForgePlan", value)),
     ]
     if "path" in inspect.signature(codec.decode).parameters:
-        runs += [("decode + validate, fused path", lambda: codec.decode(schema, data, "ForgePlan", path="fused")),
-                 ("encode, fused path", lambda: codec.encode(schema, "ForgePlan", value, path="fused"))]
+        runs += [("decode + validate, pure path", lambda: codec.decode(schema, data, "ForgePlan", path="pure")),
+                 ("encode, pure path", lambda: codec.encode(schema, "ForgePlan", value, path="pure"))]
     for title, fn in runs:
         prof = cProfile.Profile()
         prof.enable()

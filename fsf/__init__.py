@@ -13,16 +13,17 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from fsf.api import compile_source, load_schema
-from fsf.codegen import codegen  # eager: the package attribute `fsf.codegen` must stay the function
+# fsf.api loads the package fsf.codegen first, so the attribute `fsf.codegen` ends up the function (as before).
+from fsf.api import codegen, compile_source, load_schema
 from fsf.errors import DecodeError, Diagnostic, FsfError, SchemaError, UsageError, ValidationError
 from fsf.schema import Schema
 
 if TYPE_CHECKING:
+    from fsf.errors import ViewError
     from fsf.fsv.header import content_id
-    from fsf.views import ViewError, render_markdown
+    from fsf.render import render_markdown
 
-_LAZY = {"content_id": "fsf.fsv.header", "ViewError": "fsf.views", "render_markdown": "fsf.views"}
+_LAZY = {"content_id": "fsf.fsv.header", "ViewError": "fsf.errors", "render_markdown": "fsf.render"}
 """Public names imported on first use, and the module each comes from."""
 
 __all__ = [

@@ -1,11 +1,14 @@
-"""API: schema text or files -> :class:`fsf.Schema` (parse, resolve imports, check, compile)."""
+"""API: schema text or files -> :class:`fsf.Schema` (parse, resolve imports, check, compile); and the
+façade-level helpers over a Schema: :func:`write_compiled` (a ``.fsb`` file) and :func:`codegen` (source text)."""
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from fsf.errors import Diagnostic, SchemaError, Source
+from fsf.codegen import codegen as _codegen
+from fsf.errors import Diagnostic, SchemaError, Source, UsageError
 from fsf.schema import Schema
 
 if TYPE_CHECKING:
@@ -57,6 +60,32 @@ def load_schema(path: str | os.PathLike[str], *, root: str | os.PathLike[str] | 
     schema = _compile(text, name, None, confine)
     schema.origin = name
     return schema
+
+
+def write_compiled(source: str | os.PathLike[str], target: str | os.PathLike[str] | None = None, *,
+                   root: str | os.PathLike[str] | None = None) -> Schema:
+    """Compile schema file ``source`` (imports confined to ``root``, see :func:`load_schema`) and write its
+    container atomically to ``target`` (default: the same path with the suffix ``.fsb``). Returns the schema."""
+    from fsf.bytecode.container import dump_container
+    from fsf.load import write_atomic
+
+    path = Path(source)
+    if path.suffix == COMPILED_SUFFIX:
+        raise UsageError(f"`{path}` is already compiled; give the .fsf source")
+    schema = load_schema(path, root=root)
+    write_atomic(path.with_suffix(COMPILED_SUFFIX) if target is None else target,
+                 dump_container(schema.ir, schema.program))
+    return schema
+
+
+def codegen(schema: Schema, target: str) -> str:
+    """Generate ``target`` (``python``, ``jsonschema`` or ``typescript``) source for every type of ``schema``.
+
+    >>> import fsf
+    >>> print(codegen(fsf.compile_source("enum Color { red }"), "typescript").splitlines()[-1])
+    export type Color = "red";
+    """
+    return _codegen(schema.ir, {name: schema.id(name) for name in schema.shapes}, target)
 
 
 def _compile(text: str, filename: str, read: Reader | None, root: Root) -> Schema:

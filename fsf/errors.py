@@ -176,3 +176,23 @@ class DecodeError(FsfError, ValueError):
 
 class UsageError(FsfError):
     """A request the library cannot honour as asked (a wrong file kind, a missing type name)."""
+
+
+class ViewError(FsfError):
+    """A template that does not compile, escapes its sandbox, exceeds a limit or fails while rendering a view.
+
+    ``template`` and ``line`` say where (when known); ``reason`` is the message without the location.
+    """
+
+    def __init__(self, reason: str, template: str | None = None, line: int | None = None) -> None:
+        self.reason = reason
+        self.template = template
+        self.line = line
+        where = f"{template}:{line}: " if template and line else f"{template}: " if template else ""
+        super().__init__(f"{where}{reason}")
+
+
+class Refused(Exception):  # a signal between codec paths, not an error anyone sees: no FsfError
+    """Internal signal, never raised to users and not an :class:`FsfError`: a fast codec path (native C or pure
+    Python) does not take this input. The :class:`fsf.fsv.codec.Codec` catches exactly this and asks its next
+    path; the reference path decides and words the error (``docs/fsv.md``, "Execution paths")."""

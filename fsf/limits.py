@@ -1,9 +1,12 @@
-"""Limits: the numbers that bound what a value may cost, stated once for every path (``docs/fsv.md``, "Decoding").
+"""Limits: the numbers that bound what a schema or a value may cost -> stated once, imported by every path
+(``docs/fsv.md``, "Decoding"; ``docs/language.md``).
 
-Every executor imports them from here: the reference reader and writer (:mod:`fsf.fsv.codec`), the validators
-(:mod:`fsf.bytecode.vm`, :mod:`fsf.bytecode.specialize`, through :mod:`fsf.schema`), the fused and accelerated code
-(:mod:`fsf.fsv.pure`), the object converters (:mod:`fsf.codegen.objects`) and the C codec, which receives
-:data:`MAX_DEPTH` as an argument of its ``Program`` (``fsf.fsv.native.codec``).
+Every executor imports them from here: the parser (:mod:`fsf.front.parse`, the source size and type nesting), the
+container reader (:mod:`fsf.bytecode.container`), the reference reader and writer (:mod:`fsf.fsv.reader`), the
+validators (:mod:`fsf.bytecode.vm`, :mod:`fsf.bytecode.specialize`, through :mod:`fsf.schema`), the fused and
+accelerated code (:mod:`fsf.fsv.pure`), the object converters (:mod:`fsf.codegen.objects`) and the C codec, which
+receives :data:`MAX_DEPTH` as an argument of its ``Program`` (``fsf.fsv.native.codec``) and checks it against
+:data:`MAX_DEPTH_LIMIT` from the generated ``fsf/fsv/_format.h``.
 """
 
 from __future__ import annotations
@@ -14,6 +17,16 @@ around it on the wire, counting itself; a container deeper than this is refused.
 one container each, and so is a union, ``[variant index, fields...]``: in the Python form a union is two dicts
 (``{"Variant": {fields}}``), but the variant's dict is the same level as the union's, so a field of a variant
 is one level below its union, exactly as on the wire."""
+
+MAX_DEPTH_LIMIT = 256
+"""The largest ``max_depth`` an executor accepts (the validators and the C codec's ``Program``)."""
+
+MAX_TYPE_DEPTH = 64
+"""Type expressions nested deeper than this are refused (``arr<arr<...>>``; each type constructor is a level), by
+the parser and by the container reader alike."""
+
+MAX_SOURCE_BYTES = 1 << 20
+"""A schema file larger than this (1 MiB of UTF-8) is refused before parsing."""
 
 CLI_MAX_VALUES = 1 << 20
 """The decode budget the ``fsv`` command line applies by default (``--max-values``): 1 Mi msgpack values, at

@@ -7,8 +7,25 @@ be turned back into structured code (see :mod:`fsf.bytecode.specialize`) and ver
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from fsf import ir
 from fsf.bytecode.opcodes import Instr, Op, Operand, Program
+from fsf.ir.kinds import Kind, kind_of
+
+# One check instruction per leaf kind. A handler is reached only for its kind, so it takes the type as Any.
+_LEAF: dict[Kind, Callable[[Any], tuple[Op, tuple[Operand, ...]]]] = {
+    Kind.BOOL: lambda t: (Op.BOOL, ()),
+    Kind.INT: lambda t: (Op.INT, (t.kind, t.lo, t.hi)),
+    Kind.FLOAT: lambda t: (Op.FLOAT, (t.width, t.lo, t.hi)),
+    Kind.STR: lambda t: (Op.STR, (t.lo, t.hi)),
+    Kind.BYTES: lambda t: (Op.BYTES, (t.lo, t.hi)),
+    Kind.HASH: lambda t: (Op.HASH, ()),
+    Kind.TIME: lambda t: (Op.TIME, ()),
+    Kind.REF: lambda t: (Op.REF, (t.target,)),
+    Kind.NAMED: lambda t: (Op.CALL, (t.name,)),
+}
 
 
 class _Label:
@@ -32,33 +49,23 @@ class _Emitter:
 
     def type(self, t: ir.Type) -> None:
         """Check the current value against ``t`` (type nesting is bounded by the parser, so recursion is too)."""
-        if isinstance(t, ir.Bool):
-            self.emit(Op.BOOL)
-        elif isinstance(t, ir.Int):
-            self.emit(Op.INT, t.kind, t.lo, t.hi)
-        elif isinstance(t, ir.Float):
-            self.emit(Op.FLOAT, t.width, t.lo, t.hi)
-        elif isinstance(t, ir.Str):
-            self.emit(Op.STR, t.lo, t.hi)
-        elif isinstance(t, ir.Bytes):
-            self.emit(Op.BYTES, t.lo, t.hi)
-        elif isinstance(t, ir.Hash):
-            self.emit(Op.HASH)
-        elif isinstance(t, ir.Time):
-            self.emit(Op.TIME)
-        elif isinstance(t, ir.Ref):
-            self.emit(Op.REF, t.target)
-        elif isinstance(t, ir.Named):
-            self.emit(Op.CALL, t.name)
-        elif isinstance(t, ir.Optional):
+        kind = kind_of(t)
+        leaf = _LEAF.get(kind)
+        if leaf is not None:
+            op, args = leaf(t)
+            self.emit(op, *args)
+        elif kind is Kind.OPTIONAL:
+            assert isinstance(t, ir.Optional)
             end = _Label()
             self.emit(Op.SKIP_NONE, end)
             self.type(t.inner)
             self.place(end)
-        elif isinstance(t, ir.Array):
+        elif kind is Kind.ARRAY:
+            assert isinstance(t, ir.Array)
             self.emit(Op.ARRAY, t.lo, t.hi)
             self.loop(Op.NEXT, t.item)
         else:
+            assert isinstance(t, ir.Map)
             self.emit(Op.MAP, t.lo, t.hi)
             self.loop(Op.NEXT_KEY, t.key, t.value)
 
@@ -80,7 +87,7 @@ class _Emitter:
         required = tuple(f.name for f in fields if not f.optional)
         self.emit(Op.SHAPE, owner, names, required)
         for f in fields:
-            if isinstance(f.type, ir.Optional):
+            if isinstance(f.type, ir.Optional):  # narrows f.type for mypy; f.optional says the same
                 absent = _Label()
                 self.emit(Op.OPT_FIELD, f.name, absent)
                 self.type(f.type.inner)
@@ -92,11 +99,15 @@ class _Emitter:
                 self.emit(Op.POP)
 
     def decl(self, decl: ir.Decl) -> None:
-        if isinstance(decl, ir.Shape):
+        kind = kind_of(decl)
+        if kind is Kind.SHAPE:
+            assert isinstance(decl, ir.Shape)
             self.fields(decl.name, decl.fields)
-        elif isinstance(decl, ir.Enum):
+        elif kind is Kind.ENUM:
+            assert isinstance(decl, ir.Enum)
             self.emit(Op.ENUM, decl.name, tuple(m.name for m in decl.members))
         else:
+            assert isinstance(decl, ir.Union_)
             self.emit(Op.UNION, decl.name, tuple(v.name for v in decl.variants))
             end = _Label()
             for v in decl.variants:

@@ -17,10 +17,9 @@ gives a :class:`ContainerError` and nothing else. ``docs/bytecode.md`` specifies
 from __future__ import annotations
 
 import math
-import os
 import struct
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
 
 import blake3
 import msgpack
@@ -28,17 +27,15 @@ import msgpack
 from fsf import ir
 from fsf.bytecode.compile import compile_schema
 from fsf.bytecode.opcodes import BY_NUMBER, FORMAT_VERSION, Instr, Kind, Operand, Program
-from fsf.errors import Diagnostic, SchemaError, UsageError
-
-if TYPE_CHECKING:
-    from fsf.schema import Schema
+from fsf.errors import Diagnostic, SchemaError
+from fsf.ir.kinds import Kind as IrKind
+from fsf.ir.kinds import kind_of
+from fsf.limits import MAX_TYPE_DEPTH as MAX_TYPE_DEPTH  # re-exported: the parser's limit, checked on load too
 
 MAGIC = b"FSFB"
 COMPILED_SUFFIX = ".fsb"
 _HEADER = struct.Struct(">4sHI")
 _DIGEST_SIZE = 32
-MAX_TYPE_DEPTH = 64
-"""Type expressions nested deeper than this are refused (the parser's limit, fsf.front.parse.MAX_TYPE_DEPTH)."""
 _MAX_LEN = (1 << 32) - 1
 _SIMPLE: dict[str, ir.Type] = {"bool": ir.Bool(), "hash": ir.Hash(), "time": ir.Time()}
 
@@ -75,34 +72,21 @@ def _fields(fields: tuple[ir.Field, ...]) -> list[Any]:
 def _schema(schema: ir.Schema) -> list[Any]:
     out: list[Any] = []
     for d in schema.decls:
-        if isinstance(d, ir.Shape):
-            out.append(["shape", d.name, d.doc, _fields(d.fields)])
-        elif isinstance(d, ir.Enum):
-            out.append(["enum", d.name, d.doc, [[m.name, m.doc] for m in d.members]])
-        else:
-            out.append(["union", d.name, d.doc, [[v.name, v.doc, _fields(v.fields)] for v in d.variants]])
+        out.append(_DECLS[kind_of(d)](d))
     return out
+
+
+# The stored list of each kind of declaration; a handler is reached only for its kind (hence Any).
+_DECLS: dict[IrKind, Callable[[Any], list[Any]]] = {
+    IrKind.SHAPE: lambda d: ["shape", d.name, d.doc, _fields(d.fields)],
+    IrKind.ENUM: lambda d: ["enum", d.name, d.doc, [[m.name, m.doc] for m in d.members]],
+    IrKind.UNION: lambda d: ["union", d.name, d.doc, [[v.name, v.doc, _fields(v.fields)] for v in d.variants]],
+}
 
 
 def _program(program: Program) -> list[Any]:
     code = [[int(ins.op), *(list(a) if isinstance(a, tuple) else a for a in ins.args)] for ins in program.code]
     return [[list(e) for e in program.entries], code]
-
-
-def write_compiled(source: str | os.PathLike[str], target: str | os.PathLike[str] | None = None, *,
-                   root: str | os.PathLike[str] | None = None) -> Schema:
-    """Compile schema file ``source`` (imports confined to ``root``, see :func:`fsf.load_schema`) and write its
-    container atomically to ``target`` (default: the same path with the suffix ``.fsb``). Returns the schema."""
-    from fsf.api import load_schema
-    from fsf.load import write_atomic
-
-    path = Path(source)
-    if path.suffix == COMPILED_SUFFIX:
-        raise UsageError(f"`{path}` is already compiled; give the .fsf source")
-    schema = load_schema(path, root=root)
-    write_atomic(path.with_suffix(COMPILED_SUFFIX) if target is None else target,
-                 dump_container(schema.ir, schema.program))
-    return schema
 
 
 # -- load -----------------------------------------------------------------------------------------------------

@@ -18,16 +18,17 @@ from typing import Any
 
 from fsf.bytecode.opcodes import Op, Program
 from fsf.errors import UsageError, ValidationError
+from fsf.fsv.format import time_ns
+from fsf.ir.ids import ID_PREFIX as _ID_PREFIX
 from fsf.limits import MAX_DEPTH
+from fsf.limits import MAX_DEPTH_LIMIT as MAX_DEPTH_LIMIT  # re-exported: the largest max_depth an executor accepts
 
-MAX_DEPTH_LIMIT = 256
-"""The largest ``max_depth`` an executor accepts."""
+time_nanoseconds = time_ns
+"""The one date -> nanoseconds of the format (:func:`fsf.fsv.format.time_ns`), by its old name here."""
 
 I64_MIN, I64_MAX = -(1 << 63), (1 << 63) - 1
 HASH_SIZE = 32
-_ID_PREFIX = "blake3:"
 _HEX = frozenset("0123456789abcdef")
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 _SHOWN_CHARS = 40
 _VARIANT = object()
 """The cursor of a variant's dict on the stack: it shares its union's level (:data:`fsf.limits.MAX_DEPTH`)."""
@@ -166,12 +167,6 @@ def check_hash(value: Any) -> str | None:
     return _length("hash", len(value), HASH_SIZE, HASH_SIZE)
 
 
-def time_nanoseconds(value: dt.datetime) -> int:
-    """Integer nanoseconds since the Unix epoch of an aware datetime (exact, no float on the way)."""
-    delta = value - _EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1000
-
-
 def check_time(value: Any) -> str | None:
     if isinstance(value, dt.datetime):
         if value.utcoffset() is None:
@@ -192,8 +187,9 @@ def check_ref(value: Any, target: str) -> str | None:
     name = f"ref<{target}>"
     if type(value) is not str:
         return expected(name, value)
-    if len(value) != len(_ID_PREFIX) + 64 or not value.startswith(_ID_PREFIX) or not _HEX.issuperset(value[7:]):
-        return f'Expected `{name}` as "blake3:" + 64 lowercase hex, got {show(value)}'
+    hexpart = value[len(_ID_PREFIX):]
+    if len(value) != len(_ID_PREFIX) + 64 or not value.startswith(_ID_PREFIX) or not _HEX.issuperset(hexpart):
+        return f'Expected `{name}` as "{_ID_PREFIX}" + 64 lowercase hex, got {show(value)}'
     return None
 
 

@@ -38,7 +38,7 @@ def compile_(
     root: RootOpt = None,
 ) -> None:
     """Compile schema files to .fsb containers (default: next to each input) and print each type's id."""
-    from fsf.bytecode.container import write_compiled
+    from fsf.api import write_compiled
 
     if output is not None and len(files) > 1:
         raise typer.BadParameter("-o/--output takes one input file", param_hint="'-o'")
@@ -121,7 +121,7 @@ def codegen(
     root: RootOpt = None,
 ) -> None:
     """Generate typed Python classes, a JSON Schema or TypeScript declarations for every type of a schema."""
-    from fsf.codegen import codegen as generate
+    from fsf.api import codegen as generate
     from fsf.load import write_atomic
 
     with user_errors():

@@ -1,13 +1,12 @@
 """CLI `fsv render`: FSV value files + schema + templates -> Markdown views, and the drift check over committed views.
 
-Thin: arguments in, :mod:`fsf.views` does the rendering; this module only reads and (atomically) writes files.
+Thin: arguments in, :mod:`fsf.render` renders and :mod:`fsf.views.drift` finds stale views; this module prints
+what they found, (atomically) writes views and rewrites stale ones with ``--fix``.
 Exit 0 ok, 1 for a bad input or a stale view, 2 for a wrong command line.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -17,15 +16,12 @@ import typer
 from fsf import artifacts
 from fsf.api import load_schema
 from fsf.cli.common import RootOpt, user_errors
-from fsf.errors import FsfError
-from fsf.fsv.header import content_id, read_header
+from fsf.fsv.header import read_header
 from fsf.limits import CLI_MAX_VALUES
 from fsf.load import write_atomic
+from fsf.render import render_markdown
 from fsf.schema import Schema
-from fsf.views import diff_views, read_provenance, render_markdown
-
-VIEW_SUFFIX = ".md"
-VALUE_SUFFIX = ".fsv"
+from fsf.views.drift import Finding, check_tree, compare_view
 
 MaxValuesOpt = Annotated[int, typer.Option(
     "--max-values", min=0, metavar="N",
@@ -107,7 +103,7 @@ def render(
         artifacts.require(source, ("fsv_value",), "rendered as a view")
         text = renderer(source.read_bytes())
         if check is not None:
-            if not _check_one(check, text, fix):
+            if not _report(compare_view(check, text), fix):
                 raise typer.Exit(1)
         elif output is not None:
             write_atomic(output, text.encode("utf-8"))
@@ -115,87 +111,46 @@ def render(
             typer.echo(text, nl=False)
 
 
-def _check_one(view: Path, rendered: str, fix: bool) -> bool:
-    """Compare one committed view with its fresh render; print the diff; rewrite it with ``fix``. True if fine."""
-    try:
-        committed = view.read_bytes().decode("utf-8", errors="replace")
-    except FileNotFoundError:
-        committed = None
-    if committed == rendered:
+def _report(finding: Finding, fix: bool) -> bool:
+    """Print what the drift check found about one view, rewriting a stale view with ``fix``. True if fine."""
+    view = finding.view
+    if finding.kind == "ok":
         typer.echo(f"ok  {view}")
         return True
-    if fix:
-        write_atomic(view, rendered.encode("utf-8"))
+    if finding.kind == "skipped":
+        typer.echo(f"skipped  {finding.message}", err=True)
+        return True
+    if finding.kind == "failed":
+        typer.echo(f"error: {finding.message}", err=True)
+        return False
+    if fix and finding.rendered is not None:
+        write_atomic(view, finding.rendered.encode("utf-8"))
         typer.echo(f"fixed  {view}")
         return True
-    if committed is None:
+    if finding.kind == "missing":
         typer.echo(f"error: view `{view}` does not exist; run with --fix to write it", err=True)
         return False
-    typer.echo(diff_views(committed, rendered, str(view)), nl=False)
+    typer.echo(finding.diff, nl=False)
     typer.echo(f"error: view `{view}` is stale: it differs from a fresh render (diff above); "
                "run with --fix to rewrite it", err=True)
     return False
 
 
 def _check_tree(renderers: list[_Renderer], root: Path, fix: bool) -> None:
-    """Check every view under ``root`` whose first line is a provenance comment (see ``docs/views.md``)."""
-    if not root.is_dir():
-        raise FsfError(f"`{root}` is not a folder")
-    values: dict[str, Path] = {}
-    views: list[Path] = []
-    for path in _walk(root):
-        if path.suffix == VALUE_SUFFIX:
-            values.setdefault(content_id(path.read_bytes()), path)
-        elif path.suffix == VIEW_SUFFIX:
-            views.append(path)
+    """Report the drift check of every view under ``root`` (see ``docs/views.md``); exit 1 if any is stale or
+    failed."""
+
+    def render_any(data: bytes) -> str | None:
+        root_id = read_header(data).root_id
+        renderer = next((r for r in renderers if r.schema.name_of(root_id) is not None), None)
+        return None if renderer is None else renderer(data)
+
     checked = stale = failed = 0
-    for view in views:
-        try:
-            with open(view, "rb") as fh:
-                first = fh.readline().decode("utf-8", errors="replace")
-        except OSError as err:
-            typer.echo(f"error: cannot read `{view}`: {(err.strerror or str(err)).lower()}", err=True)
-            failed += 1
-            continue
-        origin = read_provenance(first)
-        if origin is None:
-            continue  # not a generated view
-        value = values.get(origin.value) or _sibling_value(view)
-        if value is None:
-            typer.echo(f"error: view `{view}` names value {origin.value}, which no `.fsv` under `{root}` has "
-                       f"(and there is no `{view.with_suffix(VALUE_SUFFIX).name}` next to it)", err=True)
-            failed += 1
-            continue
-        data = value.read_bytes()
-        try:
-            root_id = read_header(data).root_id
-            renderer = next((r for r in renderers if r.schema.name_of(root_id) is not None), None)
-            if renderer is None:
-                typer.echo(f"skipped  {view}: its value `{value}` is not of a type of the given schema(s)",
-                           err=True)
-                continue
-            rendered = renderer(data)
-        except FsfError as err:
-            typer.echo(f"error: view `{view}` (value `{value}`): {err}", err=True)
-            failed += 1
-            continue
-        checked += 1
-        if not _check_one(view, rendered, fix):
-            stale += 1
+    for finding in check_tree(root, render_any):
+        fine = _report(finding, fix)
+        checked += finding.checked
+        stale += finding.checked and not fine
+        failed += finding.kind == "failed"
     typer.echo(f"{checked} view(s) checked under `{root}`: {stale} stale, {failed} failed", err=True)
     if stale or failed:
         raise typer.Exit(1)
-
-
-def _sibling_value(view: Path) -> Path | None:
-    """The value with the view's stem next to it (``plan.md`` -> ``plan.fsv``): a value edited since rendering."""
-    candidate = view.with_suffix(VALUE_SUFFIX)
-    return candidate if candidate.is_file() else None
-
-
-def _walk(root: Path) -> Iterator[Path]:
-    """Every file under ``root`` in sorted order (hidden folders skipped), so reports are deterministic."""
-    for folder, dirs, files in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        for name in sorted(files):
-            yield Path(folder) / name

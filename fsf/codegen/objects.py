@@ -28,13 +28,14 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from fsf import ir
-from fsf.pysource import Names, Writer, load
 from fsf.codegen import PythonNames, python_names
 from fsf.errors import UsageError
+from fsf.ir.kinds import LEAVES, Kind, decl_kind, kind_of
 from fsf.limits import MAX_DEPTH
+from fsf.pysource import Names, Writer, load
 
 if TYPE_CHECKING:
-    from fsf.schema import Schema
+    from fsf.fsv.header import Header
 
 # Values nested deeper than the codec allows are passed on unconverted: the validator then refuses them with
 # its own message and path, and this walk never recurses without bound. The walk's depth of a value is the
@@ -58,13 +59,9 @@ class ObjectPlan:
     """Explicit cache: the generated Python form -> object converters of each generated module."""
 
 
-def plan_of(schema: Schema) -> ObjectPlan:
-    """The object plan of ``schema``, built once and cached on it."""
-    plan: ObjectPlan | None = schema._objects
-    if plan is None:
-        plan = ObjectPlan(schema.ir, {n: schema.id(n) for n in schema.shapes}, python_names(schema.ir))
-        schema._objects = plan
-    return plan
+def make_plan(schema_ir: ir.Schema, ids: dict[str, str]) -> ObjectPlan:
+    """The object plan of ``schema_ir`` whose type ids (``blake3:...``) are ``ids``; the caller keeps it."""
+    return ObjectPlan(schema_ir, ids, python_names(schema_ir))
 
 
 def is_object(value: object) -> bool:
@@ -72,16 +69,15 @@ def is_object(value: object) -> bool:
     return isinstance(value, enum.Enum) or hasattr(type(value), "FSF_ID")
 
 
-def to_python_form(schema: Schema, name: str, value: Any) -> Any:
+def to_python_form(plan: ObjectPlan, name: str, value: Any) -> Any:
     """The Python form of ``value`` as a ``name``: generated objects anywhere inside become dicts and strings.
 
     A value that is not itself a generated object is returned as is (a dict tree is already the Python form),
     so encoding dicts costs nothing extra. Anything that does not fit is left in place for the validator to
     report with its path.
     """
-    if type(value) is dict or not is_object(value) or name not in schema.ir:
+    if type(value) is dict or not is_object(value) or name not in plan.ir:
         return value
-    plan = plan_of(schema)
     if not plan.to_fast:
         plan.to_fast.update(_build_to(plan))
     try:
@@ -93,33 +89,47 @@ def to_python_form(schema: Schema, name: str, value: Any) -> Any:
 def _to(plan: ObjectPlan, t: ir.Type, v: Any, depth: int) -> Any:
     if depth > _MAX_WALK:
         return v
-    if isinstance(t, ir.Optional):
-        return None if v is None else _to(plan, t.inner, v, depth)
-    if isinstance(t, ir.Array):
-        if type(v) is list:
-            return [_to(plan, t.item, x, depth + 1) for x in v]
-        if type(v) is tuple:
-            return tuple(_to(plan, t.item, x, depth + 1) for x in v)
-        return v
-    if isinstance(t, ir.Map):
-        if isinstance(v, dict):
-            out = {_to(plan, t.key, k, depth + 1): _to(plan, t.value, x, depth + 1) for k, x in v.items()}
-            # Two keys that name one member (`Color.red` and "red") stay apart, for the validator to refuse.
-            return out if len(out) == len(v) else v
-        return v
-    if not isinstance(t, ir.Named):
-        return v
+    return _TO[decl_kind(plan.ir, t)](plan, t, v, depth)
+
+
+# Each handler below is reached only for its kind (the table is the type test), so it takes the type as Any.
+
+
+def _to_optional(plan: ObjectPlan, t: Any, v: Any, depth: int) -> Any:
+    return None if v is None else _to(plan, t.inner, v, depth)
+
+
+def _to_array(plan: ObjectPlan, t: Any, v: Any, depth: int) -> Any:
+    if type(v) is list:
+        return [_to(plan, t.item, x, depth + 1) for x in v]
+    if type(v) is tuple:
+        return tuple(_to(plan, t.item, x, depth + 1) for x in v)
+    return v
+
+
+def _to_map(plan: ObjectPlan, t: Any, v: Any, depth: int) -> Any:
+    if isinstance(v, dict):
+        out = {_to(plan, t.key, k, depth + 1): _to(plan, t.value, x, depth + 1) for k, x in v.items()}
+        # Two keys that name one member (`Color.red` and "red") stay apart, for the validator to refuse.
+        return out if len(out) == len(v) else v
+    return v
+
+
+def _to_shape(plan: ObjectPlan, t: Any, v: Any, depth: int) -> Any:
     decl = plan.ir[t.name]
-    if isinstance(decl, ir.Enum):
-        return _enum_value(v)
-    if isinstance(decl, ir.Shape):
-        if getattr(type(v), "FSF_ID", None) == plan.ids[decl.name] and not hasattr(type(v), "FSF_VARIANT"):
-            attrs_ = plan.names.fields[decl.name, None]
-            return {f.name: _to(plan, f.type, getattr(v, a), depth + 1)
-                    for f, a in zip(decl.fields, attrs_, strict=True)}
-        if isinstance(v, dict):
-            return _fields_of_dict(plan, decl.fields, v, depth)
-        return v
+    assert isinstance(decl, ir.Shape)
+    if getattr(type(v), "FSF_ID", None) == plan.ids[decl.name] and not hasattr(type(v), "FSF_VARIANT"):
+        attrs_ = plan.names.fields[decl.name, None]
+        return {f.name: _to(plan, f.type, getattr(v, a), depth + 1)
+                for f, a in zip(decl.fields, attrs_, strict=True)}
+    if isinstance(v, dict):
+        return _fields_of_dict(plan, decl.fields, v, depth)
+    return v
+
+
+def _to_union(plan: ObjectPlan, t: Any, v: Any, depth: int) -> Any:
+    decl = plan.ir[t.name]
+    assert isinstance(decl, ir.Union_)
     cls = type(v)
     if getattr(cls, "FSF_ID", None) == plan.ids[decl.name] and hasattr(cls, "FSF_VARIANT"):
         variant = _variant(decl, cls.FSF_VARIANT)
@@ -136,6 +146,21 @@ def _to(plan: ObjectPlan, t: ir.Type, v: Any, depth: int) -> Any:
     return v
 
 
+def _to_same(plan: ObjectPlan, t: Any, v: Any, depth: int) -> Any:
+    return v
+
+
+_TO: dict[Kind, Callable[[ObjectPlan, Any, Any, int], Any]] = {
+    **{k: _to_same for k in LEAVES},
+    Kind.OPTIONAL: _to_optional,
+    Kind.ARRAY: _to_array,
+    Kind.MAP: _to_map,
+    Kind.ENUM: lambda plan, t, v, depth: _enum_value(v),
+    Kind.SHAPE: _to_shape,
+    Kind.UNION: _to_union,
+}
+
+
 def _fields_of_dict(plan: ObjectPlan, fields: tuple[ir.Field, ...], v: dict[Any, Any], depth: int) -> dict[Any, Any]:
     types_ = {f.name: f.type for f in fields}
     return {k: _to(plan, types_[k], x, depth + 1) if k in types_ else x for k, x in v.items()}
@@ -148,7 +173,7 @@ def _variant(decl: ir.Union_, name: object) -> ir.Variant | None:
     return None
 
 
-def root_of(schema: Schema, into: Any) -> tuple[types.ModuleType, str | None]:
+def root_of(plan: ObjectPlan, into: Any) -> tuple[types.ModuleType, str | None]:
     """The generated module ``into`` belongs to, and the type it names (None for a module).
 
     ``into`` is a generated module, one of its classes, or one of its union aliases.
@@ -157,22 +182,22 @@ def root_of(schema: Schema, into: Any) -> tuple[types.ModuleType, str | None]:
         return into, None
     args = typing.get_args(into)
     if isinstance(into, types.UnionType) and args:
-        module = root_of(schema, args[0])[0]
-        member = _type_name_of(schema, args[0].__name__)
+        module = root_of(plan, args[0])[0]
+        member = _type_name_of(plan, args[0].__name__)
         return module, None if member is None else _root(member)
     module_name = getattr(into, "__module__", None)
     found_module = sys.modules.get(module_name) if isinstance(module_name, str) else None
     if not isinstance(into, type) or found_module is None:
         raise UsageError(f"`into` must be a generated module or class, not {type(into).__name__}")
-    found = _type_name_of(schema, into.__name__)
+    found = _type_name_of(plan, into.__name__)
     if found is None:
         raise UsageError(f"class `{into.__qualname__}` is not a type of this schema")
     return found_module, _root(found)
 
 
-def _type_name_of(schema: Schema, class_name: str) -> str | None:
+def _type_name_of(plan: ObjectPlan, class_name: str) -> str | None:
     """The FSF type (or ``Union.Variant``) whose generated class is called ``class_name``."""
-    names = plan_of(schema).names
+    names = plan.names
     for fsf_name, py in names.types.items():
         if py == class_name:
             return fsf_name
@@ -187,29 +212,30 @@ def _root(name: str) -> str:
     return name.split(".", 1)[0]
 
 
-def decode_into(schema: Schema, data: bytes | bytearray | memoryview, name: str | None, into: Any,
-                canonical: bool = True, max_values: int | None = None) -> Any:
-    """Decode FSV ``data`` (see :meth:`fsf.Schema.decode`) into objects of the generated classes of ``into``.
+def decode_into(plan: ObjectPlan, data: bytes | bytearray | memoryview, name: str | None, into: Any,
+                decode: Callable[[bytes, str | None], Any], root_name: Callable[[Header], str]) -> Any:
+    """Decode FSV ``data`` into objects of the generated classes of ``into``.
 
-    A class for ``into`` also insists on its type as the root type, as ``name`` does.
+    ``decode(data, name)`` is the façade's decode (:meth:`fsf.Schema.decode` with its options), ``root_name``
+    names the root type of a header it accepted. A class for ``into`` also insists on its type as the root
+    type, as ``name`` does.
     """
-    from fsf.fsv.codec import root_name
     from fsf.fsv.header import read_header
 
-    _, root = root_of(schema, into)
+    _, root = root_of(plan, into)
     if name is None:
         name = root
     elif root is not None and root != name:
         raise UsageError(f"`into` stands for `{root}`, but `{name}` was asked for")
     if isinstance(data, bytearray | memoryview):
         data = bytes(data)
-    value = schema.decode(data, name, canonical=canonical, max_values=max_values)
+    value = decode(data, name)
     if name is None:
-        name = root_name(schema, read_header(data), None)
-    return from_python_form(schema, into, name, value)
+        name = root_name(read_header(data))
+    return from_python_form(plan, into, name, value)
 
 
-def from_python_form(schema: Schema, into: Any, name: str, value: Any) -> Any:
+def from_python_form(plan: ObjectPlan, into: Any, name: str, value: Any) -> Any:
     """Objects of the generated classes found through ``into`` (see :func:`root_of`) for a valid ``name`` value.
 
     ``value`` is in the canonical Python form :meth:`fsf.Schema.decode` returns (lists and dicts); lists and
@@ -217,8 +243,7 @@ def from_python_form(schema: Schema, into: Any, name: str, value: Any) -> Any:
 
     Raises :class:`fsf.UsageError` if the module lacks a class or a class was generated from another schema.
     """
-    module, _ = root_of(schema, into)
-    plan = plan_of(schema)
+    module, _ = root_of(plan, into)
     fast = plan.from_fast.get(module)
     if fast is None:
         fast, complete = _build_from(plan, module)
@@ -249,7 +274,8 @@ class _From:
             raise UsageError(f"module `{self.module.__name__}` has no class `{py_name}` for `{key}`; "
                              "regenerate it with `fsf codegen --target python`")
         decl = self.plan.ir[fsf_name]
-        if isinstance(decl, ir.Enum):
+        if kind_of(decl) is Kind.ENUM:
+            assert isinstance(decl, ir.Enum)
             values = [m.value for m in found] if issubclass(found, enum.Enum) else []
             if values != [m.name for m in decl.members]:
                 raise UsageError(f"{where} does not have the members of enum `{fsf_name}`; "
@@ -261,21 +287,25 @@ class _From:
         return found
 
     def convert(self, t: ir.Type, v: Any) -> Any:
-        if isinstance(t, ir.Optional):
-            return None if v is None else self.convert(t.inner, v)
-        if isinstance(t, ir.Array):
-            return [self.convert(t.item, x) for x in v]
-        if isinstance(t, ir.Map):
-            return {self.convert(t.key, k): self.convert(t.value, x) for k, x in v.items()}
-        if not isinstance(t, ir.Named):
+        kind = decl_kind(self.plan.ir, t)
+        tt: Any = t  # narrowed by ``kind``, which mypy cannot see
+        if kind is Kind.OPTIONAL:
+            return None if v is None else self.convert(tt.inner, v)
+        if kind is Kind.ARRAY:
+            return [self.convert(tt.item, x) for x in v]
+        if kind is Kind.MAP:
+            return {self.convert(tt.key, k): self.convert(tt.value, x) for k, x in v.items()}
+        if kind in LEAVES:
             return v
         names = self.plan.names
-        decl = self.plan.ir[t.name]
-        if isinstance(decl, ir.Enum):
+        decl = self.plan.ir[tt.name]
+        if kind is Kind.ENUM:
             return self.cls(decl.name, names.types[decl.name])(v)
-        if isinstance(decl, ir.Shape):
+        if kind is Kind.SHAPE:
+            assert isinstance(decl, ir.Shape)
             cls = self.cls(decl.name, names.types[decl.name])
             return cls(**self.fields(decl.fields, names.fields[decl.name, None], v))
+        assert isinstance(decl, ir.Union_)
         (key, body), = v.items()
         variant = _variant(decl, key)
         assert variant is not None  # the codec validated the value
@@ -391,17 +421,20 @@ class _Generator(Names):
 
     def to_decl(self, decl: ir.Decl) -> None:
         fname = self.fnames[decl.name]
-        if isinstance(decl, ir.Enum):
+        kind = kind_of(decl)
+        if kind is Kind.ENUM:
             w = self.open(f"{fname}(v, d)")
             w.line(f"if d > {_MAX_WALK}:")
             w.line("    raise _M")
             w.line("return v if type(v) is str else _ev(v)")
-        elif isinstance(decl, ir.Shape):
+        elif kind is Kind.SHAPE:
+            assert isinstance(decl, ir.Shape)
             ok = self.const(set())
             fsf_id = self.const(self.plan.ids[decl.name])
             self.to_record(f"{fname}(v, d)", f"type(v) not in {ok} and not _admit({ok}, type(v), {fsf_id})",
                            decl.fields, self.plan.names.fields[decl.name, None], None)
         else:
+            assert isinstance(decl, ir.Union_)
             table: dict[str, str] = {}
             for i, variant in enumerate(decl.variants):
                 table[variant.name] = f"{fname}_{i}"
@@ -434,27 +467,29 @@ class _Generator(Names):
     def to_expr(self, t: ir.Type, v: str, level: int, inline: int = 0) -> str | None:
         """The expression of what :func:`_to` makes of local ``v`` (of type ``t``, ``level`` below the function's
         argument) in the exact case, raising otherwise; None when that is ``v`` itself (or equal to it)."""
-        if isinstance(t, ir.Optional):
-            inner = self.to_expr(t.inner, v, level, inline)
+        kind = decl_kind(self.ir, t)
+        tt: Any = t  # narrowed by ``kind``, which mypy cannot see
+        if kind is Kind.OPTIONAL:
+            inner = self.to_expr(tt.inner, v, level, inline)
             return None if inner is None else f"(None if {v} is None else {inner})"
-        if isinstance(t, ir.Named):
-            if isinstance(self.ir[t.name], ir.Enum):
-                self.deepest = max(self.deepest, level)
-                return f"({v} if type({v}) is str else _ev({v}))"
-            return f"{self.fnames[t.name]}({v}, {self.at(level)})"
-        if isinstance(t, ir.Array | ir.Map) and inline >= _MAX_INLINE:
-            return self.to_sub(t, v, level)
-        if isinstance(t, ir.Array):
+        if kind is Kind.ENUM:
+            self.deepest = max(self.deepest, level)
+            return f"({v} if type({v}) is str else _ev({v}))"
+        if kind is Kind.SHAPE or kind is Kind.UNION:
+            return f"{self.fnames[tt.name]}({v}, {self.at(level)})"
+        if (kind is Kind.ARRAY or kind is Kind.MAP) and inline >= _MAX_INLINE:
+            return self.to_sub(tt, v, level)
+        if kind is Kind.ARRAY:
             e = self.temp("e")
-            item = self.to_expr(t.item, e, level + 1, inline + 1)
+            item = self.to_expr(tt.item, e, level + 1, inline + 1)
             if item is None:  # the walk copies a list or tuple of such items, or leaves anything else
                 return None
             self.deepest = max(self.deepest, level)
             return f"([{item} for {e} in {v}] if type({v}) is list else _miss())"
-        if isinstance(t, ir.Map):
+        if kind is Kind.MAP:
             k, e = self.temp("k"), self.temp("e")
-            key = self.to_expr(t.key, k, level + 1, inline + 1)
-            value = self.to_expr(t.value, e, level + 1, inline + 1)
+            key = self.to_expr(tt.key, k, level + 1, inline + 1)
+            value = self.to_expr(tt.value, e, level + 1, inline + 1)
             self.deepest = max(self.deepest, level)
             if key is None and value is None:
                 return f"({v} if type({v}) is dict else _miss())"
@@ -484,11 +519,14 @@ class _Generator(Names):
         assert self.classes is not None
         fname = self.fnames[decl.name]
         w = self.open(f"{fname}(x)")
-        if isinstance(decl, ir.Enum):
+        kind = kind_of(decl)
+        if kind is Kind.ENUM:
             w.line(f"return {self.members(decl.name)}[x]")
-        elif isinstance(decl, ir.Shape):
+        elif kind is Kind.SHAPE:
+            assert isinstance(decl, ir.Shape)
             self.from_record(w, decl.fields, self.plan.names.fields[decl.name, None], self.classes[decl.name])
         else:
+            assert isinstance(decl, ir.Union_)
             table: dict[str, str] = {}
             for i, variant in enumerate(decl.variants):
                 table[variant.name] = f"{fname}_{i}"
@@ -522,29 +560,31 @@ class _Generator(Names):
 
     def from_expr(self, t: ir.Type, v: str, inline: int = 0) -> str | None:
         """The expression of what :class:`_From` makes of local ``v``; None when that equals ``v``."""
-        if isinstance(t, ir.Optional):
-            inner = self.from_expr(t.inner, v, inline)
+        kind = decl_kind(self.ir, t)
+        tt: Any = t  # narrowed by ``kind``, which mypy cannot see
+        if kind is Kind.OPTIONAL:
+            inner = self.from_expr(tt.inner, v, inline)
             return None if inner is None else f"(None if {v} is None else {inner})"
-        if isinstance(t, ir.Named):
-            if isinstance(self.ir[t.name], ir.Enum):
-                return f"{self.members(t.name)}[{v}]"
-            return f"{self.fnames[t.name]}({v})"
-        if isinstance(t, ir.Array | ir.Map) and inline >= _MAX_INLINE:
+        if kind is Kind.ENUM:
+            return f"{self.members(tt.name)}[{v}]"
+        if kind is Kind.SHAPE or kind is Kind.UNION:
+            return f"{self.fnames[tt.name]}({v})"
+        if (kind is Kind.ARRAY or kind is Kind.MAP) and inline >= _MAX_INLINE:
             fname = self.temp("_c")
             expr = self.from_expr(t, "x")
             w = self.open(f"{fname}(x)")
             w.line(f"return {expr or 'x'}")
             return f"{fname}({v})"
-        if isinstance(t, ir.Array):
+        if kind is Kind.ARRAY:
             e = self.temp("e")
-            item = self.from_expr(t.item, e, inline + 1)
+            item = self.from_expr(tt.item, e, inline + 1)
             if item is None:  # the walk would copy the codec's list
                 return None
             return f"[{item} for {e} in {v}]"
-        if isinstance(t, ir.Map):
+        if kind is Kind.MAP:
             k, e = self.temp("k"), self.temp("e")
-            key = self.from_expr(t.key, k, inline + 1)
-            value = self.from_expr(t.value, e, inline + 1)
+            key = self.from_expr(tt.key, k, inline + 1)
+            value = self.from_expr(tt.value, e, inline + 1)
             if key is None and value is None:  # the walk would copy the codec's dict
                 return None
             return f"{{{key or k}: {value or e} for {k}, {e} in {v}.items()}}"
@@ -584,13 +624,15 @@ def _build_from(plan: ObjectPlan, module: types.ModuleType) -> tuple[dict[str, C
             return _Broken(err)
 
     for decl in plan.ir.decls:
-        if isinstance(decl, ir.Enum):
+        kind = kind_of(decl)
+        if kind is Kind.ENUM:
             found = find(decl.name, names.types[decl.name])
             # Members by value (the check above proved the values are the member names), as ``cls(value)`` finds.
             classes[decl.name] = found if isinstance(found, _Broken) else {m.value: m for m in found}
-        elif isinstance(decl, ir.Shape):
+        elif kind is Kind.SHAPE:
             classes[decl.name] = find(decl.name, names.types[decl.name])
         else:
+            assert isinstance(decl, ir.Union_)
             for v in decl.variants:
                 classes[f"{decl.name}.{v.name}"] = find(decl.name, names.variants[decl.name, v.name], v.name)
     gen = _Generator(plan, classes)

@@ -15,12 +15,8 @@ from typing import Any
 
 from fsf.errors import Diagnostic, Note, SchemaError, Source, Span, span_at
 from fsf.front import ast
-
-MAX_SOURCE_BYTES = 1 << 20
-"""A schema file larger than this (1 MiB of UTF-8) is refused before parsing."""
-
-MAX_TYPE_DEPTH = 64
-"""Type expressions nested deeper than this are refused (``arr<arr<...>>``; each type constructor is a level)."""
+from fsf.limits import MAX_SOURCE_BYTES as MAX_SOURCE_BYTES  # re-exported: fsf.load reads files by it
+from fsf.limits import MAX_TYPE_DEPTH as MAX_TYPE_DEPTH  # re-exported
 
 MAX_SYNTAX_ERRORS = 20
 """Syntax errors reported for one file before the parser gives up."""

@@ -7,10 +7,13 @@
  * types, bounds, arities, the nesting limit, no trailing bytes -- and builds the same dicts, lists and scalars
  * as the reference reader; Program.check does the same without building anything. Program.encode validates a
  * value given in the exact types of the Python form while it writes the canonical bytes. None of them words an
- * error: any refusal raises ValueError, and the caller asks the other paths and the reference reader or the
- * validator, which say exactly what is wrong and where. So this file must accept exactly what the reference
- * accepts (the encoder: a subset of it) and give exactly its results; tests/fsv/test_native.py calls it directly
- * and tests/test_codec*.py run every case through every path.
+ * error: any refusal raises fsf.errors.Refused (MemoryError stays itself), and the caller asks the other paths
+ * and the reference reader or the validator, which say exactly what is wrong and where. So this file must accept
+ * exactly what the reference accepts (the encoder: a subset of it) and give exactly its results;
+ * tests/fsv/test_native.py calls it directly and tests/fsv/test_codec*.py run every case through every path.
+ *
+ * The format's facts -- head bytes, canonical ranges, the ref prefix, node kinds, the depth limits -- come from
+ * _format.h, generated from the one table fsf/fsv/format.py (tests/fsv/test_format_table.py keeps it fresh).
  *
  * Hostile input: every read is bounds-checked against the end of the buffer before it happens; a declared
  * count is compared with the bytes left before anything is allocated for it, and lists are allocated up front
@@ -30,16 +33,17 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "_format.h"  /* the format's facts, generated from fsf/fsv/format.py */
+
 #ifndef FSF_NATIVE_SOURCE_DIGEST
 #define FSF_NATIVE_SOURCE_DIGEST ""
 #endif
 
-#define MAX_DEPTH_LIMIT 256  /* the largest max_depth a Program takes (fsf.bytecode.vm.MAX_DEPTH_LIMIT) */
+#define STR_(x) #x
+#define STR(x) STR_(x)
 #define PREALLOC_MAX 2048    /* lists longer than this grow as their items arrive */
 
-/* Node kinds: the same numbers as fsf/fsv/native.py. */
-enum { OP_BOOL, OP_INT, OP_FLOAT, OP_STR, OP_BYTES, OP_REF, OP_OPT, OP_ARR, OP_MAP, OP_SHAPE, OP_ENUM, OP_UNION,
-       OP_TIME, OP_COUNT };
+/* Node kinds: FSF_NODE_* of _format.h (fsf.fsv.format.NodeKind), the kinds of fsf/fsv/native.py's table. */
 
 /* An msgpack integer: `s` when negative, else `u`. */
 typedef struct {
@@ -81,8 +85,10 @@ typedef struct {
 /* ---------------------------------------------------------------------------------------------------------- */
 /* Refusals and raw reads */
 
+static PyObject *Refused;  /* fsf.errors.Refused: the one signal of a refusal, set once at module init */
+
 static PyObject *refuse(const Reader *r, const char *why) {
-    PyErr_Format(PyExc_ValueError, "%s at byte %zd", why, (Py_ssize_t)(r->p - r->base));
+    PyErr_Format(Refused, "%s at byte %zd", why, (Py_ssize_t)(r->p - r->base));
     return NULL;
 }
 
@@ -109,68 +115,68 @@ static int read_int(Reader *r, Int *v) {
     v->neg = 0;
     v->s = 0;
     v->u = 0;
-    if (h <= 0x7f) {
+    if (h <= FSF_POSITIVE_FIXINT_LAST) {
         v->u = h;
         r->p += 1;
         return 0;
     }
-    if (h >= 0xe0) {
+    if (h >= FSF_NEGATIVE_FIXINT_FIRST) {
         v->neg = 1;
         v->s = (int8_t)h;
         r->p += 1;
         return 0;
     }
     switch (h) {
-    case 0xcc:
+    case FSF_UINT8:
         if (!NEED(r, 2)) return refuse_int(r, "truncated");
         v->u = p[1];
-        if (v->u < 0x80) return refuse_int(r, "non_canonical");
+        if (v->u < FSF_UINT8_LO) return refuse_int(r, "non_canonical");
         r->p += 2;
         return 0;
-    case 0xcd:
+    case FSF_UINT16:
         if (!NEED(r, 3)) return refuse_int(r, "truncated");
         v->u = be16(p + 1);
-        if (v->u < 0x100) return refuse_int(r, "non_canonical");
+        if (v->u < FSF_UINT16_LO) return refuse_int(r, "non_canonical");
         r->p += 3;
         return 0;
-    case 0xce:
+    case FSF_UINT32:
         if (!NEED(r, 5)) return refuse_int(r, "truncated");
         v->u = be32(p + 1);
-        if (v->u < 0x10000) return refuse_int(r, "non_canonical");
+        if (v->u < FSF_UINT32_LO) return refuse_int(r, "non_canonical");
         r->p += 5;
         return 0;
-    case 0xcf:
+    case FSF_UINT64:
         if (!NEED(r, 9)) return refuse_int(r, "truncated");
         v->u = be64(p + 1);
-        if (v->u < 0x100000000ULL) return refuse_int(r, "non_canonical");
+        if (v->u < FSF_UINT64_LO) return refuse_int(r, "non_canonical");
         r->p += 9;
         return 0;
-    case 0xd0:
+    case FSF_INT8:
         if (!NEED(r, 2)) return refuse_int(r, "truncated");
         v->neg = 1;
         v->s = (int8_t)p[1];
-        if (v->s >= -32) return refuse_int(r, "non_canonical");
+        if (v->s > FSF_INT8_HI) return refuse_int(r, "non_canonical");
         r->p += 2;
         return 0;
-    case 0xd1:
+    case FSF_INT16:
         if (!NEED(r, 3)) return refuse_int(r, "truncated");
         v->neg = 1;
         v->s = (int16_t)be16(p + 1);
-        if (v->s >= -0x80) return refuse_int(r, "non_canonical");
+        if (v->s > FSF_INT16_HI) return refuse_int(r, "non_canonical");
         r->p += 3;
         return 0;
-    case 0xd2:
+    case FSF_INT32:
         if (!NEED(r, 5)) return refuse_int(r, "truncated");
         v->neg = 1;
         v->s = (int32_t)be32(p + 1);
-        if (v->s >= -0x8000) return refuse_int(r, "non_canonical");
+        if (v->s > FSF_INT32_HI) return refuse_int(r, "non_canonical");
         r->p += 5;
         return 0;
-    case 0xd3:
+    case FSF_INT64:
         if (!NEED(r, 9)) return refuse_int(r, "truncated");
         v->neg = 1;
         v->s = (int64_t)be64(p + 1);
-        if (v->s >= -0x80000000LL) return refuse_int(r, "non_canonical");
+        if (v->s > FSF_INT64_HI) return refuse_int(r, "non_canonical");
         r->p += 9;
         return 0;
     default:
@@ -197,16 +203,21 @@ static PyObject *int_object(const Int *v) {
 
 /* A length or count head of one family, in its smallest form. Families: the fix range (`fix_lo`..`fix_lo` +
  * `fix_n` - 1, 0 if none), then up to three wider heads (`h8` (0 if none), `h16`, `h32`) with their smallest
- * canonical counts. On success the reader stands after the head. */
+ * canonical counts, and the largest count of all. The canonical ranges follow each other, so a count below the
+ * next head's smallest takes this head. On success the reader stands after the head. */
 typedef struct {
     unsigned char fix_lo, fix_n, h8, h16, h32;
-    uint32_t min8, min16, min32;
+    uint32_t min8, min16, min32, max32;
 } Family;
 
-static const Family STR_FAMILY = {0xa0, 32, 0xd9, 0xda, 0xdb, 32, 0x100, 0x10000};
-static const Family BIN_FAMILY = {0, 0, 0xc4, 0xc5, 0xc6, 0, 0x100, 0x10000};
-static const Family ARR_FAMILY = {0x90, 16, 0, 0xdc, 0xdd, 0, 16, 0x10000};
-static const Family MAP_FAMILY = {0x80, 16, 0, 0xde, 0xdf, 0, 16, 0x10000};
+static const Family STR_FAMILY = {FSF_FIXSTR_FIRST, FSF_FIXSTR_HI + 1, FSF_STR8, FSF_STR16, FSF_STR32,
+                                  FSF_STR8_LO, FSF_STR16_LO, FSF_STR32_LO, FSF_STR32_HI};
+static const Family BIN_FAMILY = {0, 0, FSF_BIN8, FSF_BIN16, FSF_BIN32,
+                                  FSF_BIN8_LO, FSF_BIN16_LO, FSF_BIN32_LO, FSF_BIN32_HI};
+static const Family ARR_FAMILY = {FSF_FIXARRAY_FIRST, FSF_FIXARRAY_HI + 1, 0, FSF_ARRAY16, FSF_ARRAY32,
+                                  0, FSF_ARRAY16_LO, FSF_ARRAY32_LO, FSF_ARRAY32_HI};
+static const Family MAP_FAMILY = {FSF_FIXMAP_FIRST, FSF_FIXMAP_HI + 1, 0, FSF_MAP16, FSF_MAP32,
+                                  0, FSF_MAP16_LO, FSF_MAP32_LO, FSF_MAP32_HI};
 
 static int read_count(Reader *r, const Family *f, uint64_t *n) {
     if (!NEED(r, 1)) return refuse_int(r, "truncated");
@@ -305,7 +316,11 @@ static PyObject *make_str(const Reader *r, const Node *node, const unsigned char
         return checked();
     }
     PyObject *text = PyUnicode_DecodeUTF8((const char *)s, n, "strict");
-    if (text == NULL) return NULL;  /* UnicodeDecodeError: refused like any other problem */
+    if (text == NULL) {  /* UnicodeDecodeError: refused like any other problem */
+        if (!PyErr_ExceptionMatches(PyExc_UnicodeDecodeError)) return NULL;
+        PyErr_Clear();
+        return refuse(r, "utf8");
+    }
     Py_ssize_t cp = PyUnicode_GET_LENGTH(text);
     if (cp < node->lo || (node->hi >= 0 && cp > node->hi)) {
         Py_DECREF(text);
@@ -319,7 +334,7 @@ static PyObject *read_float(Reader *r, const Node *node) {
     const unsigned char *p = r->p;
     double d;
     if (node->width == 64) {
-        if (p[0] != 0xcb) return refuse(r, "type");
+        if (p[0] != FSF_FLOAT64) return refuse(r, "type");
         if (!NEED(r, 9)) return refuse(r, "truncated");
         uint64_t bits = be64(p + 1);
         if ((bits & 0x7ff0000000000000ULL) == 0x7ff0000000000000ULL) return refuse(r, "not_finite");
@@ -327,7 +342,7 @@ static PyObject *read_float(Reader *r, const Node *node) {
         memcpy(&d, &bits, sizeof d);
         r->p += 9;
     } else {
-        if (p[0] != 0xca) return refuse(r, "type");
+        if (p[0] != FSF_FLOAT32) return refuse(r, "type");
         if (!NEED(r, 5)) return refuse(r, "truncated");
         uint32_t bits = be32(p + 1);
         float f;
@@ -346,15 +361,15 @@ static PyObject *read_ref(Reader *r) {
     const unsigned char *s;
     Py_ssize_t n;
     if (read_span(r, &BIN_FAMILY, &s, &n) < 0) return NULL;
-    if (n != 32) return refuse(r, "bounds");
+    if (n != FSF_ID_DIGEST_SIZE) return refuse(r, "bounds");
     if (!r->build) return checked();
-    PyObject *text = PyUnicode_New(7 + 64, 127);
+    PyObject *text = PyUnicode_New(FSF_REF_PREFIX_SIZE + 2 * FSF_ID_DIGEST_SIZE, 127);
     if (text == NULL) return NULL;
     Py_UCS1 *out = PyUnicode_1BYTE_DATA(text);
-    memcpy(out, "blake3:", 7);
-    for (Py_ssize_t i = 0; i < 32; i++) {
-        out[7 + 2 * i] = (Py_UCS1)hex[s[i] >> 4];
-        out[8 + 2 * i] = (Py_UCS1)hex[s[i] & 15];
+    memcpy(out, FSF_REF_PREFIX, FSF_REF_PREFIX_SIZE);
+    for (Py_ssize_t i = 0; i < FSF_ID_DIGEST_SIZE; i++) {
+        out[FSF_REF_PREFIX_SIZE + 2 * i] = (Py_UCS1)hex[s[i] >> 4];
+        out[FSF_REF_PREFIX_SIZE + 1 + 2 * i] = (Py_UCS1)hex[s[i] & 15];
     }
     return text;
 }
@@ -433,16 +448,16 @@ typedef struct {
 
 static PyObject *read_key(Reader *r, const Node *node, Key *k) {
     if (--r->left < 0) return refuse(r, "budget");
-    if (node->op == OP_STR) {
+    if (node->op == FSF_NODE_STR) {
         if (read_span(r, &STR_FAMILY, &k->s, &k->n) < 0) return NULL;
         return make_str(r, node, k->s, k->n);
     }
-    if (node->op == OP_INT) {
+    if (node->op == FSF_NODE_INT) {
         if (read_int(r, &k->v) < 0) return NULL;
         if (!int_le(&node->ilo, &k->v) || !int_le(&k->v, &node->ihi)) return refuse(r, "bounds");
         return r->build ? int_object(&k->v) : checked();
     }
-    if (node->op == OP_ENUM) {
+    if (node->op == FSF_NODE_ENUM) {
         if (read_int(r, &k->v) < 0) return NULL;
         if (k->v.neg || k->v.u >= (uint64_t)node->n) return refuse(r, "bounds");
         PyObject *name = node->names[k->v.u];
@@ -453,7 +468,7 @@ static PyObject *read_key(Reader *r, const Node *node, Key *k) {
 }
 
 static int key_lt(int op, const Key *a, const Key *b) {
-    if (op != OP_STR) return int_lt(&a->v, &b->v);
+    if (op != FSF_NODE_STR) return int_lt(&a->v, &b->v);
     Py_ssize_t m = a->n < b->n ? a->n : b->n;
     int c = m ? memcmp(a->s, b->s, (size_t)m) : 0;
     return c < 0 || (c == 0 && a->n < b->n);
@@ -517,49 +532,49 @@ static PyObject *read_union(Reader *r, const Node *node, int depth) {
 static PyObject *read_value(Reader *r, Py_ssize_t at, int depth) {
     const Node *node = &r->nodes[at];
     if (--r->left < 0) return refuse(r, "budget");  /* one msgpack value, counted once (an optional's too) */
-    while (node->op == OP_OPT) {
+    while (node->op == FSF_NODE_OPT) {
         if (!NEED(r, 1)) return refuse(r, "truncated");
-        if (r->p[0] == 0xc0) {
+        if (r->p[0] == FSF_NIL) {
             r->p += 1;
             Py_RETURN_NONE;
         }
         node = &r->nodes[node->a];
     }
     switch (node->op) {
-    case OP_BOOL:
+    case FSF_NODE_BOOL:
         if (!NEED(r, 1)) return refuse(r, "truncated");
-        if (r->p[0] == 0xc2 || r->p[0] == 0xc3) {
-            PyObject *b = !r->build ? Py_None : r->p[0] == 0xc3 ? Py_True : Py_False;
+        if (r->p[0] == FSF_FALSE || r->p[0] == FSF_TRUE) {
+            PyObject *b = !r->build ? Py_None : r->p[0] == FSF_TRUE ? Py_True : Py_False;
             r->p += 1;
             Py_INCREF(b);
             return b;
         }
         return refuse(r, "type");
-    case OP_INT:
-    case OP_TIME: {
+    case FSF_NODE_INT:
+    case FSF_NODE_TIME: {
         Int v;
         if (read_int(r, &v) < 0) return NULL;
         if (!int_le(&node->ilo, &v) || !int_le(&v, &node->ihi)) return refuse(r, "bounds");
         return r->build ? int_object(&v) : checked();
     }
-    case OP_FLOAT:
+    case FSF_NODE_FLOAT:
         return read_float(r, node);
-    case OP_STR: {
+    case FSF_NODE_STR: {
         const unsigned char *s;
         Py_ssize_t n;
         if (read_span(r, &STR_FAMILY, &s, &n) < 0) return NULL;
         return make_str(r, node, s, n);
     }
-    case OP_BYTES: {
+    case FSF_NODE_BYTES: {
         const unsigned char *s;
         Py_ssize_t n;
         if (read_span(r, &BIN_FAMILY, &s, &n) < 0) return NULL;
         if (n < node->lo || (node->hi >= 0 && n > node->hi)) return refuse(r, "bounds");
         return r->build ? PyBytes_FromStringAndSize((const char *)s, n) : checked();
     }
-    case OP_REF:
+    case FSF_NODE_REF:
         return read_ref(r);
-    case OP_ENUM: {
+    case FSF_NODE_ENUM: {
         Int v;
         if (read_int(r, &v) < 0) return NULL;
         if (v.neg || v.u >= (uint64_t)node->n) return refuse(r, "bounds");
@@ -574,17 +589,17 @@ static PyObject *read_value(Reader *r, Py_ssize_t at, int depth) {
     /* The containers: arrays, maps, shapes and unions, one level each. */
     if (depth >= r->max_depth) return refuse(r, "too_deep");
     switch (node->op) {
-    case OP_ARR:
+    case FSF_NODE_ARR:
         return read_array(r, node, depth + 1);
-    case OP_MAP:
+    case FSF_NODE_MAP:
         return read_map(r, node, depth + 1);
-    case OP_SHAPE: {
+    case FSF_NODE_SHAPE: {
         uint64_t n;
         if (read_count(r, &ARR_FAMILY, &n) < 0) return NULL;
         if (n != (uint64_t)node->n) return refuse(r, "arity");
         return read_fields(r, node, depth + 1);
     }
-    case OP_UNION:
+    case FSF_NODE_UNION:
         return read_union(r, node, depth + 1);
     default:
         return refuse(r, "node");
@@ -596,7 +611,7 @@ static PyObject *read_value(Reader *r, Py_ssize_t at, int depth) {
  *
  * The mirror of the reader: it accepts only what Schema.validate accepts, and only in the exact Python types of
  * the canonical form (dict, list, str, int, float, bool, bytes, None); anything else -- a subclass, an int for a
- * float, a datetime for a time, a value the validator would refuse -- raises a bare ValueError, and the codec
+ * float, a datetime for a time, a value the validator would refuse -- raises a bare fsf.errors.Refused, and the codec
  * asks its other paths and the validator, which word the error. It never runs Python code of the value's
  * (exact types only), so the containers cannot change while they are read. */
 
@@ -647,32 +662,34 @@ static int put_head(Out *o, unsigned char head, uint64_t arg, int k) {
 static int put_int(Out *o, const Int *v) {
     if (!v->neg) {
         uint64_t u = v->u;
-        if (u <= 0x7f) return put_head(o, (unsigned char)u, 0, 0);
-        if (u <= 0xff) return put_head(o, 0xcc, u, 1);
-        if (u <= 0xffff) return put_head(o, 0xcd, u, 2);
-        if (u <= 0xffffffffULL) return put_head(o, 0xce, u, 4);
-        return put_head(o, 0xcf, u, 8);
+        if (u <= FSF_POSITIVE_FIXINT_HI) return put_head(o, (unsigned char)(FSF_POSITIVE_FIXINT_FIRST + u), 0, 0);
+        if (u <= FSF_UINT8_HI) return put_head(o, FSF_UINT8, u, 1);
+        if (u <= FSF_UINT16_HI) return put_head(o, FSF_UINT16, u, 2);
+        if (u <= FSF_UINT32_HI) return put_head(o, FSF_UINT32, u, 4);
+        return put_head(o, FSF_UINT64, u, 8);
     }
     int64_t s = v->s;
-    if (s >= -32) return put_head(o, (unsigned char)(s & 0xff), 0, 0);
-    if (s >= -0x80) return put_head(o, 0xd0, (uint64_t)s, 1);
-    if (s >= -0x8000) return put_head(o, 0xd1, (uint64_t)s, 2);
-    if (s >= -0x80000000LL) return put_head(o, 0xd2, (uint64_t)s, 4);
-    return put_head(o, 0xd3, (uint64_t)s, 8);
+    if (s >= FSF_NEGATIVE_FIXINT_LO) {
+        return put_head(o, (unsigned char)(FSF_NEGATIVE_FIXINT_FIRST + (s - FSF_NEGATIVE_FIXINT_LO)), 0, 0);
+    }
+    if (s >= FSF_INT8_LO) return put_head(o, FSF_INT8, (uint64_t)s, 1);
+    if (s >= FSF_INT16_LO) return put_head(o, FSF_INT16, (uint64_t)s, 2);
+    if (s >= FSF_INT32_LO) return put_head(o, FSF_INT32, (uint64_t)s, 4);
+    return put_head(o, FSF_INT64, (uint64_t)s, 8);
 }
 
 /* A length or count head of a family in its smallest form. */
 static int put_count(Out *o, const Family *f, uint64_t n) {
     if (f->fix_n && n < f->fix_n) return put_head(o, (unsigned char)(f->fix_lo + n), 0, 0);
-    if (f->h8 && n <= 0xff) return put_head(o, f->h8, n, 1);
-    if (n <= 0xffff) return put_head(o, f->h16, n, 2);
-    if (n <= 0xffffffffULL) return put_head(o, f->h32, n, 4);
-    PyErr_SetString(PyExc_ValueError, "longer than msgpack allows");
+    if (f->h8 && n < f->min16) return put_head(o, f->h8, n, 1);
+    if (n < f->min32) return put_head(o, f->h16, n, 2);
+    if (n <= f->max32) return put_head(o, f->h32, n, 4);
+    PyErr_SetString(Refused, "longer than msgpack allows");
     return -1;
 }
 
 static int no(const char *why) {
-    PyErr_SetString(PyExc_ValueError, why);
+    PyErr_SetString(Refused, why);
     return -1;
 }
 
@@ -686,13 +703,18 @@ static int int_of(PyObject *obj, Int *v) {
     return 0;
 }
 
-/* A str's UTF-8 (NULL with an exception when it holds a lone surrogate). */
+/* A str's UTF-8 (NULL with a refusal when it holds a lone surrogate, which UTF-8 cannot carry). */
 static const char *utf8_of(PyObject *obj, Py_ssize_t *n) {
     if (PyUnicode_IS_COMPACT_ASCII(obj)) {
         *n = PyUnicode_GET_LENGTH(obj);
         return (const char *)PyUnicode_1BYTE_DATA(obj);
     }
-    return PyUnicode_AsUTF8AndSize(obj, n);
+    const char *s = PyUnicode_AsUTF8AndSize(obj, n);
+    if (s == NULL && PyErr_ExceptionMatches(PyExc_UnicodeEncodeError)) {
+        PyErr_Clear();
+        no("lone surrogate");
+    }
+    return s;
 }
 
 static int write_value(Out *o, const Node *nodes, Py_ssize_t at, PyObject *v, int depth);
@@ -753,30 +775,31 @@ static int write_float(Out *o, const Node *node, PyObject *v) {
     if (node->width == 64) {
         uint64_t bits;
         memcpy(&bits, &d, sizeof bits);
-        return put_head(o, 0xcb, bits, 8);
+        return put_head(o, FSF_FLOAT64, bits, 8);
     }
     if (fabs(d) > (double)FLT_MAX || (double)(float)d != d) return no("not exactly an f32");
     float f = (float)d;
     uint32_t bits;
     memcpy(&bits, &f, sizeof bits);
-    return put_head(o, 0xca, bits, 4);
+    return put_head(o, FSF_FLOAT32, bits, 4);
 }
 
 static int write_ref(Out *o, PyObject *v) {
-    if (!PyUnicode_CheckExact(v) || !PyUnicode_IS_COMPACT_ASCII(v) || PyUnicode_GET_LENGTH(v) != 71) {
+    if (!PyUnicode_CheckExact(v) || !PyUnicode_IS_COMPACT_ASCII(v)
+        || PyUnicode_GET_LENGTH(v) != FSF_REF_PREFIX_SIZE + 2 * FSF_ID_DIGEST_SIZE) {
         return no("not a ref");
     }
     const unsigned char *s = PyUnicode_1BYTE_DATA(v);
-    unsigned char digest[32];
-    if (memcmp(s, "blake3:", 7) != 0) return no("not a ref");
-    for (int i = 0; i < 64; i++) {
-        unsigned char c = s[7 + i];
+    unsigned char digest[FSF_ID_DIGEST_SIZE];
+    if (memcmp(s, FSF_REF_PREFIX, FSF_REF_PREFIX_SIZE) != 0) return no("not a ref");
+    for (int i = 0; i < 2 * FSF_ID_DIGEST_SIZE; i++) {
+        unsigned char c = s[FSF_REF_PREFIX_SIZE + i];
         int x = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
         if (x < 0) return no("not a ref");
         if (i % 2 == 0) digest[i / 2] = (unsigned char)(x << 4);
         else digest[i / 2] |= (unsigned char)x;
     }
-    return put_head(o, 0xc4, 32, 1) < 0 ? -1 : put(o, digest, 32);
+    return put_count(o, &BIN_FAMILY, FSF_ID_DIGEST_SIZE) < 0 ? -1 : put(o, digest, FSF_ID_DIGEST_SIZE);
 }
 
 /* The fields of a record from its dict: every required field present, no unknown key. */
@@ -792,8 +815,8 @@ static int write_fields(Out *o, const Node *nodes, const Node *node, PyObject *v
         item = PyDict_GetItemWithError(v, node->names[i]);
         if (item == NULL) {
             if (PyErr_Occurred()) return -1;
-            if (nodes[node->kids[i]].op != OP_OPT) return no("missing field");
-            if (put_head(o, 0xc0, 0, 0) < 0) return -1;
+            if (nodes[node->kids[i]].op != FSF_NODE_OPT) return no("missing field");
+            if (put_head(o, FSF_NIL, 0, 0) < 0) return -1;
             continue;
         }
         found++;
@@ -830,7 +853,7 @@ static int write_map(Out *o, const Node *nodes, const Node *node, PyObject *v, i
     Py_ssize_t n = PyDict_GET_SIZE(v);
     if (n < node->lo || n > node->hi) return no("map bounds");
     const Node *key = &nodes[node->a];
-    if (key->op != OP_STR && key->op != OP_INT && key->op != OP_ENUM) return no("key type");
+    if (key->op != FSF_NODE_STR && key->op != FSF_NODE_INT && key->op != FSF_NODE_ENUM) return no("key type");
     Entry *entries = PyMem_Calloc((size_t)(n ? n : 1), sizeof(Entry));
     if (entries == NULL) {
         PyErr_NoMemory();
@@ -847,7 +870,7 @@ static int write_map(Out *o, const Node *nodes, const Node *node, PyObject *v, i
         Entry *e = &entries[i++];
         e->key = Py_NewRef(k);  /* held (with the UTF-8 of a str key) until written */
         e->value = Py_NewRef(item);
-        if (key->op == OP_STR) {
+        if (key->op == FSF_NODE_STR) {
             if (!PyUnicode_CheckExact(k)) {
                 no("not a str key");
                 goto done;
@@ -859,7 +882,7 @@ static int write_map(Out *o, const Node *nodes, const Node *node, PyObject *v, i
             }
             e->s = utf8_of(k, &e->n);
             if (e->s == NULL) goto done;
-        } else if (key->op == OP_INT) {
+        } else if (key->op == FSF_NODE_INT) {
             if (int_of(k, &e->v) < 0) goto done;
             if (!int_le(&key->ilo, &e->v) || !int_le(&e->v, &key->ihi)) {
                 no("int key bounds");
@@ -875,11 +898,11 @@ static int write_map(Out *o, const Node *nodes, const Node *node, PyObject *v, i
             e->v.u = (uint64_t)PyLong_AsSsize_t(index);
         }
     }
-    qsort(entries, (size_t)n, sizeof(Entry), key->op == OP_STR ? entry_str_cmp : entry_int_cmp);
+    qsort(entries, (size_t)n, sizeof(Entry), key->op == FSF_NODE_STR ? entry_str_cmp : entry_int_cmp);
     if (put_count(o, &MAP_FAMILY, (uint64_t)n) < 0) goto done;
     for (i = 0; i < n; i++) {
         Entry *e = &entries[i];
-        if (key->op == OP_STR) {
+        if (key->op == FSF_NODE_STR) {
             if (put_count(o, &STR_FAMILY, (uint64_t)e->n) < 0 || put(o, e->s, (size_t)e->n) < 0) goto done;
         } else if (put_int(o, &e->v) < 0) {
             goto done;
@@ -899,39 +922,39 @@ done:
 static int write_value(Out *o, const Node *nodes, Py_ssize_t at, PyObject *v, int depth) {
     const Node *node = &nodes[at];
     switch (node->op) {
-    case OP_BOOL:
-        if (v == Py_True) return put_head(o, 0xc3, 0, 0);
-        if (v == Py_False) return put_head(o, 0xc2, 0, 0);
+    case FSF_NODE_BOOL:
+        if (v == Py_True) return put_head(o, FSF_TRUE, 0, 0);
+        if (v == Py_False) return put_head(o, FSF_FALSE, 0, 0);
         return no("not a bool");
-    case OP_INT: {
+    case FSF_NODE_INT: {
         Int x;
         if (int_of(v, &x) < 0) return -1;
         if (!int_le(&node->ilo, &x) || !int_le(&x, &node->ihi)) return no("int bounds");
         return put_int(o, &x);
     }
-    case OP_TIME: {
+    case FSF_NODE_TIME: {
         Int x;
         if (PyLong_CheckExact(v) ? int_of(v, &x) < 0 : time_of(v, &x) < 0) return -1;
         if (!int_le(&node->ilo, &x) || !int_le(&x, &node->ihi)) return no("time bounds");
         return put_int(o, &x);
     }
-    case OP_FLOAT:
+    case FSF_NODE_FLOAT:
         return write_float(o, node, v);
-    case OP_STR:
+    case FSF_NODE_STR:
         return write_str(o, node, v);
-    case OP_BYTES: {
+    case FSF_NODE_BYTES: {
         if (!PyBytes_CheckExact(v)) return no("not bytes");
         Py_ssize_t n = PyBytes_GET_SIZE(v);
         if (n < node->lo || (node->hi >= 0 && n > node->hi)) return no("bytes bounds");
         if (put_count(o, &BIN_FAMILY, (uint64_t)n) < 0) return -1;
         return put(o, PyBytes_AS_STRING(v), (size_t)n);
     }
-    case OP_REF:
+    case FSF_NODE_REF:
         return write_ref(o, v);
-    case OP_OPT:
-        if (v == Py_None) return put_head(o, 0xc0, 0, 0);
+    case FSF_NODE_OPT:
+        if (v == Py_None) return put_head(o, FSF_NIL, 0, 0);
         return write_value(o, nodes, node->a, v, depth);
-    case OP_ENUM: {
+    case FSF_NODE_ENUM: {
         PyObject *index = PyUnicode_CheckExact(v) ? PyDict_GetItemWithError(node->lookup, v) : NULL;
         if (index == NULL) return PyErr_Occurred() ? -1 : no("not a member");
         Int x = {0, 0, (uint64_t)PyLong_AsSsize_t(index)};
@@ -943,7 +966,7 @@ static int write_value(Out *o, const Node *nodes, Py_ssize_t at, PyObject *v, in
     /* Containers, one level each: a union's dict and its variant's dict are one msgpack array. */
     if (depth >= o->max_depth) return no("too deep");
     switch (node->op) {
-    case OP_ARR: {
+    case FSF_NODE_ARR: {
         if (!PyList_CheckExact(v)) return no("not a list");
         Py_ssize_t n = PyList_GET_SIZE(v);
         if (n < node->lo || n > node->hi) return no("arr bounds");
@@ -957,12 +980,12 @@ static int write_value(Out *o, const Node *nodes, Py_ssize_t at, PyObject *v, in
         }
         return 0;
     }
-    case OP_MAP:
+    case FSF_NODE_MAP:
         return write_map(o, nodes, node, v, depth + 1);
-    case OP_SHAPE:
+    case FSF_NODE_SHAPE:
         if (put_count(o, &ARR_FAMILY, (uint64_t)node->n) < 0) return -1;
         return write_fields(o, nodes, node, v, depth + 1);
-    case OP_UNION: {
+    case FSF_NODE_UNION: {
         Py_ssize_t pos = 0;
         PyObject *name, *body;
         if (!PyDict_CheckExact(v) || PyDict_GET_SIZE(v) != 1 || !PyDict_Next(v, &pos, &name, &body)) {
@@ -1054,7 +1077,7 @@ static int names_and_kids(Node *node, PyObject *names, PyObject *kids, Py_ssize_
             return -1;
         }
     }
-    if (node->op != OP_SHAPE) {  /* the encoder finds a member or variant by its name */
+    if (node->op != FSF_NODE_SHAPE) {  /* the encoder finds a member or variant by its name */
         node->lookup = PyDict_New();
         if (node->lookup == NULL) return -1;
         for (Py_ssize_t i = 0; i < node->n; i++) {
@@ -1090,14 +1113,14 @@ static int parse_node(Node *node, PyObject *spec, Py_ssize_t count) {
     node->op = op;
     node->hi = -1;
     switch (op) {
-    case OP_BOOL:
-    case OP_REF:
+    case FSF_NODE_BOOL:
+    case FSF_NODE_REF:
         return 0;
-    case OP_INT:
-    case OP_TIME:
+    case FSF_NODE_INT:
+    case FSF_NODE_TIME:
         if (y == NULL) break;
         return int_bound(x, &node->ilo) < 0 || int_bound(y, &node->ihi) < 0 ? -1 : 0;
-    case OP_FLOAT:
+    case FSF_NODE_FLOAT:
         if (z == NULL) break;
         node->width = (int)PyLong_AsLong(x);
         if (node->width != 32 && node->width != 64) {
@@ -1106,28 +1129,28 @@ static int parse_node(Node *node, PyObject *spec, Py_ssize_t count) {
         }
         return float_bound(y, &node->has_flo, &node->flo) < 0 || float_bound(z, &node->has_fhi, &node->fhi) < 0
                    ? -1 : 0;
-    case OP_STR:
-    case OP_BYTES:
+    case FSF_NODE_STR:
+    case FSF_NODE_BYTES:
         if (y == NULL) break;
         node->lo = PyLong_AsSsize_t(x);
         node->hi = y == Py_None ? -1 : PyLong_AsSsize_t(y);
         return PyErr_Occurred() ? -1 : 0;
-    case OP_OPT:
+    case FSF_NODE_OPT:
         if (x == NULL) break;
         return node_index(x, count, &node->a);
-    case OP_ARR:
-    case OP_MAP:
-        if (z == NULL || (op == OP_MAP) != (w != NULL)) break;
+    case FSF_NODE_ARR:
+    case FSF_NODE_MAP:
+        if (z == NULL || (op == FSF_NODE_MAP) != (w != NULL)) break;
         node->lo = PyLong_AsSsize_t(x);
         node->hi = PyLong_AsSsize_t(y);
         if (PyErr_Occurred()) return -1;
         if (node_index(z, count, &node->a) < 0) return -1;
-        return op == OP_MAP ? node_index(w, count, &node->b) : 0;
-    case OP_SHAPE:
-    case OP_UNION:
+        return op == FSF_NODE_MAP ? node_index(w, count, &node->b) : 0;
+    case FSF_NODE_SHAPE:
+    case FSF_NODE_UNION:
         if (y == NULL) break;
         return names_and_kids(node, x, y, count);
-    case OP_ENUM:
+    case FSF_NODE_ENUM:
         if (x == NULL) break;
         return names_and_kids(node, x, NULL, count);
     default:
@@ -1141,11 +1164,11 @@ static int check_kinds(const Node *nodes, Py_ssize_t count) {
     /* Unions point at SHAPE nodes (their variants); counts are non-negative. */
     for (Py_ssize_t i = 0; i < count; i++) {
         const Node *node = &nodes[i];
-        if ((node->op == OP_ARR || node->op == OP_MAP) && (node->lo < 0 || node->hi < node->lo)) goto bad;
-        if ((node->op == OP_STR || node->op == OP_BYTES) && node->lo < 0) goto bad;
-        if (node->op == OP_UNION) {
+        if ((node->op == FSF_NODE_ARR || node->op == FSF_NODE_MAP) && (node->lo < 0 || node->hi < node->lo)) goto bad;
+        if ((node->op == FSF_NODE_STR || node->op == FSF_NODE_BYTES) && node->lo < 0) goto bad;
+        if (node->op == FSF_NODE_UNION) {
             for (Py_ssize_t j = 0; j < node->n; j++) {
-                if (nodes[node->kids[j]].op != OP_SHAPE) goto bad;
+                if (nodes[node->kids[j]].op != FSF_NODE_SHAPE) goto bad;
             }
         }
     }
@@ -1160,8 +1183,8 @@ static int Program_init(Program *self, PyObject *args, PyObject *kwds) {
     int max_depth;
     static char *kwlist[] = {"nodes", "max_depth", NULL};
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!i", kwlist, &PyTuple_Type, &spec, &max_depth)) return -1;
-    if (max_depth < 1 || max_depth > MAX_DEPTH_LIMIT) {
-        PyErr_SetString(PyExc_ValueError, "max_depth must be in 1..256");
+    if (max_depth < 1 || max_depth > FSF_MAX_DEPTH_LIMIT) {
+        PyErr_SetString(PyExc_ValueError, "max_depth must be in 1.." STR(FSF_MAX_DEPTH_LIMIT));
         return -1;
     }
     if (self->nodes != NULL) {
@@ -1252,12 +1275,13 @@ static PyObject *Program_encode(Program *self, PyObject *args) {
 static PyMethodDef Program_methods[] = {
     {"decode", (PyCFunction)Program_decode, METH_VARARGS,
      "decode(data, start, root, budget=no limit): the Python form of the value of node `root` at data[start:]\n"
-     "(to its end), of at most `budget` msgpack values; ValueError for anything the reference reader would refuse."},
+     "(to its end), of at most `budget` msgpack values; fsf.errors.Refused for anything the reference reader\n"
+     "would refuse."},
     {"check", (PyCFunction)Program_check, METH_VARARGS,
      "check(data, start, root, budget=no limit): None when decode(data, start, root, budget) would succeed\n"
-     "(it builds nothing); ValueError otherwise."},
+     "(it builds nothing); fsf.errors.Refused otherwise."},
     {"encode", (PyCFunction)Program_encode, METH_VARARGS,
-     "encode(value, root, prefix): prefix + the canonical payload of `value` as node `root`; ValueError for\n"
+     "encode(value, root, prefix): prefix + the canonical payload of `value` as node `root`; Refused for\n"
      "anything that is not valid in the exact types of the canonical Python form."},
     {NULL, NULL, 0, NULL},
 };
@@ -1279,7 +1303,16 @@ static struct PyModuleDef native_module = {
     PyModuleDef_HEAD_INIT, "fsf.fsv._native", "The native FSV decoder (see fsf/fsv/native.py).", -1, NULL,
 };
 
+_Static_assert(FSF_MAX_DEPTH <= FSF_MAX_DEPTH_LIMIT, "fsf.limits.MAX_DEPTH is beyond what a Program takes");
+
 PyMODINIT_FUNC PyInit__native(void) {
+    if (Refused == NULL) {
+        PyObject *errors = PyImport_ImportModule("fsf.errors");
+        if (errors == NULL) return NULL;
+        Refused = PyObject_GetAttrString(errors, "Refused");  /* held for the life of the process */
+        Py_DECREF(errors);
+        if (Refused == NULL) return NULL;
+    }
     PyDateTime_IMPORT;
     if (PyDateTimeAPI == NULL) return NULL;
     timezone_type = Py_TYPE(PyDateTime_TimeZone_UTC);

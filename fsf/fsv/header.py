@@ -1,6 +1,7 @@
 """Header: FSV bytes -> the container header (magic, format version, root type id) and content ids.
 
-The header needs no schema: ``fsv inspect`` and the store read it alone (``docs/fsv.md``, "Container").
+Its layout is stated in :mod:`fsf.fsv.format`. The header needs no schema: ``fsv inspect`` and the store read it
+alone (``docs/fsv.md``, "Container").
 """
 
 from __future__ import annotations
@@ -9,13 +10,10 @@ import attrs
 import blake3
 
 from fsf.errors import DecodeError
+from fsf.fsv.format import FORMAT_VERSION as FORMAT_VERSION  # re-exported, as the next two: the layout's table
+from fsf.fsv.format import HEADER_SIZE as HEADER_SIZE
+from fsf.fsv.format import MAGIC as MAGIC
 from fsf.ir.ids import format_id
-
-MAGIC = b"\x89FSV"
-"""The first four bytes of every FSV value (0x89 catches 7-bit transports, as in PNG)."""
-FORMAT_VERSION = 1
-HEADER_SIZE = len(MAGIC) + 1 + 32
-"""Magic, one version byte, the 32-byte id digest of the root type."""
 
 
 def content_id(data: bytes | bytearray | memoryview) -> str:
@@ -42,7 +40,7 @@ HEAD = MAGIC + bytes([FORMAT_VERSION])
 
 def pack_header(root_id: bytes) -> bytes:
     """The header bytes for a value whose root type has the 32-byte id digest ``root_id``."""
-    return MAGIC + bytes([FORMAT_VERSION]) + root_id
+    return HEAD + root_id
 
 
 def read_header(data: bytes) -> Header:

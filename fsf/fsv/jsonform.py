@@ -18,17 +18,30 @@ import datetime as _dt
 import json
 import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from fsf import ir
 from fsf.errors import ValidationError
-from fsf.fsv.codec import MAX_DEPTH, time_to_ns
+from fsf.fsv.format import EPOCH as _EPOCH
+from fsf.fsv.format import NS_PER_SECOND as _NS
+from fsf.fsv.format import delta_ns
+from fsf.fsv.format import time_ns as time_to_ns
+from fsf.ir.kinds import Kind, decl_kind, kind_of
+from fsf.limits import MAX_DEPTH
 
-if TYPE_CHECKING:
-    from fsf.schema import Schema
 
-_EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
-_NS = 1_000_000_000
+class Checked(Protocol):
+    """What the JSON boundary needs from its caller (:class:`fsf.Schema` has it): the IR, a check that a type
+    exists (raising :class:`fsf.UsageError` if not), and validation. A protocol, so this back end never
+    imports the façade."""
+
+    @property
+    def ir(self) -> ir.Schema: ...
+
+    def id_bytes(self, name: str) -> bytes: ...
+
+    def validate(self, name: str, value: Any) -> None: ...
+
 _HEX64 = re.compile(r"[0-9a-f]{64}\Z")
 _DECIMAL = re.compile(r"(?:0|-?[1-9][0-9]*)\Z")
 _RFC3339 = re.compile(
@@ -132,7 +145,7 @@ class _Bad(Exception):
         self.path: list[str] = []
 
 
-def from_json(schema: Schema, name: str, data: Any) -> Any:
+def from_json(schema: Checked, name: str, data: Any) -> Any:
     """The Python value (as ``schema.encode`` takes it) of JSON-form ``data`` of type ``name``.
 
     Raises :class:`fsf.ValidationError` where the JSON spelling itself is wrong (bad base64, hex, time or map
@@ -149,24 +162,29 @@ def from_json(schema: Schema, name: str, data: Any) -> Any:
 
 
 def _from(schema: ir.Schema, t: ir.Type, x: Any, depth: int) -> Any:
-    if isinstance(t, ir.Optional):
+    kind = kind_of(t)
+    if kind is Kind.OPTIONAL:
+        assert isinstance(t, ir.Optional)
         if x is None:
             return None
         t = t.inner
-    if isinstance(t, ir.Bytes):
+        kind = kind_of(t)
+    if kind is Kind.BYTES:
         return _base64(x)
-    if isinstance(t, ir.Hash):
+    if kind is Kind.HASH:
         if not isinstance(x, str) or not _HEX64.match(x):
             raise _Bad(f"Expected `hash` as 64 lowercase hex digits, got {_shown(x)}")
         return bytes.fromhex(x)
-    if isinstance(t, ir.Time):
+    if kind is Kind.TIME:
         return _parse_time(x)
     if depth > MAX_DEPTH:
         return x  # left for validate, which refuses the depth
-    if isinstance(t, ir.Array) and isinstance(x, list):
+    if kind is Kind.ARRAY and isinstance(x, list):
+        assert isinstance(t, ir.Array)
         return [_at(schema, t.item, v, depth + 1, f"[{i}]") for i, v in enumerate(x)]
-    if isinstance(t, ir.Map) and isinstance(x, dict):
-        key: Callable[[str], Any] = _int_key if isinstance(t.key, ir.Int) else _same
+    if kind is Kind.MAP and isinstance(x, dict):
+        assert isinstance(t, ir.Map)
+        key: Callable[[str], Any] = _int_key if kind_of(t.key) is Kind.INT else _same
         out = {}
         for k, v in x.items():
             segment = f"[{json.dumps(k)}]"
@@ -176,7 +194,8 @@ def _from(schema: ir.Schema, t: ir.Type, x: Any, depth: int) -> Any:
                 bad.path.append(segment)
                 raise
         return out
-    if isinstance(t, ir.Named) and isinstance(x, dict):
+    if kind is Kind.NAMED and isinstance(x, dict):
+        assert isinstance(t, ir.Named)
         decl = schema[t.name]
         if isinstance(decl, ir.Shape):
             return _fields(schema, decl.fields, x, depth + 1)
@@ -251,7 +270,7 @@ def _parse_time(x: Any) -> int:
     except ValueError as err:
         raise _Bad(f"{_TIME_EXPECTED}, got {_shown(x)} ({err})") from None
     delta = local - _EPOCH.replace(tzinfo=None) - offset  # in this order: a timedelta cannot leave datetime's range
-    return (delta.days * 86400 + delta.seconds) * _NS + fraction
+    return delta_ns(delta) + fraction
 
 
 _TIME_EXPECTED = "Expected `time` as RFC 3339 (`2026-11-22T00:46:54Z`)"
@@ -283,7 +302,7 @@ def _shown(x: Any) -> str:
 # Python form -> JSON form
 
 
-def to_json(schema: Schema, name: str, value: Any) -> Any:
+def to_json(schema: Checked, name: str, value: Any) -> Any:
     """The JSON form (plain dicts, lists, str, int, float, bool, None) of a value of ``name``; validates first.
 
     >>> to_json(s, "Event", {"at": 1795305600500000000})   # doctest: +SKIP
@@ -294,31 +313,54 @@ def to_json(schema: Schema, name: str, value: Any) -> Any:
 
 
 def _to(schema: ir.Schema, t: ir.Type, x: Any) -> Any:
-    if isinstance(t, ir.Optional):
-        return None if x is None else _to(schema, t.inner, x)
-    if isinstance(t, ir.Bytes):
-        return base64.b64encode(x).decode("ascii")
-    if isinstance(t, ir.Hash):
-        return bytes(x).hex()
-    if isinstance(t, ir.Time):
-        return format_time(x)
-    if isinstance(t, ir.Float):
-        return float(x) + 0.0
-    if isinstance(t, ir.Array):
-        return [_to(schema, t.item, v) for v in x]
-    if isinstance(t, ir.Map):
-        if isinstance(t.key, ir.Named):
-            enum = schema[t.key.name]
-            assert isinstance(enum, ir.Enum)
-            order = {m.name: i for i, m in enumerate(enum.members)}
-            return {k: _to(schema, t.value, x[k]) for k in sorted(x, key=order.__getitem__)}
-        return {str(k): _to(schema, t.value, x[k]) for k in sorted(x)}
-    if isinstance(t, ir.Named):
-        decl = schema[t.name]
-        if isinstance(decl, ir.Shape):
-            return {f.name: _to(schema, f.type, x.get(f.name)) for f in decl.fields}
-        if isinstance(decl, ir.Union_):
-            ((vname, body),) = x.items()
-            variant = next(v for v in decl.variants if v.name == vname)
-            return {vname: {f.name: _to(schema, f.type, body.get(f.name)) for f in variant.fields}}
+    return _TO[decl_kind(schema, t)](schema, t, x)
+
+
+def _to_optional(schema: ir.Schema, t: Any, x: Any) -> Any:
+    return None if x is None else _to(schema, t.inner, x)
+
+
+def _to_map(schema: ir.Schema, t: Any, x: Any) -> Any:
+    if kind_of(t.key) is Kind.NAMED:
+        enum = schema[t.key.name]
+        assert isinstance(enum, ir.Enum)
+        order = {m.name: i for i, m in enumerate(enum.members)}
+        return {k: _to(schema, t.value, x[k]) for k in sorted(x, key=order.__getitem__)}
+    return {str(k): _to(schema, t.value, x[k]) for k in sorted(x)}
+
+
+def _to_shape(schema: ir.Schema, t: Any, x: Any) -> Any:
+    decl = schema[t.name]
+    assert isinstance(decl, ir.Shape)
+    return {f.name: _to(schema, f.type, x.get(f.name)) for f in decl.fields}
+
+
+def _to_union(schema: ir.Schema, t: Any, x: Any) -> Any:
+    decl = schema[t.name]
+    assert isinstance(decl, ir.Union_)
+    ((vname, body),) = x.items()
+    variant = next(v for v in decl.variants if v.name == vname)
+    return {vname: {f.name: _to(schema, f.type, body.get(f.name)) for f in variant.fields}}
+
+
+def _same3(schema: ir.Schema, t: Any, x: Any) -> Any:
     return x
+
+
+# Handlers take the type as Any: each is reached only for its kind (the table is the type test).
+_TO: dict[Kind, Callable[[ir.Schema, Any, Any], Any]] = {
+    Kind.OPTIONAL: _to_optional,
+    Kind.BYTES: lambda schema, t, x: base64.b64encode(x).decode("ascii"),
+    Kind.HASH: lambda schema, t, x: bytes(x).hex(),
+    Kind.TIME: lambda schema, t, x: format_time(x),
+    Kind.FLOAT: lambda schema, t, x: float(x) + 0.0,
+    Kind.ARRAY: lambda schema, t, x: [_to(schema, t.item, v) for v in x],
+    Kind.MAP: _to_map,
+    Kind.SHAPE: _to_shape,
+    Kind.UNION: _to_union,
+    Kind.ENUM: _same3,
+    Kind.BOOL: _same3,
+    Kind.INT: _same3,
+    Kind.STR: _same3,
+    Kind.REF: _same3,
+}

@@ -4,9 +4,9 @@ The extension is optional: the package builds it when a C compiler is at hand (`
 :data:`AVAILABLE` is false when it was not built or ``FSF_NO_NATIVE=1`` was set when this module was first
 imported. ``decode`` reads FSV payload bytes in one pass, checks every rule of the format, and returns the same
 Python form as the reference reader; ``encode`` validates a value in the exact types of that form while it
-writes the canonical bytes. On any refusal both raise ``ValueError`` without words, and the codec asks its other
-paths and the reference reader or validator, which report the exact problem (``docs/fsv.md``, "Execution
-paths").
+writes the canonical bytes. On any refusal both raise :class:`fsf.errors.Refused` without words, and the codec
+(:class:`fsf.fsv.codec.Codec`) asks its next path and last the reference reader or validator, which report the
+exact problem (``docs/fsv.md``, "Execution paths").
 
 A node table is a tuple of nodes, each a tuple ``(kind, ...)``; named types come first, in the order of
 ``schema.decls``, so a declaration's node is its index there, and a use of it is that index:
@@ -39,6 +39,7 @@ from typing import Any
 
 from fsf import ir
 from fsf.bytecode import vm
+from fsf.fsv.format import NodeKind
 from fsf.limits import MAX_DEPTH
 
 try:
@@ -51,7 +52,7 @@ except ImportError:
 AVAILABLE: bool = _native is not None
 """The C decoder is built and not switched off."""
 
-BOOL, INT, FLOAT, STR, BYTES, REF, OPT, ARR, MAP, SHAPE, ENUM, UNION, TIME = range(13)
+BOOL, INT, FLOAT, STR, BYTES, REF, OPT, ARR, MAP, SHAPE, ENUM, UNION, TIME = NodeKind  # the one table's kinds
 
 Node = tuple[Any, ...]
 

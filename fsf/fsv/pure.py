@@ -1,21 +1,28 @@
-"""Fused: IR schema -> straight-line Python codec functions per named type, each validating while it converts.
+"""Pure path: IR schema -> straight-line Python codec functions per named type, each validating while it converts.
 
-Three families, generated once per schema from the IR and cached on its codec plan:
+The codec's pure-Python path (:class:`fsf.fsv.codec.Codec`, after the native one, before the reference). Two
+families, generated once per schema from the IR and kept by the schema's codec (:class:`Pure`):
 
-* ``decoders(schema, "lists")``: wire form as ``msgpack.unpackb`` returns it (nested lists, dicts and scalars)
-  -> the canonical Python form, checking every type, bound, arity and the nesting limit as it goes, plus the
-  canonical rules that re-packing the wire cannot see (map keys strictly increasing, no ``-0.0``);
-* ``decoders(schema, "structs")``: the msgspec ``Struct`` tree of :mod:`fsf.fsv.accel` (types and bounds already
-  checked in C) -> the Python form, doing only what msgspec cannot (enum index -> name, ref bytes -> ``blake3:``
-  text, map key order, ``-0.0``, the nesting limit);
+* ``decoders(schema)``: wire form as ``msgpack.unpackb`` returns it (nested lists, dicts and scalars) -> the
+  canonical Python form, checking every type, bound, arity and the nesting limit as it goes, plus the canonical
+  rules that re-packing the wire cannot see (map keys strictly increasing, no ``-0.0``);
 * ``encoders(schema)``: the Python form (as :meth:`fsf.Schema.validate` accepts it) -> wire form, checking
-  exactly what the validator checks (UTF-8 is left to the packer, which refuses lone surrogates).
+  exactly what the validator checks (UTF-8 is left to the packer, which refuses lone surrogates; ``utf8=True``
+  proves it in the code, for the acceptor whose result is not packed).
 
-The generated code is optimistic: it accepts only what the reference executors accept, and on anything else
-raises (any exception). The caller then asks the reference reader or the validator, which say what exactly is
-wrong, with the same codes, offsets, messages and paths as ever. So these functions never word an error.
-As in :mod:`fsf.bytecode.specialize`, every schema-derived value reaches the code through the globals dict (``_kN``);
-only identifiers the generator makes itself appear in the text, and the source is registered in
+The generated code is optimistic: it accepts only what the reference executors accept, and never words an
+error. Everything this module hands out raises :class:`fsf.errors.Refused` for anything it does not take, and
+the codec then asks the reference path, which says what exactly is wrong. The refusals are converted at the
+boundaries (:data:`REFUSALS`), and only these: ``Mismatch`` (a test of the generated code failed); ``KeyError``
+(a required field missing: one ``itemgetter`` call fetches them all); ``ValueError`` (a tuple unpacking of the
+wrong arity; ``UnicodeDecodeError``/``UnicodeEncodeError``, invalid UTF-8 on the wire or a lone surrogate for
+the packer; msgpack's ``ExtraData``, ``FormatError``, ``StackError`` and its limits on lengths); ``TypeError``
+(a comparison of keys of different types, an unhashable map key from msgpack); ``OverflowError`` (an int
+beyond msgpack's 64 bits); ``RecursionError`` (a recursive type nested deeper than the interpreter's stack);
+msgpack's ``UnpackException`` (``OutOfData``: a truncated payload). Anything else is a bug and propagates.
+
+As in :mod:`fsf.bytecode.specialize`, every schema-derived value reaches the code through the globals dict
+(``_kN``); only identifiers the generator makes itself appear in the text, and the source is registered in
 :mod:`linecache` under a pseudo file name.
 """
 
@@ -29,14 +36,19 @@ import struct
 from collections.abc import Callable
 from typing import Any, Literal
 
+import msgpack
+import msgpack.exceptions
+
 from fsf import ir
 from fsf.bytecode import vm
-from fsf.fsv.accel import attribute_names
+from fsf.errors import Refused
+from fsf.fsv.header import HEADER_SIZE
+from fsf.fsv.writer import write_wire
 from fsf.limits import MAX_DEPTH
 from fsf.pysource import Names, Writer, load
 
 Fused = Callable[[Any], Any]
-Mode = Literal["lists", "structs", "encode"]
+Mode = Literal["lists", "encode"]
 
 _MAX_INLINE_LOOPS = 5
 """Containers nested deeper than this inside one function get a function of their own (CPython allows 20
@@ -44,7 +56,13 @@ statically nested blocks per function)."""
 
 
 class Mismatch(Exception):
-    """Raised by generated code for anything it does not accept; the caller asks the reference executor."""
+    """Raised by generated code for anything it does not accept; the boundary turns it into :class:`Refused`."""
+
+
+REFUSALS: tuple[type[BaseException], ...] = (Mismatch, KeyError, ValueError, TypeError, OverflowError,
+                                             RecursionError, msgpack.exceptions.UnpackException)
+"""What the generated code, msgpack's unpacker and packer and the canonical writer raise for input the pure path
+does not take (see the module docstring); each becomes :class:`Refused` at this module's boundary."""
 
 
 def _f32_exact(x: float) -> bool:
@@ -62,8 +80,6 @@ _RUNTIME: dict[str, Any] = {
     "_fromhex": bytes.fromhex,
     "_ref_text": re.compile("blake3:[0-9a-f]{64}").fullmatch,
     "_sorted": sorted,
-    "_list": list,
-    "_map": map,
     "_utf8": str.encode,
     "_I64_MIN": vm.I64_MIN,
     "_I64_MAX": vm.I64_MAX,
@@ -97,24 +113,19 @@ class _Generator(Names):
     """Emits the functions of one family. A ``level`` is how many containers below its function's own argument
     (whose depth is ``d``) a value sits."""
 
-    def __init__(self, schema: ir.Schema, mode: Mode, max_depth: int, classes: dict[Any, Any] | None) -> None:
+    def __init__(self, schema: ir.Schema, mode: Mode, max_depth: int) -> None:
         super().__init__()
         self.ir = schema
         self.mode = mode
         self.max_depth = max_depth
-        self.classes = classes or {}
         self.functions: list[_Writer] = []
         self.names = {decl.name: f"_n{i}" for i, decl in enumerate(schema.decls)}
-        self.tables: list[dict[Any, Any]] = []
         self.levels: list[int] = []
         self.utf8 = False
         """Encoders only: also prove each str UTF-8 (when no packer will)."""
         depth = _static_depth(schema)
         self.depth_free = depth is not None and depth <= max_depth
         """No value of this schema nests deeper than allowed: no depth tests at all."""
-        self.plain = frozenset(d.name for d in schema.decls
-                               if mode == "structs" and self.depth_free and _plain_struct(d))
-        """Shapes whose Struct ``msgspec.structs.asdict`` turns into the Python form as it is."""
 
     # -- helpers --------------------------------------------------------------------------------------------
 
@@ -168,21 +179,8 @@ class _Generator(Names):
         if isinstance(decl, ir.Enum):
             expr = self.leaf_expr(w, ir.Named(decl.name), "x")
             w.line(f"return {expr}")
-        elif decl.name in self.plain:
-            w.line("return _asdict(x)")
         elif isinstance(decl, ir.Shape):
             self.shape(w, decl.fields, "x", 0, None)
-        elif self.mode == "structs":
-            # The variant's class says which it is (msgspec checked the tag); one helper per variant.
-            table = {}
-            for i, variant in enumerate(decl.variants):
-                fname = f"{self.names[decl.name]}_{i}"
-                sub = self.open(fname)
-                self.shape(sub, variant.fields, "x", 0, (i, variant.name))
-                self.close(sub)
-                table[self.classes[decl.name, variant.name]] = fname
-            self.tables.append(table)  # function names now, the functions once the code has run
-            w.line(f"return {self.const(table)}[type(x)](x, d)")
         else:
             self.union(w, decl)
         self.close(w)
@@ -202,13 +200,6 @@ class _Generator(Names):
                     w.line(f"{', '.join(args)}, = {x}")
             elif n:
                 w.line(f"_, {', '.join(args)}, = {x}")
-            inner = level + 1
-        elif self.mode == "structs":
-            w.line(f"if {self.too_deep(level)}:")
-            w.line("    raise _M")
-            if n:  # one C call reads every attribute (names through the globals, never in the text)
-                getter = self.const(operator.attrgetter(*attribute_names(fields)))
-                w.line(f"{', '.join(args)}, = {getter}({x}){'' if n > 1 else ','}")
             inner = level + 1
         else:
             # The Python form: a dict of field names (a variant's body shares its union's level).
@@ -277,8 +268,6 @@ class _Generator(Names):
                     w.line(f"{v} = {expr}")
             # A converted value is a new expression: callers then build a new container around it.
             return v if expr == v else f"({v})"
-        if isinstance(t, ir.Named) and t.name in self.plain:
-            return f"_asdict({v})"
         if isinstance(t, ir.Named) and not isinstance(self.ir[t.name], ir.Enum):
             return f"{self.names[t.name]}({v}, {self.at(level)})"
         if isinstance(t, ir.Array):
@@ -296,12 +285,10 @@ class _Generator(Names):
     def leaf(self, w: _Writer, t: ir.Type, v: str) -> tuple[list[str], str]:
         """The tests that accept a scalar ``v`` of type ``t``, and the expression of its converted form."""
         mode = self.mode
-        structs = mode == "structs"
         if isinstance(t, ir.Bool):
-            return ([] if structs else [f"type({v}) is bool"]), v
+            return [f"type({v}) is bool"], v
         if isinstance(t, ir.Int):
-            checked = structs and vm.I64_MIN <= t.lo and t.hi <= vm.I64_MAX  # msgspec's bounds are int64
-            return ([] if checked else [f"type({v}) is int", f"{self.const(t.lo)} <= {v} <= {self.const(t.hi)}"]), v
+            return [f"type({v}) is int", f"{self.const(t.lo)} <= {v} <= {self.const(t.hi)}"], v
         if isinstance(t, ir.Time):
             if mode == "encode":
                 w.line(f"if not (type({v}) is int and _I64_MIN <= {v} <= _I64_MAX):")
@@ -311,12 +298,10 @@ class _Generator(Names):
                         w.line("raise _M")
                     w.line(f"{v} = _ns({v})")
                 return [], f"({v})"
-            return ([] if structs else [f"type({v}) is int", f"_I64_MIN <= {v} <= _I64_MAX"]), v
+            return [f"type({v}) is int", f"_I64_MIN <= {v} <= _I64_MAX"], v
         if isinstance(t, ir.Float):
             return self.float(w, t, v)
         if isinstance(t, (ir.Str, ir.Bytes)):
-            if structs:
-                return [], v
             tests = [f"type({v}) is {'str' if isinstance(t, ir.Str) else 'bytes'}"]
             if t.lo:
                 tests.append(f"{self.const(t.lo)} <= len({v})")
@@ -326,12 +311,11 @@ class _Generator(Names):
                 tests.append(f"({v}.isascii() or _utf8({v}))")
             return tests, v
         if isinstance(t, ir.Hash):
-            return ([] if structs else [f"type({v}) is bytes", f"len({v}) == {ir.HASH_SIZE}"]), v
+            return [f"type({v}) is bytes", f"len({v}) == {ir.HASH_SIZE}"], v
         if isinstance(t, ir.Ref):
             if mode == "encode":
                 return [f"type({v}) is str", f"_ref_text({v})"], f"_fromhex({v}[7:])"
-            tests = [] if structs else [f"type({v}) is bytes", f"len({v}) == {ir.HASH_SIZE}"]
-            return tests, f"{self.const('blake3:')} + {v}.hex()"
+            return [f"type({v}) is bytes", f"len({v}) == {ir.HASH_SIZE}"], f"{self.const('blake3:')} + {v}.hex()"
         assert isinstance(t, ir.Named)
         decl = self.ir[t.name]
         assert isinstance(decl, ir.Enum)
@@ -339,8 +323,7 @@ class _Generator(Names):
             index = self.const({m.name: i for i, m in enumerate(decl.members)})
             return [f"type({v}) is str", f"{v} in {index}"], f"{index}[{v}]"
         members = self.const(tuple(m.name for m in decl.members))
-        tests = [] if structs else [f"type({v}) is int", f"0 <= {v} < {len(decl.members)}"]
-        return tests, f"{members}[{v}]"
+        return [f"type({v}) is int", f"0 <= {v} < {len(decl.members)}"], f"{members}[{v}]"
 
     def float(self, w: _Writer, t: ir.Float, v: str) -> tuple[list[str], str]:
         lo = self.const(t.lo) if t.lo is not None else None
@@ -367,8 +350,6 @@ class _Generator(Names):
         w.line(f"if {v} == 0.0 and _copysign(1.0, {v}) < 0.0:")
         with w.indent():
             w.line("raise _M")
-        if self.mode == "structs":
-            return [], v  # msgspec checked the type, finiteness (as bounds) and the bounds
         tests = [f"type({v}) is float", f"{v} - {v} == 0.0"]
         tests += [f"{lo} <= {v}"] if lo else []
         tests += [f"{v} <= {hi}"] if hi else []
@@ -377,11 +358,10 @@ class _Generator(Names):
         return tests, v
 
     def container(self, w: _Writer, t: ir.Array | ir.Map, kind: str, v: str, level: int) -> None:
-        """Queue the tests of an array or map: its type and count (msgspec checked those of Structs), depth."""
-        if self.mode != "structs":
-            w.pending.append(f"type({v}) is {kind}")
-            lo = f"{self.const(t.lo)} <= " if t.lo else ""
-            w.pending.append(f"{lo}len({v}) <= {self.const(t.hi)}")
+        """Queue the tests of an array or map: its type and count, depth."""
+        w.pending.append(f"type({v}) is {kind}")
+        lo = f"{self.const(t.lo)} <= " if t.lo else ""
+        w.pending.append(f"{lo}len({v}) <= {self.const(t.hi)}")
         self.contains(level)
 
     def array(self, w: _Writer, t: ir.Array, v: str, level: int) -> str:
@@ -401,9 +381,6 @@ class _Generator(Names):
             w.lines.extend(body.lines)
             return v
         out = self.temp("r")
-        if expr == f"_asdict({item})" and not body.lines:
-            w.line(f"{out} = _list(_map(_asdict, {v}))")
-            return out
         if not body.lines:
             w.line(f"{out} = [{expr} for {item} in {v}]")
             return out
@@ -517,61 +494,132 @@ class _Recursive(Exception):
     pass
 
 
-def _plain_struct(decl: ir.Decl) -> bool:
-    """A shape whose every field msgspec decodes into its Python form already (no enum, ref, float, map,
-    shape or union inside), with attributes named after its fields."""
-    if not isinstance(decl, ir.Shape) or attribute_names(decl.fields) != tuple(f.name for f in decl.fields):
-        return False
-    stack = [f.type for f in decl.fields]
-    while stack:
-        t = stack.pop()
-        if isinstance(t, (ir.Optional, ir.Array)):
-            stack.extend(ir.children(t))
-        elif isinstance(t, ir.Int):
-            if not vm.I64_MIN <= t.lo <= t.hi <= vm.I64_MAX:
-                return False
-        elif not isinstance(t, (ir.Bool, ir.Str, ir.Bytes, ir.Hash, ir.Time)):
-            return False
-    return True
-
-
-def _build(schema: ir.Schema, mode: Mode, max_depth: int, classes: dict[Any, Any] | None = None,
-           utf8: bool = False) -> dict[str, Fused]:
-    gen = _Generator(schema, mode, max_depth, classes)
+def _build(schema: ir.Schema, mode: Mode, max_depth: int, utf8: bool = False) -> dict[str, Fused]:
+    gen = _Generator(schema, mode, max_depth)
     gen.utf8 = utf8
     for decl in schema.decls:
         gen.decl(decl)
     source = gen.source()
     namespace: dict[str, Any] = {**_RUNTIME, **gen.consts}
-    if mode == "structs":
-        import msgspec
-
-        namespace["_asdict"] = msgspec.structs.asdict
     load(source, f"fsf-fused-{mode}{'-utf8' if utf8 else ''}", namespace)
-    for table in gen.tables:
-        table.update({cls: namespace[fname] for cls, fname in table.items()})
     return {decl.name: _entry(namespace[gen.names[decl.name]]) for decl in schema.decls}
 
 
 def _entry(fn: Callable[[Any, int], Any]) -> Fused:
     def run(value: Any) -> Any:
-        return fn(value, 1)
+        try:
+            return fn(value, 1)
+        except REFUSALS:  # whatever the generated code stumbled on: the reference path says what
+            raise Refused from None
 
     return run
 
 
-def decoders(schema: ir.Schema, source: Literal["lists", "structs"], max_depth: int = MAX_DEPTH,
-             classes: dict[Any, Any] | None = None) -> dict[str, Fused]:
-    """One fused decoder per named type: wire lists (or :mod:`fsf.fsv.accel` Structs, whose variant classes are
-    ``classes[union, variant]``) -> the canonical Python form; raises on anything it does not accept."""
-    return _build(schema, source, max_depth, classes)
+def decoders(schema: ir.Schema, max_depth: int = MAX_DEPTH) -> dict[str, Fused]:
+    """One fused decoder per named type: wire lists -> the canonical Python form; raises :class:`Refused` on
+    anything it does not accept."""
+    return _build(schema, "lists", max_depth)
 
 
 def encoders(schema: ir.Schema, max_depth: int = MAX_DEPTH, *, utf8: bool = False) -> dict[str, Fused]:
     """One fused encoder per named type: a Python-form value -> its wire form (nested lists, sorted dicts);
-    raises on anything :meth:`fsf.Schema.validate` would refuse (and perhaps on more: then ask the validator).
+    raises :class:`Refused` on anything :meth:`fsf.Schema.validate` would refuse (and perhaps on more: then ask
+    the validator).
 
     Text is proved UTF-8 only with ``utf8=True`` (a checker whose result is not packed); otherwise the packer
     refuses a lone surrogate.
     """
     return _build(schema, "encode", max_depth, utf8=utf8)
+
+
+# The fast path hands msgpack a cap on every array and map header: msgpack allocates a declared container up
+# front, so a hostile input of nested headers could otherwise claim depth x count x 8 bytes. With at most 1024
+# open containers (msgpack's own stack) the transient allocation stays below about 32 x input + 1 MiB; larger
+# legitimate containers simply take the reference path.
+_FAST_CAP_DIVISOR = 256
+_FAST_CAP_FLOOR = 128
+
+
+class Pure:
+    """The pure-Python path of one schema: payload bytes <-> Python form through msgpack and the fused
+    functions, built on first use. Every method raises :class:`Refused` for what it does not take."""
+
+    __slots__ = ("_check", "_decode", "_encode", "f32_roots", "ir", "max_count")
+
+    def __init__(self, schema: ir.Schema) -> None:
+        self.ir = schema
+        self._decode: dict[str, Fused] | None = None
+        self._encode: dict[str, Fused] | None = None
+        self._check: dict[str, Fused] | None = None
+        self.max_count, self.f32_roots = _counts(schema)
+
+    def decode(self, name: str, data: bytes, canonical: bool) -> Any:
+        """The Python form of the payload of FSV ``data`` (header already checked) as a ``name``."""
+        if self._decode is None:
+            self._decode = decoders(self.ir)
+        payload = memoryview(data)[HEADER_SIZE:]
+        n = len(payload)
+        cap = min(self.max_count, n // _FAST_CAP_DIVISOR + _FAST_CAP_FLOOR)
+        try:
+            wire = msgpack.unpackb(payload, raw=False, strict_map_key=False, max_str_len=n, max_bin_len=n,
+                                   max_array_len=cap, max_map_len=cap, max_ext_len=0)
+        except REFUSALS:  # malformed, truncated, trailing bytes, over the caps: the reference reader locates it
+            raise Refused from None
+        value = self._decode[name](wire)
+        if canonical:
+            again = self._pack(name, wire)
+            # The payload of ``data`` byte for byte (memcmp, no copy).
+            if len(again) != n or not data.endswith(again):
+                raise Refused
+        return value
+
+    def encode(self, name: str, value: Any) -> bytes:
+        """The canonical payload of ``value`` as a ``name``, validated as it is converted."""
+        if self._encode is None:
+            self._encode = encoders(self.ir)
+        return self._pack(name, self._encode[name](value))
+
+    def accepts(self, name: str, value: Any) -> None:
+        """Return when ``value`` is a valid ``name`` (text proved UTF-8 too); raise :class:`Refused` if not sure."""
+        if self._check is None:
+            self._check = encoders(self.ir, utf8=True)
+        self._check[name](value)
+
+    def _pack(self, name: str, wire: Any) -> bytes:
+        try:
+            if name in self.f32_roots:  # msgpack-python writes every float as float 64
+                out = bytearray()
+                write_wire(self.ir, ir.Named(name), wire, out)
+                return bytes(out)
+            return msgpack.packb(wire)  # type: ignore[no-any-return]
+        except REFUSALS:  # a lone surrogate in a str
+            raise Refused from None
+
+
+def _counts(schema: ir.Schema) -> tuple[int, frozenset[str]]:
+    """The largest count of any container or record of ``schema`` (msgpack's caps need no more), and the types
+    whose values may hold an ``f32``, however indirectly (their payloads come from the canonical writer)."""
+    max_count = 0
+    f32 = set()
+    for decl in schema.decls:
+        if isinstance(decl, ir.Shape):
+            max_count = max(max_count, len(decl.fields))
+        elif isinstance(decl, ir.Union_):
+            max_count = max([max_count, *(1 + len(v.fields) for v in decl.variants)])
+        stack = list(ir.decl_types(decl))
+        while stack:
+            t = stack.pop()
+            if isinstance(t, ir.Float) and t.width == 32:
+                f32.add(decl.name)
+            if isinstance(t, (ir.Array, ir.Map)):
+                max_count = max(max_count, t.hi)
+            stack.extend(ir.children(t))
+    uses = {decl.name: set(ir.references(decl)) for decl in schema.decls}
+    grown = True
+    while grown:
+        grown = False
+        for name, used in uses.items():
+            if name not in f32 and used & f32:
+                f32.add(name)
+                grown = True
+    return max_count, frozenset(f32)

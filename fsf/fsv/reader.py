@@ -1,7 +1,8 @@
 """Reader: FSV payload bytes + IR type -> the Python form, every rule checked with its exact offset (the reference).
 
 It decides every verdict: when a fast path refuses, this reader finds the first problem and words it
-(``docs/fsv.md``, "Decoder verdicts").
+(``docs/fsv.md``, "Decoder verdicts"). Heads are decoded by the table of :mod:`fsf.fsv.format` (family, field
+size, canonical range).
 """
 
 from __future__ import annotations
@@ -13,34 +14,21 @@ from typing import Any, NoReturn
 
 from fsf import ir
 from fsf.errors import DecodeError
+from fsf.fsv.format import FAMILY_NAMES, HEAD_OF, REF_PREFIX, Family
 from fsf.limits import MAX_DEPTH
 
-_INT, _NIL, _BOOL, _F32, _F64, _STR, _BIN, _ARR, _MAP = range(9)
-_KIND_NAMES = ("int", "nil", "bool", "float 32", "float 64", "str", "bin", "array", "map")
+_INT, _NIL, _BOOL, _F32, _F64, _STR, _BIN, _ARR, _MAP, _EXT = (int(f) for f in Family)
+_KIND_NAMES = FAMILY_NAMES
 
-# Head byte -> (kind, bytes of argument, signed, canonical lo, canonical hi) for the 0xc0..0xdf heads that carry
-# an argument; the argument is the value (ints) or the length / count (str, bin, array, map).
-_HEADS: dict[int, tuple[int, int, bool, int, int]] = {
-    0xC4: (_BIN, 1, False, 0, 0xFF),
-    0xC5: (_BIN, 2, False, 0x100, 0xFFFF),
-    0xC6: (_BIN, 4, False, 0x10000, 0xFFFFFFFF),
-    0xCC: (_INT, 1, False, 0x80, 0xFF),
-    0xCD: (_INT, 2, False, 0x100, 0xFFFF),
-    0xCE: (_INT, 4, False, 0x10000, 0xFFFFFFFF),
-    0xCF: (_INT, 8, False, 0x100000000, 0xFFFFFFFFFFFFFFFF),
-    0xD0: (_INT, 1, True, -0x80, -33),
-    0xD1: (_INT, 2, True, -0x8000, -0x81),
-    0xD2: (_INT, 4, True, -0x80000000, -0x8001),
-    0xD3: (_INT, 8, True, -0x8000000000000000, -0x80000001),
-    0xD9: (_STR, 1, False, 32, 0xFF),
-    0xDA: (_STR, 2, False, 0x100, 0xFFFF),
-    0xDB: (_STR, 4, False, 0x10000, 0xFFFFFFFF),
-    0xDC: (_ARR, 2, False, 16, 0xFFFF),
-    0xDD: (_ARR, 4, False, 0x10000, 0xFFFFFFFF),
-    0xDE: (_MAP, 2, False, 16, 0xFFFF),
-    0xDF: (_MAP, 4, False, 0x10000, 0xFFFFFFFF),
-}
-_EXT_HEADS = frozenset([0xC7, 0xC8, 0xC9, 0xD4, 0xD5, 0xD6, 0xD7, 0xD8])
+# Byte -> (family, bytes of argument, signed, canonical lo, canonical hi, fix base), from the format table: a
+# fix form's argument is byte + fix base; any other head's argument (the value of an int, the length or count of
+# a str, bin, array or map) is the big-endian field after it, canonical only within lo..hi.
+_DECODE: tuple[tuple[int, int, bool, int, int, int] | None, ...] = tuple(
+    None if h is None else
+    (int(h.family), h.size, h.signed, h.lo if h.lo is not None else 0, h.hi if h.hi is not None else 0,
+     (h.lo if h.lo is not None else 0) - h.first)
+    for h in HEAD_OF)
+_FLOATS = {_F32: ">f", _F64: ">d"}
 
 
 class _Fail(Exception):
@@ -99,35 +87,26 @@ class _Reader:
             raise _Fail("truncated", "input ends where a value should start", at)
         b = self.data[at]
         self.pos = at + 1
-        if b <= 0x7F:
-            return _INT, b, at
-        if b >= 0xE0:
-            return _INT, b - 0x100, at
-        if b <= 0x8F:
-            kind, arg = _MAP, b & 0x0F
-        elif b <= 0x9F:
-            kind, arg = _ARR, b & 0x0F
-        elif b <= 0xBF:
-            kind, arg = _STR, b & 0x1F
-        elif b == 0xC0:
-            return _NIL, None, at
-        elif b in (0xC2, 0xC3):
-            return _BOOL, b == 0xC3, at
-        elif b == 0xCA:
-            return _F32, struct.unpack(">f", self._take(4, at, "a float 32"))[0], at
-        elif b == 0xCB:
-            return _F64, struct.unpack(">d", self._take(8, at, "a float 64"))[0], at
-        elif b == 0xC1:
-            raise _Fail("type", "the reserved byte `c1` is never valid msgpack", at)
-        elif b in _EXT_HEADS:
+        decode = _DECODE[b]
+        if decode is None:
+            raise _Fail("type", f"the reserved byte `{b:02x}` is never valid msgpack", at)
+        kind, size, signed, lo, hi, base = decode
+        if kind == _EXT:
             raise _Fail("type", f"msgpack ext types (head `{b:02x}`, timestamps included) are not used by FSV", at)
+        if kind in _FLOATS:
+            return kind, struct.unpack(_FLOATS[kind], self._take(size, at, f"a {_KIND_NAMES[kind]}"))[0], at
+        if kind == _NIL:
+            return _NIL, None, at
+        if size == 0:
+            arg = b + base
         else:
-            kind, size, signed, lo, hi = _HEADS[b]
             arg = int.from_bytes(self._take(size, at, f"a `{b:02x}` head"), "big", signed=signed)
             if not lo <= arg <= hi:
                 raise _Fail("non_canonical", f"{_KIND_NAMES[kind]} {arg} in a wider head (`{b:02x}`) than needed", at)
-            if kind == _INT:
-                return kind, arg, at
+        if kind == _INT:
+            return kind, arg, at
+        if kind == _BOOL:
+            return kind, arg == 1, at
         need = arg * 2 if kind == _MAP else arg
         if need > len(self.data) - self.pos:
             what = {_STR: "bytes", _BIN: "bytes", _ARR: "items", _MAP: "entries"}[kind]
@@ -184,7 +163,7 @@ class _Reader:
                 return raw
             if arg != ir.HASH_SIZE:
                 raise _Fail("bounds", f"`{ir.type_name(t)}` holds {ir.HASH_SIZE} bytes, got {arg}", at)
-            return raw if isinstance(t, ir.Hash) else "blake3:" + raw.hex()
+            return raw if isinstance(t, ir.Hash) else REF_PREFIX + raw.hex()
         if isinstance(t, ir.Array):
             self._expect(kind, _ARR, t, at)
             depth = self._enter(depth, at)

@@ -1,6 +1,7 @@
 """Writer: a wire value (lists, dicts and scalars) of an IR type -> its canonical payload bytes (the reference encoder).
 
 Used when the schema has an ``f32`` (msgpack-python writes every float with one width) and by the reference path.
+Every head is the smallest the table of :mod:`fsf.fsv.format` allows.
 """
 
 from __future__ import annotations
@@ -9,52 +10,54 @@ import struct
 from typing import Any
 
 from fsf import ir
+from fsf.fsv.format import BY_NAME, Family, Head, widths
+
+# The heads a value may take, narrowest first (fsf.fsv.format.widths): the first whose canonical range holds the
+# value is its one canonical head. Each entry is (lo, hi, head byte, field size, signed, fix form).
+_Width = tuple[int, int, int, int, bool, bool]
+
+
+def _widths(heads: tuple[Head, ...]) -> tuple[_Width, ...]:
+    return tuple((h.lo or 0, h.hi or 0, h.first, h.size, h.signed, h.last != h.first) for h in heads)
+
+
+_NON_NEGATIVE = _widths(widths(Family.INT))
+_NEGATIVE = _widths(widths(Family.INT, negative=True))
+_STR_WIDTHS = _widths(widths(Family.STR))
+_BIN_WIDTHS = _widths(widths(Family.BIN))
+_ARR_WIDTHS = _widths(widths(Family.ARRAY))
+_MAP_WIDTHS = _widths(widths(Family.MAP))
+_NIL = BY_NAME["nil"].first
+_FALSE = BY_NAME["false"].first
+_TRUE = BY_NAME["true"].first
+_F32 = BY_NAME["float32"].first
+_F64 = BY_NAME["float64"].first
+
+
+def _w_head(n: int, table: tuple[_Width, ...], out: bytearray) -> None:
+    """The smallest head of ``table`` for argument ``n`` (an int's value, a length or a count)."""
+    for lo, hi, first, size, signed, fix in table:  # noqa: B007 (the head found is used after the loop)
+        if lo <= n <= hi:
+            break
+    # No range holds n: the loop ends on the widest head, whose to_bytes raises OverflowError before any write.
+    if fix:
+        out.append(first + n - lo)
+    else:
+        out += bytes([first]) + n.to_bytes(size, "big", signed=signed)
 
 
 def _w_int(v: int, out: bytearray) -> None:
-    if v >= 0:
-        if v < 0x80:
-            out.append(v)
-        elif v <= 0xFF:
-            out += b"\xcc" + v.to_bytes(1, "big")
-        elif v <= 0xFFFF:
-            out += b"\xcd" + v.to_bytes(2, "big")
-        elif v <= 0xFFFFFFFF:
-            out += b"\xce" + v.to_bytes(4, "big")
-        else:
-            out += b"\xcf" + v.to_bytes(8, "big")
-    elif v >= -32:
-        out.append(v & 0xFF)
-    elif v >= -0x80:
-        out += b"\xd0" + v.to_bytes(1, "big", signed=True)
-    elif v >= -0x8000:
-        out += b"\xd1" + v.to_bytes(2, "big", signed=True)
-    elif v >= -0x80000000:
-        out += b"\xd2" + v.to_bytes(4, "big", signed=True)
-    else:
-        out += b"\xd3" + v.to_bytes(8, "big", signed=True)
-
-
-def _w_len(n: int, fix: int | None, fix_max: int, codes: bytes, out: bytearray) -> None:
-    """A length head: a fix form when there is one and ``n`` fits, else the 8/16/32-bit form."""
-    if fix is not None and n <= fix_max:
-        out.append(fix | n)
-    elif codes[0] and n <= 0xFF:
-        out += bytes([codes[0], n])
-    elif n <= 0xFFFF:
-        out += bytes([codes[1]]) + n.to_bytes(2, "big")
-    else:
-        out += bytes([codes[2]]) + n.to_bytes(4, "big")
+    _w_head(v, _NON_NEGATIVE if v >= 0 else _NEGATIVE, out)
 
 
 def _w_str(s: str, out: bytearray) -> None:
     raw = s.encode("utf-8")
-    _w_len(len(raw), 0xA0, 31, b"\xd9\xda\xdb", out)
+    _w_head(len(raw), _STR_WIDTHS, out)
     out += raw
 
 
 def _w_bin(b: bytes, out: bytearray) -> None:
-    _w_len(len(b), None, -1, b"\xc4\xc5\xc6", out)
+    _w_head(len(b), _BIN_WIDTHS, out)
     out += b
 
 
@@ -62,25 +65,25 @@ def write_wire(schema: ir.Schema, t: ir.Type, wire: Any, out: bytearray) -> None
     """Append the canonical bytes of wire value ``wire`` of type ``t`` (already valid) to ``out``."""
     if isinstance(t, ir.Optional):
         if wire is None:
-            out.append(0xC0)
+            out.append(_NIL)
             return
         t = t.inner
     if isinstance(t, ir.Bool):
-        out.append(0xC3 if wire else 0xC2)
+        out.append(_TRUE if wire else _FALSE)
     elif isinstance(t, (ir.Int, ir.Time)):
         _w_int(wire, out)
     elif isinstance(t, ir.Float):
-        out += struct.pack(">Bf", 0xCA, wire) if t.width == 32 else struct.pack(">Bd", 0xCB, wire)
+        out += struct.pack(">Bf", _F32, wire) if t.width == 32 else struct.pack(">Bd", _F64, wire)
     elif isinstance(t, ir.Str):
         _w_str(wire, out)
     elif isinstance(t, (ir.Bytes, ir.Hash, ir.Ref)):
         _w_bin(wire, out)
     elif isinstance(t, ir.Array):
-        _w_len(len(wire), 0x90, 15, b"\x00\xdc\xdd", out)
+        _w_head(len(wire), _ARR_WIDTHS, out)
         for item in wire:
             write_wire(schema, t.item, item, out)
     elif isinstance(t, ir.Map):
-        _w_len(len(wire), 0x80, 15, b"\x00\xde\xdf", out)
+        _w_head(len(wire), _MAP_WIDTHS, out)
         key_t: ir.Type = ir.Int("u32", 0, 0xFFFFFFFF) if is_enum(schema, t.key) else t.key
         for k, v in wire.items():
             write_wire(schema, key_t, k, out)
@@ -91,11 +94,11 @@ def write_wire(schema: ir.Schema, t: ir.Type, wire: Any, out: bytearray) -> None
         if isinstance(decl, ir.Enum):
             _w_int(wire, out)
         elif isinstance(decl, ir.Shape):
-            _w_len(len(wire), 0x90, 15, b"\x00\xdc\xdd", out)
+            _w_head(len(wire), _ARR_WIDTHS, out)
             for f, item in zip(decl.fields, wire, strict=True):
                 write_wire(schema, f.type, item, out)
         else:
-            _w_len(len(wire), 0x90, 15, b"\x00\xdc\xdd", out)
+            _w_head(len(wire), _ARR_WIDTHS, out)
             _w_int(wire[0], out)
             for f, item in zip(decl.variants[wire[0]].fields, wire[1:], strict=True):
                 write_wire(schema, f.type, item, out)

@@ -9,12 +9,15 @@ a type outside the closure never does. Linear in the schema's size and free of r
 
 from __future__ import annotations
 
+import operator
+from collections.abc import Callable
 from typing import Any
 
 import blake3
 import msgpack
 
 from fsf import ir
+from fsf.ir.kinds import Kind, kind_of
 
 ID_PREFIX = "blake3:"
 _COMPONENT_TAG = "fsf-component-1"
@@ -56,15 +59,19 @@ def _pack(obj: Any) -> bytes:
     return msgpack.packb(obj, use_bin_type=True)  # type: ignore[no-any-return]
 
 
+# The declared type a use reaches: by value (a Named) or by content id (a Ref); both are in a type's closure.
+_EDGE: dict[Kind, Callable[[Any], str]] = {Kind.NAMED: operator.attrgetter("name"),
+                                           Kind.REF: operator.attrgetter("target")}
+
+
 def _edges(decl: ir.Decl) -> list[str]:
     out = []
     stack = list(ir.decl_types(decl))
     while stack:
         t = stack.pop()
-        if isinstance(t, ir.Named):
-            out.append(t.name)
-        elif isinstance(t, ir.Ref):
-            out.append(t.target)
+        edge = _EDGE.get(kind_of(t))
+        if edge is not None:
+            out.append(edge(t))
         stack.extend(ir.children(t))
     return out
 
@@ -123,8 +130,12 @@ def _fields(fields: tuple[ir.Field, ...], local: set[str], ids: dict[str, bytes]
 
 
 def _decl(decl: ir.Decl, local: set[str], ids: dict[str, bytes]) -> list[Any]:
-    if isinstance(decl, ir.Shape):
-        return ["shape", _fields(decl.fields, local, ids)]
-    if isinstance(decl, ir.Enum):
-        return ["enum", [m.name for m in decl.members]]
-    return ["union", [[v.name, _fields(v.fields, local, ids)] for v in decl.variants]]
+    return _DECLS[kind_of(decl)](decl, local, ids)
+
+
+# The canonical list of each kind of declaration; a handler is reached only for its kind (hence Any).
+_DECLS: dict[Kind, Callable[[Any, set[str], dict[str, bytes]], list[Any]]] = {
+    Kind.SHAPE: lambda d, local, ids: ["shape", _fields(d.fields, local, ids)],
+    Kind.ENUM: lambda d, local, ids: ["enum", [m.name for m in d.members]],
+    Kind.UNION: lambda d, local, ids: ["union", [[v.name, _fields(v.fields, local, ids)] for v in d.variants]],
+}

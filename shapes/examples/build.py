@@ -100,9 +100,7 @@ def to_json(schema: fsf.Schema, root: str, value: Any) -> Any:
 
 def render(schema: fsf.Schema, data: bytes) -> str:
     """The Markdown view of an FSV value, with the per-type templates that live next to the schemas."""
-    from fsf.views import render_markdown
-
-    return render_markdown(schema, data)
+    return fsf.render_markdown(schema, data)
 
 
 # --- Derived examples ----------------------------------------------------------------------------------------
@@ -202,8 +200,19 @@ def _with_derived(found: list[Example], derived: dict[Path, Any], shapes_dir: Pa
 
 def stale(expected: dict[Path, bytes]) -> list[Path]:
     """The generated files whose committed bytes differ from ``expected`` (or that are missing)."""
-    return [path for path, data in sorted(expected.items())
-            if not path.is_file() or path.read_bytes() != data]
+    return [path for path, data in sorted(expected.items()) if _differs(path, data)]
+
+
+def _differs(path: Path, data: bytes) -> bool:
+    """Whether the committed ``path`` differs from ``data``: a view as the drift check of ``fsv render --check``
+    compares it (the same library function), any other file byte for byte."""
+    if not path.is_file():
+        return True
+    if path.suffix == ".md":
+        from fsf.views.drift import compare_view
+
+        return compare_view(path, data.decode("utf-8")).kind != "ok"
+    return path.read_bytes() != data
 
 
 def main(argv: list[str], echo: Callable[[str], None] = print) -> int:

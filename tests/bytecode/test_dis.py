@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
@@ -15,30 +14,21 @@ from fsf.bytecode.dis import disassemble
 from fsf.bytecode.opcodes import Op
 from fsf.cli.fsf_tool import app
 from tests.bytecode.test_vm import SCHEMA as EVERY_OPCODE
+from tests.support.golden import Golden
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "dis"
 SHAPES = sorted((ROOT / "shapes").glob("*.fsf"))
-UPDATE = os.environ.get("FSF_UPDATE_GOLDEN") == "1"
-
-
-def golden(name: str, text: str) -> None:
-    """``text`` equals ``tests/golden/dis/<name>`` (``FSF_UPDATE_GOLDEN=1`` rewrites it instead)."""
-    path = GOLDEN / name
-    if UPDATE:
-        GOLDEN.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    assert path.read_text() == text, f"{path} differs; review, then regenerate with FSF_UPDATE_GOLDEN=1"
 
 
 @pytest.mark.parametrize("path", SHAPES, ids=[p.name for p in SHAPES])
-def test_shape_files(path: Path) -> None:
-    golden(f"{path.stem}.txt", disassemble(fsf.load_schema(path).program))
+def test_shape_files(path: Path, golden: Golden) -> None:
+    golden.text(GOLDEN / f"{path.stem}.txt", disassemble(fsf.load_schema(path).program))
 
 
-def test_every_opcode() -> None:
+def test_every_opcode(golden: Golden) -> None:
     text = disassemble(EVERY_OPCODE.program)
-    golden("every-opcode.txt", text)
+    golden.text(GOLDEN / "every-opcode.txt", text)
     assert {line.split()[1] for line in text.splitlines() if re.match(r"\s+\d+  ", line)} == {op.name for op in Op}
 
 
@@ -50,7 +40,7 @@ def test_labels_are_symbolic_and_defined() -> None:
     assert used == set(defined)
 
 
-def test_the_command_reads_source_and_compiled_files(tmp_path: Path) -> None:
+def test_the_command_reads_source_and_compiled_files(tmp_path: Path, golden: Golden) -> None:
     src = tmp_path / "forge-plan.fsf"
     src.write_text((ROOT / "shapes" / "forge-plan.fsf").read_text())
     schema = fsf.load_schema(src)
@@ -59,7 +49,8 @@ def test_the_command_reads_source_and_compiled_files(tmp_path: Path) -> None:
     from_source = runner.invoke(app, ["disasm", str(src)])
     from_compiled = runner.invoke(app, ["disasm", str(tmp_path / "forge-plan.fsb")])
     assert from_source.exit_code == from_compiled.exit_code == 0
-    assert from_source.stdout == from_compiled.stdout == (GOLDEN / "forge-plan.txt").read_text()
+    assert from_source.stdout == from_compiled.stdout
+    golden.text(GOLDEN / "forge-plan.txt", from_source.stdout)
     bad = tmp_path / "bad.fsf"
     bad.write_text("shape A { x: arr<u8> }")
     failed = runner.invoke(app, ["disasm", str(bad)])

@@ -435,7 +435,7 @@ HOSTILE = "a|b\n# c `d` <script>alert(1)</script>\n- e | f\\|"
 
 @needs_views
 def test_the_dispatch_view_keeps_its_layout_with_hostile_text_everywhere() -> None:
-    from fsf.views import render_value
+    from fsf.render import render_value
 
     schema = fsf.load_schema(SHAPES / "dispatch.fsf")
     text = {"Text": {"value": HOSTILE}}

@@ -36,7 +36,7 @@ def test_the_wheel_installs_and_compiles_forge_plan(tmp_path: Path) -> None:
     # The native module, when built (it must be under FSF_REQUIRE_NATIVE=1), makes the wheel platform-specific.
     with zipfile.ZipFile(wheel) as archive:
         native = [n for n in archive.namelist() if n.startswith("fsf/fsv/_native") and n.endswith((".so", ".pyd"))]
-        c_source = archive.read("fsf/fsv/_native.c")
+        c_source = archive.read("fsf/fsv/_native.c") + archive.read("fsf/fsv/_format.h")  # hatch_build.source_digest
     built = bool(native) or os.environ.get("FSF_REQUIRE_NATIVE") == "1"
     assert native == ([f"fsf/fsv/_native{sysconfig.get_config_var('EXT_SUFFIX')}"] if built else []), native
     assert wheel.name.endswith("-py3-none-any.whl") != built, wheel.name

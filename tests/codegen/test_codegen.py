@@ -38,6 +38,7 @@ from fsf.codegen import (
     ts_doc,
 )
 from fsf.fsv.jsonform import from_json, to_json
+from tests.support.golden import Golden
 from tests.support.strategies import schema_texts, values
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,7 +46,6 @@ GOLDEN = ROOT / "tests" / "golden" / "codegen"
 SHAPES = ROOT / "shapes"
 EXAMPLES = SHAPES / "examples"
 EVERY = GOLDEN / "every.fsf"
-UPDATE = os.environ.get("FSF_UPDATE_GOLDEN") == "1"
 EXTENSIONS = {"python": ".py", "jsonschema": ".schema.json", "typescript": ".d.ts"}
 
 HOSTILE = (
@@ -95,15 +95,6 @@ def schema_sources() -> dict[str, fsf.Schema]:
 SCHEMAS = schema_sources()
 
 
-def assert_golden(path: Path, text: str) -> None:
-    """``text`` equals the golden file (``FSF_UPDATE_GOLDEN=1`` rewrites it instead)."""
-    if UPDATE:
-        path.write_text(text, encoding="utf-8", newline="")
-        return
-    assert path.exists(), f"missing golden file {path}; run the tests with FSF_UPDATE_GOLDEN=1 and review the diff"
-    assert text == path.read_text(encoding="utf-8")
-
-
 @contextlib.contextmanager
 def generated_module(schema: fsf.Schema, name: str) -> Iterator[types.ModuleType]:
     """The generated Python of ``schema`` imported as module ``name`` (registered in sys.modules meanwhile)."""
@@ -127,8 +118,8 @@ def validator(schema: fsf.Schema, root: str) -> jsonschema.Draft202012Validator:
 
 @pytest.mark.parametrize("target", TARGETS)
 @pytest.mark.parametrize("stem", sorted(SCHEMAS))
-def test_golden(stem: str, target: str) -> None:
-    assert_golden(GOLDEN / f"{stem}{EXTENSIONS[target]}", fsf.codegen(SCHEMAS[stem], target))
+def test_golden(stem: str, target: str, golden: Golden) -> None:
+    golden.text(GOLDEN / f"{stem}{EXTENSIONS[target]}", fsf.codegen(SCHEMAS[stem], target))
 
 
 def test_every_shape_file_has_golden_output() -> None:

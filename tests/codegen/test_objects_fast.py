@@ -15,23 +15,23 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests.support.strategies import schema_texts, values
-from tests.codegen.test_codegen import generated_module as generated
 
 import fsf
 from fsf import ir
 from fsf.codegen import objects
+from tests.codegen.test_codegen import generated_module as generated
+from tests.support.strategies import schema_texts, values
 
 
 def reference_to(schema: fsf.Schema, name: str, value: Any) -> Any:
     """What the generic walk makes of ``value`` (the reference of :func:`objects.to_python_form`)."""
     if not objects.is_object(value):
         return value
-    return objects._to(objects.plan_of(schema), ir.Named(name), value, 0)
+    return objects._to(schema.object_plan, ir.Named(name), value, 0)
 
 
 def reference_from(schema: fsf.Schema, module: types.ModuleType, name: str, value: Any) -> Any:
-    return objects._From(objects.plan_of(schema), module).convert(ir.Named(name), value)
+    return objects._From(schema.object_plan, module).convert(ir.Named(name), value)
 
 
 def same(a: Any, b: Any) -> bool:
@@ -64,14 +64,14 @@ def test_random_values_convert_alike_both_ways(data: st.DataObject) -> None:
     schema = fsf.compile_source(data.draw(schema_texts(), label="schema"))
     name = data.draw(st.sampled_from(schema.shapes), label="type")
     value = schema.decode(schema.encode(name, data.draw(values(schema.ir, name), label="value")))
-    plan = objects.plan_of(schema)
+    plan = schema.object_plan
     with generated(schema, "gen_fast_random") as mod:
-        obj = objects.from_python_form(schema, mod, name, value)
+        obj = objects.from_python_form(schema.object_plan, mod, name, value)
         fast_from = plan.from_fast[mod][name]  # cached: the module has every class
         assert same(fast_from(value), obj)  # the generated code alone, no fallback
         assert obj == reference_from(schema, mod, name, value)
 
-        form = objects.to_python_form(schema, name, obj)
+        form = objects.to_python_form(schema.object_plan, name, obj)
         assert same(plan.to_fast[name](obj, 0), form)  # the generated code alone, no fallback
         assert same(form, reference_to(schema, name, obj))
         assert same(form, value)
@@ -121,17 +121,17 @@ def test_every_construct_is_served_by_the_generated_code_alone(no_reference: Non
 
 def test_converters_are_built_once_per_schema_and_module() -> None:
     schema = fsf.compile_source("shape A { x: u8 }")
-    plan = objects.plan_of(schema)
+    plan = schema.object_plan
     with generated(schema, "gen_fast_once") as mod:
-        objects.to_python_form(schema, "A", mod.A(x=1))
+        objects.to_python_form(schema.object_plan, "A", mod.A(x=1))
         to_fast = dict(plan.to_fast)
-        objects.from_python_form(schema, mod, "A", {"x": 1})
+        objects.from_python_form(schema.object_plan, mod, "A", {"x": 1})
         from_fast = plan.from_fast[mod]
-        assert objects.to_python_form(schema, "A", mod.A(x=2)) == {"x": 2}
-        assert objects.from_python_form(schema, mod, "A", {"x": 2}) == mod.A(x=2)
+        assert objects.to_python_form(schema.object_plan, "A", mod.A(x=2)) == {"x": 2}
+        assert objects.from_python_form(schema.object_plan, mod, "A", {"x": 2}) == mod.A(x=2)
         assert plan.to_fast == to_fast and plan.from_fast[mod] is from_fast
         with generated(schema, "gen_fast_once_again") as other:
-            assert objects.from_python_form(schema, other, "A", {"x": 3}) == other.A(x=3)
+            assert objects.from_python_form(schema.object_plan, other, "A", {"x": 3}) == other.A(x=3)
             assert plan.from_fast[other] is not from_fast
 
 
@@ -139,10 +139,10 @@ def test_generated_source_holds_no_schema_text() -> None:
     """Names and strings of the schema reach the generated code through its globals, never its text."""
     hostile = fsf.compile_source("shape Q { from: str, class: arr[0..2]<E>, m: map[0..2]<E, Q> }\n"
                                  "enum E { raise, pass }\n")
-    plan = objects.plan_of(hostile)
+    plan = hostile.object_plan
     with generated(hostile, "gen_fast_hostile") as mod:
-        obj = objects.from_python_form(hostile, mod, "Q", {"from": "v", "class": ["raise"], "m": {}})
-        assert objects.to_python_form(hostile, "Q", obj) == {"from": "v", "class": ["raise"], "m": {}}
+        obj = objects.from_python_form(hostile.object_plan, mod, "Q", {"from": "v", "class": ["raise"], "m": {}})
+        assert objects.to_python_form(hostile.object_plan, "Q", obj) == {"from": "v", "class": ["raise"], "m": {}}
         sources = ["".join(linecache.getlines(fn.__code__.co_filename))
                    for fn in (plan.to_fast["Q"], plan.from_fast[mod]["Q"])]
     for source in sources:
@@ -227,7 +227,7 @@ def test_odd_values_become_what_the_walk_makes_of_them() -> None:
     with generated(ODD, "gen_fast_odd") as mod:
         for value in odd_values(mod):
             name = {mod.Node: "Node", mod.C: "C", mod.Link: "Link"}.get(type(value), "Holder")
-            form = objects.to_python_form(ODD, name, value)
+            form = objects.to_python_form(ODD.object_plan, name, value)
             assert same(form, reference_to(ODD, name, value)), value
             if not objects.is_object(value):
                 assert form is value
@@ -264,7 +264,7 @@ def test_nesting_beyond_the_walk_limit_is_passed_through_unconverted() -> None:
                 node = None
                 for _ in range(depth):
                     node = make(node)
-                form = objects.to_python_form(ODD, name, node)
+                form = objects.to_python_form(ODD.object_plan, name, node)
                 assert same(form, reference_to(ODD, name, node))
                 inner = form
                 for _ in range(min(depth - 1, objects._MAX_WALK + 1)):
@@ -284,7 +284,7 @@ def test_deep_values_decode_into_objects_alike() -> None:
         obj = ODD.decode(data, into=mod)
         assert obj == reference_from(ODD, mod, "Node", ODD.decode(data))
         assert ODD.encode("Node", obj) == data
-        assert objects.plan_of(ODD).to_fast["Node"](obj, 0) == ODD.decode(data)
+        assert ODD.object_plan.to_fast["Node"](obj, 0) == ODD.decode(data)
 
 
 def test_a_valid_value_without_its_optional_fields_converts_as_the_walk_converts_it() -> None:
@@ -292,14 +292,14 @@ def test_a_valid_value_without_its_optional_fields_converts_as_the_walk_converts
         for value in [{"c": "red"}, {"c": "red", "next": {"c": "blue", "note": "n"}}, {"c": "red", "note": None},
                       {"c": "red", "leaf": {"n": 1, "tags": []}}, {"c": "red", "leaf": {"n": 1, "tags": [], "note": "n"}}]:
             ODD.validate("Link", value)
-            obj = objects.from_python_form(ODD, mod, "Link", value)
+            obj = objects.from_python_form(ODD.object_plan, mod, "Link", value)
             assert same(obj, reference_from(ODD, mod, "Link", value))
             assert obj.next is None or obj.next.note == "n"
             assert obj.leaf is None or obj.leaf.n == 1
         for value in [{"n": 1, "tags": []}, {"n": 1, "tags": ["t"], "note": None}]:
             ODD.validate("Leaf", value)
-            assert same(objects.from_python_form(ODD, mod, "Leaf", value), mod.Leaf(n=1, tags=value["tags"]))
-            assert same(objects.from_python_form(ODD, mod, "Leaf", value), reference_from(ODD, mod, "Leaf", value))
+            assert same(objects.from_python_form(ODD.object_plan, mod, "Leaf", value), mod.Leaf(n=1, tags=value["tags"]))
+            assert same(objects.from_python_form(ODD.object_plan, mod, "Leaf", value), reference_from(ODD, mod, "Leaf", value))
 
 
 # -- classes the module lacks or got from another schema --------------------------------------------------------
@@ -312,7 +312,7 @@ def test_a_missing_class_is_refused_only_when_a_value_needs_it() -> None:
     with generated(schema, "gen_fast_missing") as mod:
         del mod.B, mod.C
         assert schema.decode(empty, into=mod) == mod.A(b=None, c=None)
-        assert mod not in objects.plan_of(schema).from_fast  # a module with a class missing is not cached
+        assert mod not in schema.object_plan.from_fast  # a module with a class missing is not cached
         with pytest.raises(fsf.UsageError) as err:
             schema.decode(data, into=mod)
         with pytest.raises(fsf.UsageError) as ref:
@@ -340,12 +340,12 @@ def test_a_class_or_enum_from_another_schema_is_refused_as_the_walk_refuses_it()
                                   "regenerate it with `fsf codegen --target python`")
 
 
-def test_decode_into_passes_canonical_on(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_decode_into_passes_canonical_on() -> None:
     from fsf.fsv import codec
 
-    schema = fsf.compile_source("shape Small { v: u8 }")
+    # The pure path: one that may take a wider head when not strict.
+    schema = fsf.compile_source("shape Small { v: u8 }").using("pure")
     wide = codec.pack_header(schema.id_bytes("Small")) + bytes.fromhex("91 cc 05")  # 5 in a wider head
-    monkeypatch.setattr(codec, "DEFAULT_PATH", "fused")  # a path that may take a wider head when not strict
     with generated(schema, "gen_fast_canonical") as mod:
         with pytest.raises(fsf.DecodeError) as info:
             schema.decode(wide, into=mod)

@@ -8,7 +8,6 @@ commit are generated below (``GENERATED``). The golden ``NAME.out`` holds the ex
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,9 +15,9 @@ import pytest
 
 import fsf
 from fsf.load import read_source, read_text
+from tests.support.golden import Golden
 
 GOLDEN = Path(__file__).parents[1] / "golden" / "diagnostics"
-UPDATE = os.environ.get("FSF_UPDATE_GOLDEN") == "1"
 
 
 def _nested(depth: int) -> str:
@@ -100,13 +99,8 @@ def _golden_path(case: str) -> Path:
 
 
 @pytest.mark.parametrize("case", _cases())
-def test_diagnostics_match_the_golden_file(case: str) -> None:
-    got = outcome(case)
-    golden = _golden_path(case)
-    if UPDATE:
-        golden.write_text(got, encoding="utf-8", errors="surrogateescape")
-    assert golden.is_file(), f"no golden file for {case}; run with FSF_UPDATE_GOLDEN=1 and review it"
-    assert got == golden.read_text(encoding="utf-8", errors="surrogateescape")
+def test_diagnostics_match_the_golden_file(case: str, golden: Golden) -> None:
+    golden.text(_golden_path(case), outcome(case), errors="surrogateescape")
 
 
 def test_the_table_is_large_and_mixed() -> None:

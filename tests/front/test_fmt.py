@@ -5,7 +5,6 @@ Golden cases: ``tests/golden/fmt/NAME.fsf`` formats to ``NAME.out`` (``FSF_UPDAT
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from pathlib import Path
 
@@ -17,11 +16,11 @@ import fsf
 from fsf.errors import Source
 from fsf.front.fmt import format_source
 from fsf.front.parse import parse
+from tests.support.golden import Golden
 from tests.support.strategies import laid_out, schema_texts
 
 ROOT = Path(__file__).parents[2]
 GOLDEN = Path(__file__).parents[1] / "golden" / "fmt"
-UPDATE = os.environ.get("FSF_UPDATE_GOLDEN") == "1"
 CASES = sorted(p.name for p in GOLDEN.glob("*.fsf"))
 SHAPES = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "shapes").glob("*.fsf"))
 
@@ -41,13 +40,10 @@ def same_syntax(a: str, b: str) -> bool:
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_fmt_matches_the_golden_file(case: str) -> None:
+def test_fmt_matches_the_golden_file(case: str, golden: Golden) -> None:
     source = (GOLDEN / case).read_bytes().decode("utf-8")
     got = format_source(source, case)
-    golden = GOLDEN / case.replace(".fsf", ".out")
-    if UPDATE:
-        golden.write_bytes(got.encode("utf-8"))
-    assert got == golden.read_bytes().decode("utf-8")
+    golden.text(GOLDEN / case.replace(".fsf", ".out"), got)
     assert format_source(got, case) == got
     assert comments(got) == comments(source)
     assert same_syntax(got, source)

@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 import fsf
-from fsf.bytecode.container import write_compiled
+from fsf.api import write_compiled
 from fsf.cli.fsf_tool import app as fsf_app
 from fsf.cli.fsv_tool import app as fsv_app
 from fsf.load import read_text

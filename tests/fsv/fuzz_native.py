@@ -16,7 +16,7 @@ random payload bytes, or structure-aware mutations on the msgpack items: wider h
 ``d9 01 61`` for ``a1 61``), huge or off-by-one counts and lengths, float width swaps, NaN, infinity and
 ``-0.0``, boundary integers, deleted, duplicated, swapped and type-confused items, deep nesting. The header is
 never changed, so the native decoder and its check-only mode ``Program.check`` (when the module has it), called
-directly on the payload (``ValueError`` = refused), and ``codec.decode(..., path="reference")`` (``DecodeError``
+directly on the payload (``fsf.errors.Refused`` = refused), and ``codec.decode(..., path="reference")`` (``DecodeError``
 = refused) judge the same payload. Any other exception
 from either, a different verdict, a different value (``repr``), or an accepted value that does not re-encode
 to the same bytes is a failure: exit 1. Inputs are placed so that their last byte is the last readable byte
@@ -26,7 +26,7 @@ A quarter of the inputs are values for the encoder (unless ``--encode off``): va
 (``strategies.near_misses``), and values with one spot made a subclass of its type; ``codec.encode`` on the
 default path (native encoder first) must give the reference path's bytes or its exact ``ValidationError``, and
 the native encoder called alone (when ``Program.encode(value, root, prefix)`` exists) the same bytes or a
-``ValueError``. With ``--encode all`` (the default) some values also carry a dict key whose ``__eq__`` empties a
+``fsf.errors.Refused``. With ``--encode all`` (the default) some values also carry a dict key whose ``__eq__`` empties a
 container of the value while it is being encoded; there only a crash or a ``SystemError`` counts.
 """
 
@@ -51,6 +51,7 @@ import hypothesis
 from hypothesis import strategies as st
 
 import fsf
+from fsf.errors import Refused
 from fsf.fsv import codec, native
 from tests.fsv.test_codec_hostile import HOSTILE, HOSTILE_SCHEMA, _mutate
 from tests.support.strategies import near_misses, schema_texts, values
@@ -68,12 +69,11 @@ GROUPS = ("hostile", "every", "forge-plan", "vectors", "random")
 class Target:
     def __init__(self, group: str, source: str, s: fsf.Schema, name: str) -> None:
         self.group, self.source, self.schema, self.name = group, source, s, name
-        plan = codec.plan_of(s)
-        program = plan.native()
+        program = s.codec.native
         if program is None:
             raise SystemExit("fuzz_native: the native decoder is not available (not built, or FSF_NO_NATIVE=1)")
         self.program = program
-        self.node = plan.node_of[name]
+        self.node = s.codec.nodes[name]
         self.header = codec.pack_header(s.id_bytes(name))
         self.seeds: list[bytes] = []  # payloads (without the header)
         self.values: list[Any] = []  # valid values, and values with one spot changed (for the encoder)
@@ -111,7 +111,7 @@ def _add_values(t: Target, count: int, seed: int) -> None:
         try:
             if encode(t.values[0], t.node, t.header) == t.header + t.seeds[0]:
                 t.encoder = encode
-        except (TypeError, ValueError):
+        except (TypeError, Refused):
             pass
 
 
@@ -483,7 +483,7 @@ def check(t: Target, payload: bytes, guard: GuardedBuffer) -> str:
     data = t.header + payload
     try:
         got: tuple[str, Any] = ("ok", t.program.decode(guard.place(data), P, t.node))
-    except ValueError:
+    except Refused:
         got = ("refused", None)
     except BaseException as error:
         raise Disagreement(f"native raised {type(error).__name__}: {error}\n{traceback.format_exc()}") from None
@@ -498,7 +498,7 @@ def check(t: Target, payload: bytes, guard: GuardedBuffer) -> str:
     if t.checker is not None:
         try:
             checked = "ok" if t.checker(guard.place(data), P, t.node) is None else "returned something"
-        except ValueError:
+        except Refused:
             checked = "refused"
         except BaseException as error:
             raise Disagreement(f"native check raised {type(error).__name__}: {error}\n{traceback.format_exc()}"
@@ -523,7 +523,7 @@ def _encode_outcome(t: Target, value: Any, path: str | None) -> tuple[str, Any]:
     except fsf.ValidationError as error:
         return "refused", str(error)
     except BaseException as error:
-        raise Disagreement(f"encode (path {path or codec.DEFAULT_PATH}) raised {type(error).__name__}: {error}\n"
+        raise Disagreement(f"encode (paths {codec.codec_for(t.schema, path).paths}) raised {type(error).__name__}: {error}\n"
                            f"{traceback.format_exc()}") from None
 
 
@@ -537,7 +537,7 @@ def check_encode(t: Target, value: Any) -> str:
     if t.encoder is not None:
         try:
             direct = t.encoder(value, t.node, t.header)
-        except ValueError:
+        except Refused:
             return want[0]
         except BaseException as error:
             raise Disagreement(f"native encoder raised {type(error).__name__}: {error}") from None

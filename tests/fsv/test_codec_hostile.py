@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 import fsf
 from fsf.fsv import codec
+from tests.support.codec_paths import CodecPath
 
 VECTORS = Path(__file__).resolve().parents[1] / "vectors"
 
@@ -117,16 +118,20 @@ HOSTILE: list[tuple[str, str, str, str, int]] = [
 ]
 
 
-@pytest.fixture(autouse=True, params=codec.PATHS)
-def codec_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Every test here runs through every execution path of the codec, with the same expectations."""
-    monkeypatch.setattr(codec, "DEFAULT_PATH", request.param)
-    return str(request.param)
+@pytest.fixture(autouse=True)
+def _every_path(codec_path: CodecPath) -> None:
+    """Every test here runs through every execution path of the codec (the ``codec_path`` fixture), with the
+    same expectations."""
 
 
 @pytest.fixture(scope="module")
-def schema() -> fsf.Schema:
+def base_schema() -> fsf.Schema:
     return fsf.compile_source(HOSTILE_SCHEMA, "hostile.fsf")
+
+
+@pytest.fixture
+def schema(base_schema: fsf.Schema, codec_path: CodecPath) -> fsf.Schema:
+    return codec_path.use(base_schema)
 
 
 def fsv(schema: fsf.Schema, name: str, payload_hex: str) -> bytes:
@@ -204,13 +209,13 @@ def test_whole_messages(schema: fsf.Schema) -> None:
         assert str(expect_reject(schema, fsv(schema, name, payload))) == message
 
 
-def test_schema_mismatch_names_both_ids_and_the_known_type(schema: fsf.Schema) -> None:
+def test_schema_mismatch_names_both_ids_and_the_known_type(codec_path: CodecPath, schema: fsf.Schema) -> None:
     data = fsv(schema, "U8", "91 01")
     err = expect_reject(schema, data, "I64")
     assert err.code == "schema_mismatch" and err.offset == 5
     assert str(err) == (f"the value's root type is `U8` {schema.id('U8')}; expected `I64` {schema.id('I64')}"
                         " - at byte 5 [schema_mismatch]")
-    other = fsf.compile_source("shape U8 { v: u16 }")
+    other = codec_path.compile("shape U8 { v: u16 }")
     err = expect_reject(other, data, "U8")
     assert str(err) == (f"the value's root type is a type unknown to this schema, {schema.id('U8')}; "
                         f"expected `U8` {other.id('U8')} - at byte 5 [schema_mismatch]")
@@ -224,8 +229,8 @@ def test_header_alone_names_the_root_type(schema: fsf.Schema) -> None:
     assert schema.decode(fsv(schema, "U8", "91 cc c8"), "U8") == {"v": 200}
 
 
-def test_every_proper_prefix_of_every_vector_is_rejected(schema: fsf.Schema) -> None:
-    vectors = _valid_vectors()
+def test_every_proper_prefix_of_every_vector_is_rejected(codec_path: CodecPath, schema: fsf.Schema) -> None:
+    vectors = _valid_vectors(codec_path)
     assert vectors
     for s, name, data in vectors:
         for end in range(len(data)):
@@ -248,8 +253,8 @@ def test_hostile_nesting_stays_within_memory(schema: fsf.Schema) -> None:
         assert peak < 40 * len(data) + (2 << 20), (unit, peak, len(data))
 
 
-def test_large_legitimate_array_takes_the_reference_path_and_decodes() -> None:
-    s = fsf.compile_source("shape Big { xs: arr[0..100000]<u8> }")
+def test_large_legitimate_array_takes_the_reference_path_and_decodes(codec_path: CodecPath) -> None:
+    s = codec_path.compile("shape Big { xs: arr[0..100000]<u8> }")
     value = {"xs": [7] * 50_000}
     data = s.encode("Big", value)
     assert s.decode(data) == value
@@ -259,12 +264,13 @@ def test_large_legitimate_array_takes_the_reference_path_and_decodes() -> None:
 # The promise under mutation: >= 10 000 mutated vectors, seeded
 
 
-def _valid_vectors() -> list[tuple[fsf.Schema, str, bytes]]:
-    """(schema, root, bytes) of every committed valid vector."""
+def _valid_vectors(codec_path: CodecPath | None = None) -> list[tuple[fsf.Schema, str, bytes]]:
+    """(schema, root, bytes) of every committed valid vector (schemas whose codec runs ``codec_path``, if given)."""
     import json
 
     doc = json.loads((VECTORS / "fsv-vectors.json").read_text("utf-8"))
-    schemas = {key: fsf.compile_source(text, f"{key}.fsf") for key, text in doc["schemas"].items()}
+    compile_ = codec_path.compile if codec_path is not None else fsf.compile_source
+    schemas = {key: compile_(text, f"{key}.fsf") for key, text in doc["schemas"].items()}
     return [(schemas[v["schema"]], v["type"], bytes.fromhex(v["fsv"])) for v in doc["valid"]]
 
 
@@ -307,9 +313,9 @@ def _mutate(rng: random.Random, data: bytes) -> bytes:
     return bytes(b)
 
 
-def test_mutation_fuzz_keeps_the_promise() -> None:
+def test_mutation_fuzz_keeps_the_promise(codec_path: CodecPath) -> None:
     rng = random.Random(20261122)
-    vectors = _valid_vectors()
+    vectors = _valid_vectors(codec_path)
     outcomes: dict[str, int] = {}
     cases = 0
     while cases < 10_000:
@@ -324,13 +330,14 @@ def test_mutation_fuzz_keeps_the_promise() -> None:
 
 @settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
 @given(st.data())
-def test_any_payload_keeps_the_promise(data: st.DataObject) -> None:
-    s = _hostile_schema()
+def test_any_payload_keeps_the_promise(codec_path: CodecPath, data: st.DataObject) -> None:
+    s = _hostile_schema(codec_path)
     name = data.draw(st.sampled_from(["Dec", "Map", "Node", "Str", "F32", "ColorMap", "Opt", "IntMap"]))
     payload = data.draw(st.binary(max_size=40))
     assert_promise(s, name, codec.pack_header(s.id_bytes(name)) + payload)
 
 
 @functools.cache
-def _hostile_schema() -> fsf.Schema:
-    return fsf.compile_source(HOSTILE_SCHEMA, "hostile.fsf")
+def _hostile_schema(codec_path: CodecPath | None = None) -> fsf.Schema:
+    s = fsf.compile_source(HOSTILE_SCHEMA, "hostile.fsf")
+    return codec_path.use(s) if codec_path is not None else s

@@ -1,9 +1,10 @@
-"""The codec's execution paths agree: native, msgspec-accelerated, fused pure Python and reference (reader, canonical
-writer, specialised validator) give the same bytes, values, errors, codes, offsets and messages on every input.
+"""The codec's execution paths agree: native, pure Python and reference (reader, canonical writer, validator)
+give the same bytes, values, errors, codes, offsets and messages on every input.
 
 ``test_codec.py`` and ``test_codec_hostile.py`` run every one of their cases through every path as well; this
 module adds direct differential properties, the non-strict ``canonical=False`` mode, the ``FSF_NO_NATIVE``
-and ``FSF_NO_ACCEL`` switches and the light ``import fsf``.
+switch, the guard that makes a fast path that stops serving fail loudly, and the light ``import fsf`` (no
+msgspec).
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import fsf
-from fsf.fsv import accel, codec, native
+from fsf.errors import Refused
+from fsf.fsv import codec, native, pure
 from tests.fsv.test_codec_hostile import HOSTILE_SCHEMA, _mutate
+from tests.support.codec_paths import FallbackError, strict
 from tests.support.strategies import near_misses, schema_texts, values
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -62,11 +65,11 @@ def test_paths_agree_on_values_and_near_misses(data: st.DataObject) -> None:
         assert decoded["reference"][0] == "ok"
 
 
-@pytest.mark.parametrize("path", ["accel", "fused"])
+@pytest.mark.parametrize("path", ["native", "pure"])
 @settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
 @given(st.data())
 def test_validate_agrees_with_the_vm_on_every_path(path: str, data: st.DataObject) -> None:
-    # Schema.validate asks the fused code first (with msgspec's encoder, or the UTF-8-proving fused checker).
+    # Schema.validate asks the fast path first (the native encoder, or the UTF-8-proving pure checker).
     s = fsf.compile_source(data.draw(schema_texts(), label="schema"))
     value = data.draw(values(s.ir, "Root"), label="value")
     candidate = data.draw(st.one_of(st.just(value), near_misses(value)), label="candidate")
@@ -75,22 +78,17 @@ def test_validate_agrees_with_the_vm_on_every_path(path: str, data: st.DataObjec
         s.validate("Root", candidate, engine="vm")
     except fsf.ValidationError as err:
         expected = (err.message, err.path)
-    saved = codec.DEFAULT_PATH
-    codec.DEFAULT_PATH = path
     try:
-        s.validate("Root", candidate)
+        s.using(path).validate("Root", candidate)
         got: tuple[str, ...] = ("ok",)
     except fsf.ValidationError as err:
         got = (err.message, err.path)
-    finally:
-        codec.DEFAULT_PATH = saved
     assert got == expected
 
 
-@pytest.mark.parametrize("path", ["accel", "fused"])
-def test_validate_words_a_lone_surrogate_like_the_vm(path: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(codec, "DEFAULT_PATH", path)
-    s = fsf.load_schema(FORGE_PLAN)
+@pytest.mark.parametrize("path", ["native", "pure"])
+def test_validate_words_a_lone_surrogate_like_the_vm(path: str) -> None:
+    s = fsf.load_schema(FORGE_PLAN).using(path)
     value = {"sessionId": "s", "title": "t", "batches": [], "tasks": [
         {"id": "T1", "title": "é", "status": "x", "category": "y", "dependsOn": [], "files": ["a\udc80"],
          "description": ""}]}
@@ -117,19 +115,75 @@ def test_paths_agree_on_mutated_bytes(data: st.DataObject) -> None:
     assert len({repr(o) for o in outcomes.values()}) == 1, outcomes
 
 
-def test_the_accelerated_path_is_taken_when_available() -> None:
+# ---------------------------------------------------------------------------------------------------------------
+# One Codec: paths tried in order, only Refused caught, no path twice, the guard
+
+
+def test_a_codec_runs_its_paths_in_order_and_the_reference_decides() -> None:
     s = fsf.compile_source(HOSTILE_SCHEMA)
-    plan = codec.plan_of(s)
-    built = plan.accel()
-    if not accel.AVAILABLE:
-        assert built is None
-        pytest.skip("msgspec is not installed, or FSF_NO_ACCEL=1")
-    assert built is not None
-    # Only types whose values may hold an f32 stay off msgspec (its re-encoding writes float 64).
-    assert plan.f32_roots == {"F32"}
-    data = s.encode("Dec", {"v": {"Ok": {"ratio": 0.5, "remaining": 9}}})
-    structs = built[0].decoder("Dec")(memoryview(data)[codec.HEADER_SIZE:])
-    assert built[1]["Dec"](structs) == {"v": {"Ok": {"ratio": 0.5, "remaining": 9}}}
+    assert s.codec.paths == codec.DEFAULT_PATHS
+    assert s.codec is s.codec  # built once
+    assert s.codec.with_paths("pure").paths == ("pure", "reference")
+    assert s.codec.with_paths("pure") is s.codec.with_paths("pure", "reference")  # shared, built once
+    assert s.using("reference").codec.paths == ("reference",)
+    with pytest.raises(fsf.UsageError):
+        s.codec.with_paths("reference", "pure")
+    with pytest.raises(fsf.UsageError):
+        s.codec.with_paths("accel")
+
+
+def test_an_invalid_encode_runs_each_path_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    s = fsf.compile_source("shape T { v: u8 }")
+    fell: list[tuple[str, str]] = []
+    logged = s.using(*codec.DEFAULT_PATHS, on_fallback=lambda path, op: fell.append((path, op)))
+    with pytest.raises(fsf.ValidationError) as info:
+        logged.encode("T", {"v": 300})
+    assert str(info.value) == "Expected `u8` in 0..255, got 300 - at `$.v`"
+    assert fell == [(p, "encode") for p in codec.DEFAULT_PATHS if p != "reference"]
+    fell.clear()
+    data = codec.pack_header(s.id_bytes("T")) + bytes.fromhex("91 cd 01 2c")
+    with pytest.raises(fsf.DecodeError):
+        logged.decode(data)
+    # A decode the native path refuses goes straight to the reference reader.
+    assert fell == [(codec.DEFAULT_PATHS[0], "decode")]
+
+
+@pytest.mark.parametrize("path", ["native", "pure"])
+def test_the_guard_fails_loudly_when_a_fast_path_stops_serving(path: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    if path not in codec.DEFAULT_PATHS:
+        pytest.skip("the native codec is not built, or FSF_NO_NATIVE=1")
+    s = fsf.compile_source("shape T { v: u8 }")
+    value = {"v": 7}
+    data = s.encode("T", value)
+    guarded = strict(s.using(path))
+    assert guarded.decode(data) == value and guarded.encode("T", value) == data  # it serves: no fallback
+
+    def refuse(*args: object) -> None:
+        raise Refused
+
+    if path == "pure":  # break the pure path: it refuses everything
+        monkeypatch.setattr(pure.Pure, "decode", refuse)
+        monkeypatch.setattr(pure.Pure, "encode", refuse)
+    else:  # break the native path: its program refuses everything
+        monkeypatch.setattr(native, "codec", lambda schema: _Refusing())
+    s = fsf.compile_source("shape T { v: u8 }")
+    guarded = strict(s.using(path))
+    # Unguarded, a broken fast path is invisible: the reference path serves the same value and bytes ...
+    assert s.using(path).decode(data) == value and s.using(path).encode("T", value) == data
+    # ... guarded, it fails loudly.
+    with pytest.raises(FallbackError, match=f"the {path} path refused during decode"):
+        guarded.decode(data)
+    with pytest.raises(FallbackError, match=f"the {path} path refused during encode"):
+        guarded.encode("T", value)
+
+
+class _Refusing:
+    """A native program that refuses everything."""
+
+    def decode(self, *args: object) -> None:
+        raise Refused
+
+    encode = check = decode
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -169,11 +223,22 @@ def _run(code: str, **env: str) -> str:
 
 
 def test_switches_select_the_path() -> None:
-    code = "from fsf.fsv import accel, native, codec; print(native.AVAILABLE, accel.AVAILABLE, codec.DEFAULT_PATH)"
-    assert _run(code, FSF_NO_NATIVE="1", FSF_NO_ACCEL="1") == "False False fused"
-    assert _run(code, FSF_NO_NATIVE="1", FSF_NO_ACCEL="0").endswith(" accel" if accel.AVAILABLE else " fused")
-    if native.AVAILABLE:  # the native decoder needs no msgspec
-        assert _run(code, FSF_NO_NATIVE="0", FSF_NO_ACCEL="1") == "True False native"
+    code = "from fsf.fsv import native, codec; print(native.AVAILABLE, codec.DEFAULT_PATHS)"
+    assert _run(code, FSF_NO_NATIVE="1") == "False ('pure', 'reference')"
+    if native.AVAILABLE:
+        assert _run(code, FSF_NO_NATIVE="0") == "True ('native', 'pure', 'reference')"
+
+
+@pytest.mark.parametrize("no_native", ["0", "1"])
+def test_decode_and_encode_do_not_import_msgspec(no_native: str) -> None:
+    code = ("import sys, fsf; s = fsf.load_schema(sys.argv[1]); "
+            "v = {'sessionId': 's', 'title': 't', 'tasks': [], 'batches': []}; "
+            "assert s.decode(s.encode('ForgePlan', v)) == v; s.validate('ForgePlan', v); "
+            "assert s.verify(s.encode('ForgePlan', v)) == 'ForgePlan'; "
+            "assert 'msgspec' not in sys.modules, 'msgspec imported'; print('ok')")
+    out = subprocess.run([sys.executable, "-c", code, str(FORGE_PLAN)], capture_output=True, text=True, check=True,
+                         env={**os.environ, "FSF_NO_NATIVE": no_native})
+    assert out.stdout.strip() == "ok"
 
 
 def test_import_fsf_and_loading_a_fsb_stay_light(tmp_path: Path) -> None:

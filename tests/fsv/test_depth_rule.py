@@ -1,7 +1,7 @@
 """One depth rule for every path: a value's depth is the number of msgpack containers around it (a union
 ``[index, fields...]`` is one, its variant's dict sharing the union's level), and a container deeper than
-``fsf.limits.MAX_DEPTH`` is refused by decode, verify, encode, validate (fast and VM), the fused, accelerated and
-native codecs and the generated-object converters alike. So whatever decode accepts re-encodes to its bytes.
+``fsf.limits.MAX_DEPTH`` is refused by decode, verify, encode, validate (fast and VM), the pure and native codecs
+and the generated-object converters alike. So whatever decode accepts re-encodes to its bytes.
 """
 
 from __future__ import annotations
@@ -197,18 +197,18 @@ def _generated(s: fsf.Schema, name: str) -> Iterator[types.ModuleType]:
 
 
 @pytest.mark.parametrize("path", codec.PATHS)
-def test_generated_objects_and_views_take_values_at_the_limit(path: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(codec, "DEFAULT_PATH", path)
+def test_generated_objects_and_views_take_values_at_the_limit(path: str) -> None:
+    schema = SCHEMA.using(path)
     steps = ["M", "A", "S"] * ((LIMIT - 1) // 6) + ["U"] * ((LIMIT - 1) % 6)
     value, payload, containers = build(steps)
     assert len(containers) == LIMIT
-    data = codec.pack_header(SCHEMA.id_bytes("N")) + payload
-    with _generated(SCHEMA, "depth_objects") as module:
-        obj = SCHEMA.decode(data, into=module)
+    data = codec.pack_header(schema.id_bytes("N")) + payload
+    with _generated(schema, "depth_objects") as module:
+        obj = schema.decode(data, into=module)
         assert not isinstance(obj, dict)
-        assert SCHEMA.encode("N", obj) == data
-        assert objects.to_python_form(SCHEMA, "N", obj) == value
-    view = fsf.render_markdown(SCHEMA, data)
+        assert schema.encode("N", obj) == data
+        assert objects.to_python_form(schema.object_plan, "N", obj) == value
+    view = fsf.render_markdown(schema, data)
     origin = read_provenance(view.splitlines()[0])
     assert origin is not None and origin.value == fsf.content_id(data)
     assert view.endswith("n: Leaf\n")  # the innermost value, at the limit, is in the view

@@ -13,6 +13,7 @@ import pytest
 
 import fsf
 from fsf.fsv import codec, jsonform
+from tests.support.codec_paths import CodecPath
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "fsv.md"
 P = codec.HEADER_SIZE
@@ -35,16 +36,20 @@ shape Wide { v: f64 }
 """
 
 
-@pytest.fixture(autouse=True, params=codec.PATHS)
-def codec_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Every test here runs through every execution path of the codec, with the same expectations."""
-    monkeypatch.setattr(codec, "DEFAULT_PATH", request.param)
-    return str(request.param)
+@pytest.fixture(autouse=True)
+def _every_path(codec_path: CodecPath) -> None:
+    """Every test here runs through every execution path of the codec (the ``codec_path`` fixture), with the
+    same expectations."""
 
 
 @pytest.fixture(scope="module")
-def schema() -> fsf.Schema:
+def base_schema() -> fsf.Schema:
     return fsf.compile_source(SCHEMA, "verdicts.fsf")
+
+
+@pytest.fixture
+def schema(base_schema: fsf.Schema, codec_path: CodecPath) -> fsf.Schema:
+    return codec_path.use(base_schema)
 
 
 def _doc() -> str:

@@ -24,9 +24,11 @@ def test_the_native_module_is_built_from_the_current_source() -> None:
         if os.environ.get("FSF_REQUIRE_NATIVE") == "1":
             pytest.fail(f"FSF_REQUIRE_NATIVE=1 but fsf.fsv._native does not import ({error}): run `pip install -e .`")
         pytest.skip(f"fsf.fsv._native is not built ({error}): the pure-Python install")
-    source = hashlib.sha256((ROOT / "fsf" / "fsv" / "_native.c").read_bytes()).hexdigest()
+    # hatch_build.source_digest: the C source, then the header it includes (generated from fsf/fsv/format.py).
+    source = hashlib.sha256(b"".join((ROOT / "fsf" / "fsv" / name).read_bytes()
+                                     for name in ("_native.c", "_format.h"))).hexdigest()
     assert native.SOURCE_DIGEST == source, (
-        f"fsf.fsv._native ({native.__file__}) was built from another fsf/fsv/_native.c "
+        f"fsf.fsv._native ({native.__file__}) was built from another fsf/fsv/_native.c or _format.h "
         f"(digest {native.SOURCE_DIGEST!r}, the source is {source!r}): a stale build, re-run `pip install -e .`"
     )
 
@@ -52,7 +54,7 @@ def assert_pure(wheel: Path) -> None:
     with zipfile.ZipFile(wheel) as archive:
         names = archive.namelist()
         assert "Root-Is-Purelib: true" in archive.read("fsf-0.1.0.dist-info/WHEEL").decode().splitlines()
-    assert "fsf/fsv/_native.c" in names
+    assert "fsf/fsv/_native.c" in names and "fsf/fsv/_format.h" in names
     assert [n for n in names if n.startswith("fsf/fsv/_native") and n.endswith((".so", ".pyd"))] == []
 
 

@@ -19,6 +19,8 @@ from typer.testing import CliRunner
 import fsf
 from fsf import views
 from fsf.cli.render import render as render_command
+from fsf.render import render_value
+from tests.support.golden import Golden
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "views"
@@ -88,16 +90,6 @@ shape Everything {
 """
 
 
-def assert_golden(name: str, text: str) -> None:
-    """Compare with ``tests/golden/views/<name>``; ``FSF_UPDATE_GOLDEN=1`` rewrites it instead."""
-    path = GOLDEN / name
-    if os.environ.get("FSF_UPDATE_GOLDEN") == "1":
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(text.encode("utf-8"))
-        return
-    assert path.read_bytes().decode("utf-8") == text
-
-
 def everything() -> dict[str, Any]:
     alice = {"name": "Alice", "email": "alice@example.com", "age": 41}
     bob = {"name": "Bob", "email": None, "age": 7}
@@ -142,11 +134,11 @@ def plan_schema() -> fsf.Schema:
     return fsf.load_schema(PLAN_SCHEMA)
 
 
-@pytest.mark.parametrize("golden", sorted(GENERIC_CASES))
-def test_generic_view_of_every_type(every_type: fsf.Schema, golden: str) -> None:
-    name, value = GENERIC_CASES[golden]
+@pytest.mark.parametrize("case", sorted(GENERIC_CASES))
+def test_generic_view_of_every_type(every_type: fsf.Schema, case: str, golden: Golden) -> None:
+    name, value = GENERIC_CASES[case]
     data = every_type.encode(name, value)
-    assert_golden(golden, fsf.render_markdown(every_type, data))
+    golden.text(GOLDEN / case, fsf.render_markdown(every_type, data))
 
 
 WORDS = ("manifest", "kernel", "worker", "pool", "stream", "panel", "token", "cache", "index", "report", "guide",
@@ -184,9 +176,9 @@ def forge_plan(tasks: int, seed: int = 7) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("tasks", [2, 8, 512])
-def test_forge_plan_view(plan_schema: fsf.Schema, tasks: int) -> None:
+def test_forge_plan_view(plan_schema: fsf.Schema, tasks: int, golden: Golden) -> None:
     data = plan_schema.encode("ForgePlan", forge_plan(tasks))
-    assert_golden(f"forge-plan-{tasks}.md", fsf.render_markdown(plan_schema, data))
+    golden.text(GOLDEN / f"forge-plan-{tasks}.md", fsf.render_markdown(plan_schema, data))
 
 
 def _fragment_plan() -> dict[str, Any]:
@@ -209,7 +201,7 @@ def _fragment_plan() -> dict[str, Any]:
 
 @pytest.mark.skipif(not FRAGMENT.exists(), reason="the shared reference fragment is not on this machine")
 def test_forge_plan_view_reproduces_the_reference_fragment(plan_schema: fsf.Schema) -> None:
-    rendered = views.render_value(plan_schema, "ForgePlan", _fragment_plan()).splitlines()
+    rendered = render_value(plan_schema, "ForgePlan", _fragment_plan()).splitlines()
     fragment = FRAGMENT.read_text(encoding="utf-8").splitlines()
     # The task sections match line for line, except that the fragment elides further files with `, ...`.
     start = rendered.index("### T1: Crate Refactor: WASM-Compatible VortexManifest")
@@ -226,7 +218,7 @@ def test_forge_plan_bullets(plan_schema: fsf.Schema) -> None:
     plan = forge_plan(3, seed=1)
     plan["tasks"][0].update(dependsOn=[], files=[])
     plan["tasks"][2].update(dependsOn=["T1", "T2"], files=["a.rs", "b c.rs"])
-    lines = views.render_value(plan_schema, "ForgePlan", plan).splitlines()
+    lines = render_value(plan_schema, "ForgePlan", plan).splitlines()
     t1 = lines.index(f"### T1: {plan['tasks'][0]['title']}")
     assert lines[t1 + 3:t1 + 5] == ["- **Depends on**: none", "- **Files**: none"]
     t3 = lines.index(f"### T3: {plan['tasks'][2]['title']}")
@@ -264,19 +256,19 @@ def test_rendering_is_deterministic_across_processes(plan_schema: fsf.Schema) ->
 def test_render_value_matches_render_markdown(every_type: fsf.Schema) -> None:
     value = everything()
     data = every_type.encode("Everything", value)
-    assert views.render_value(every_type, "Everything", value) == fsf.render_markdown(every_type, data)
+    assert render_value(every_type, "Everything", value) == fsf.render_markdown(every_type, data)
 
 
 def test_render_value_validates_first(every_type: fsf.Schema) -> None:
     with pytest.raises(fsf.ValidationError) as err:
-        views.render_value(every_type, "Person", {"name": "", "age": 1})
+        render_value(every_type, "Person", {"name": "", "age": 1})
     assert str(err.value).endswith("- at `$.name`")
 
 
 def test_map_entries_follow_canonical_order_whatever_the_dict_order(every_type: fsf.Schema) -> None:
     a = {**everything(), "scores": {"b": 2, "a": 1, "c": 3}}
     b = {**everything(), "scores": {"c": 3, "b": 2, "a": 1}}
-    assert views.render_value(every_type, "Everything", a) == views.render_value(every_type, "Everything", b)
+    assert render_value(every_type, "Everything", a) == render_value(every_type, "Everything", b)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 import fsf
 from fsf import views
+from fsf.render import render_value
 
 ROOT = Path(__file__).resolve().parents[2]
 PLAN_SCHEMA = ROOT / "shapes" / "forge-plan.fsf"
@@ -126,11 +127,11 @@ def _norm(texts: list[str]) -> list[str]:
 
 @pytest.mark.parametrize("h", HOSTILE, ids=[repr(h)[:40] for h in HOSTILE])
 def test_hostile_string_in_every_position_of_the_forge_plan_view(plan_schema: fsf.Schema, h: str) -> None:
-    hostile = views.render_value(plan_schema, "ForgePlan", plan_of(h))
+    hostile = render_value(plan_schema, "ForgePlan", plan_of(h))
     paragraphs = len(as_paragraphs(h))
     benign_description = "\n\n".join(["x"] * paragraphs)
     harmless = "x" if as_text(h).strip(" \t") else ""
-    benign = views.render_value(plan_schema, "ForgePlan", plan_of(harmless, benign_description))
+    benign = render_value(plan_schema, "ForgePlan", plan_of(harmless, benign_description))
     # The same document structure as a harmless value gives: no new heading, list, table row, cell or HTML.
     assert structure(hostile) == structure(benign)
     html = [t.content for t in md().parse(hostile) if t.type == "html_block"]
@@ -161,8 +162,8 @@ def test_hostile_string_in_every_string_position_of_the_generic_view(h: str) -> 
                 "history": [{"Failed": {"reason": s, "retries": 1}}],
                 "tree": {"label": s, "children": [{"label": s, "children": []}]}, "note": s}
 
-    hostile = views.render_value(schema, "Everything", value(h), template_dirs=[])
-    benign = views.render_value(schema, "Everything", value("x" if as_text(h).strip(" \t") else ""),
+    hostile = render_value(schema, "Everything", value(h), template_dirs=[])
+    benign = render_value(schema, "Everything", value("x" if as_text(h).strip(" \t") else ""),
                                 template_dirs=[])
     assert structure(hostile) == structure(benign)
     texts = _norm(inline_texts(hostile))
@@ -200,7 +201,7 @@ def test_templates_escape_by_default_and_opt_out_explicitly(tmp_path: Path) -> N
     template = tmp_path / "t.md.j2"
     template.write_text("{{ value.text }}|{{ value.text | raw }}|{{ value.text | safe }}|{{ value.text | e }}|"
                         "{{ value.text ~ '!' }}|{{ [value.text, value.text] | join('|') }}\n", encoding="utf-8")
-    body = views.render_value(schema, "Note", {"text": "*hi*"}, template).splitlines()[1]
+    body = render_value(schema, "Note", {"text": "*hi*"}, template).splitlines()[1]
     assert body == "\\*hi\\*|*hi*|*hi*|\\*hi\\*|\\*hi\\*!|\\*hi\\*\\|\\*hi\\*"
 
 
@@ -273,10 +274,10 @@ def test_no_control_or_bidi_character_reaches_a_bundled_view(plan_schema: fsf.Sc
     dispatch = fsf.load_schema(ROOT / "shapes" / "dispatch.fsf")
     every = fsf.compile_source(EVERY_TYPE)
     rendered = {
-        "ForgePlan.md.j2": views.render_value(plan_schema, "ForgePlan", plan_of(h)),
-        "DispatchTranscript.md.j2": views.render_value(dispatch, "DispatchTranscript", _dispatch(h)),
-        "generic (dispatch)": views.render_value(dispatch, "DispatchTranscript", _dispatch(h), template_dirs=[]),
-        "generic (every type)": views.render_value(every, "Everything", {**everything(), "text": h, "tags": [h]},
+        "ForgePlan.md.j2": render_value(plan_schema, "ForgePlan", plan_of(h)),
+        "DispatchTranscript.md.j2": render_value(dispatch, "DispatchTranscript", _dispatch(h)),
+        "generic (dispatch)": render_value(dispatch, "DispatchTranscript", _dispatch(h), template_dirs=[]),
+        "generic (every type)": render_value(every, "Everything", {**everything(), "text": h, "tags": [h]},
                                                    template_dirs=[]),
     }
     for name, text in rendered.items():
@@ -290,5 +291,5 @@ def test_raw_output_and_template_text_are_shown_too(tmp_path: Path) -> None:
     template = tmp_path / "t.md.j2"
     template.write_text("{{ value.text | raw }}|\x1b[1mbold\u202e|{{ value.text | paragraphs }}\r\nnext\rlast\n",
                         encoding="utf-8")
-    body = views.render_value(schema, "Note", {"text": "\u2067x\x9b"}, template).split("\n", 1)[1]
+    body = render_value(schema, "Note", {"text": "\u2067x\x9b"}, template).split("\n", 1)[1]
     assert body == "\\u{2067}x\\u{009B}|\\u{001B}[1mbold\\u{202E}|\\\\u{2067}x\\\\u{009B}\nnext\nlast\n"

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 import fsf
 from fsf import views
 from fsf.cli.fsv_tool import app
+from fsf.render import render_value
 
 SCHEMA = "shape Note { text: str, items: arr[0..8]<str> }"
 VALUE = {"text": "hi", "items": ["a", "b"]}
@@ -115,7 +116,7 @@ def render(schema: fsf.Schema, folder: Path, source: str, name: str = "t.md.j2",
            limits: views.Limits | None = None) -> str:
     path = folder / name
     path.write_text(source, encoding="utf-8")
-    return views.render_value(schema, "Note", VALUE, path, limits=limits)
+    return render_value(schema, "Note", VALUE, path, limits=limits)
 
 
 @pytest.mark.parametrize("source", sorted(ESCAPES))
@@ -219,7 +220,7 @@ def test_includes_and_imports_inside_the_folders_work(schema: fsf.Schema, tmp_pa
 
 def test_a_missing_template_is_a_clean_error(schema: fsf.Schema, tmp_path: Path) -> None:
     with pytest.raises(views.ViewError) as err:
-        views.render_value(schema, "Note", VALUE, tmp_path / "nope.md.j2")
+        render_value(schema, "Note", VALUE, tmp_path / "nope.md.j2")
     assert str(err.value) == f"{tmp_path / 'nope.md.j2'}: cannot read template: no such file or directory"
 
 
@@ -249,7 +250,7 @@ def test_deep_templates_and_self_reference_are_caught(schema: fsf.Schema, tmp_pa
 def test_a_template_that_is_not_utf8_is_a_clean_error(schema: fsf.Schema, tmp_path: Path) -> None:
     (tmp_path / "t.md.j2").write_bytes(b"ok\n\xff\xfe")
     with pytest.raises(views.ViewError) as err:
-        views.render_value(schema, "Note", VALUE, tmp_path / "t.md.j2")
+        render_value(schema, "Note", VALUE, tmp_path / "t.md.j2")
     assert str(err.value) == f"{tmp_path / 't.md.j2'}: cannot read template: not UTF-8 (byte 3)"
 
 
