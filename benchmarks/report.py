@@ -36,9 +36,8 @@ from benchmarks import workload
 OPS = ("encode", "encode (generated classes)", "decode", "decode (no canonical check)", "decode (generated classes)",
        "validate", "verify", "content id", "render")
 SIZES = (*(str(n) for n in workload.SIZES), "every")
-CONTENDERS = ("fsv", "fsv-msgspec", "fsv-py", "msgpack", "msgspec", "pydantic", "fastavro", "json")
-"""``fsv`` is the default path (the native codec when built), ``fsv-msgspec`` the msgspec path, ``fsv-py`` the
-pure-Python fallback."""
+CONTENDERS = ("fsv", "fsv-py", "msgpack", "msgspec", "pydantic", "fastavro", "json")
+"""``fsv`` is the default path (the native codec when built), ``fsv-py`` the pure-Python path."""
 TOOLING = ("parse+check", "compile", "import+load .fsb")
 PACKAGES = ("fsf", "msgpack", "blake3", "lark", "msgspec", "pydantic", "pydantic-core", "fastavro",
             "pytest", "pytest-benchmark")
@@ -151,7 +150,7 @@ def run_scaling(target_bytes: int, repeat: int) -> list[Scaling]:
 
     import fsf
 
-    schema = fsf.load_schema(workload.SCALE_FSF)
+    schema = fsf.load_schema(workload.SCALE_FSF, root=workload.ROOT)  # it imports ../shapes/forge-plan.fsf
     value = workload.forge_archive(target_bytes)
     wire = workload.positional(schema.ir, "ForgeArchive", value)
     floor_bytes = msgpack.packb(wire)
@@ -427,8 +426,6 @@ def _targets(med: Median, paired: Median, by: dict[tuple[str, str, str], Result]
         ratio_row("encode (validating dicts) vs msgspec convert + encode", "encode", ("encode", "msgspec"), 1.5),
         ratio_row("strict decode vs decode without the canonical check", "decode",
                   ("decode (no canonical check)", "fsv"), 1.3),
-        ratio_row("the same, msgspec path", "decode", ("decode (no canonical check)", "fsv-msgspec"), 1.3,
-                  who="fsv-msgspec"),
     ]
     rows.append(ratio_row("the same, pure-Python fallback", "decode", ("decode (no canonical check)", "fsv-py"),
                           1.3, who="fsv-py"))
@@ -465,8 +462,8 @@ def _targets(med: Median, paired: Median, by: dict[tuple[str, str, str], Result]
     notes = ["", "`fsv` is what `Schema.encode`/`decode` run by default: the native one-pass decoder when it was built",
              "(it checks the canonical rules inline as it reads, so its strict and lenient decode are one and the same",
              "pass, and the check's cost is inside its decode ratio to msgspec, which checks no spelling at all);",
-             "`fsv-msgspec` is the msgspec path (`path=\"accel\"`: msgspec decode + re-encode comparison);",
-             "`fsv-py` is the pure-Python fallback (`fsf.fsv.codec`'s `path=\"fused\"`).",
+             "`fsv-py` is the pure-Python path (`Schema.using(\"pure\", \"reference\")`; msgspec is not a runtime",
+             "dependency any more: the old msgspec-accelerated path was retired).",
              "The pydantic/fastavro rows judge the fallback on every operation and size of the suite (operations",
              "with a single path, such as validate, count for both)."]
     return rows + notes
@@ -504,7 +501,7 @@ def _scaling_section(med: Callable[[str, str, str], float | None], scaling: list
              "| contender | operation | " + " | ".join(f"{n} tasks ({payload[n] / 1024:.0f} KiB)" for n in payload)
              + " | large value |", "|---|---|" + "---:|" * (len(payload) + 1)]
     big = {(s.contender, s.op): s for s in scaling}
-    for who in ("fsv", "fsv-msgspec", "fsv-py", "msgpack", "msgspec"):
+    for who in ("fsv", "fsv-py", "msgpack", "msgspec"):
         for op in ("encode", "decode"):
             cells = []
             for n, nbytes in payload.items():

@@ -57,6 +57,17 @@ class Names:
             self.consts[name] = value
         return name
 
+    def reserve(self) -> str:
+        """A fresh global name whose value is known only later, once its code is written: set it with
+        :meth:`fill` before the code runs."""
+        name = f"_k{len(self.consts)}"
+        self.consts[name] = None
+        return name
+
+    def fill(self, name: str, value: Any) -> None:
+        """Give the global ``name`` of :meth:`reserve` its value."""
+        self.consts[name] = value
+
     def temp(self, stem: str) -> str:
         self._temps += 1
         return f"{stem}{self._temps}"

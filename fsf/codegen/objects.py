@@ -82,7 +82,7 @@ def to_python_form(plan: ObjectPlan, name: str, value: Any) -> Any:
         plan.to_fast.update(_build_to(plan))
     try:
         return plan.to_fast[name](value, 0)
-    except Exception:  # not the exact case (or something the walk will raise about): the reference decides
+    except _TO_MISSES:  # not the exact case (or something the walk will raise about): the reference decides
         return _to(plan, ir.Named(name), value, 0)
 
 
@@ -251,7 +251,7 @@ def from_python_form(plan: ObjectPlan, into: Any, name: str, value: Any) -> Any:
             plan.from_fast[module] = fast
     try:
         return fast[name](value)
-    except Exception:  # a missing or foreign class, or a value the fast code does not expect: the reference
+    except _FROM_MISSES:  # a missing or foreign class, or a value the fast code does not expect: the reference
         return _From(plan, module).convert(ir.Named(name), value)
 
 
@@ -328,6 +328,25 @@ class _Miss(Exception):
 
 def _miss() -> Any:
     raise _Miss
+
+
+_TO_MISSES: tuple[type[BaseException], ...] = (_Miss, AttributeError, TypeError, RecursionError)
+"""What the generated ``to`` converters raise for a value they do not take, and only that: :class:`_Miss` (a
+test failed: not an admitted class, list or dict, too deep, two keys made one); ``AttributeError`` (an admitted
+class whose object lacks an attribute the one ``attrgetter`` call reads); ``TypeError`` (a converted map key
+that is not hashable, such as a shape object made a dict); ``RecursionError`` (a recursive type nested deeper
+than the interpreter's stack before the depth test refuses it)."""
+
+_FROM_MISSES: tuple[type[BaseException], ...] = (_Miss, KeyError, TypeError, AttributeError, ValueError,
+                                                 RecursionError, UsageError)
+"""What the generated ``from`` converters raise for a value they do not take, and only that: :class:`_Miss`
+(``_miss()``: a dict with the wrong number of keys); ``KeyError`` (no such enum member, union variant or
+field: ``members[x]``, ``table[t]``, ``x[name]`` and the one ``itemgetter`` call); ``TypeError`` (an
+unhashable enum value or map key, a value that is not a dict or list where one is indexed, iterated, sized or
+spread as ``**x``, keywords the class does not take); ``AttributeError`` (``x.items()`` on a value that is not
+a dict); ``ValueError`` (``(t, b), = x.items()`` on a union dict without exactly one item); ``RecursionError``
+(a value nested deeper than the interpreter's stack); ``UsageError`` (a :class:`_Broken` stand-in for a missing
+or foreign class: the reference walk raises it again, in its own order)."""
 
 
 def _enum_value(v: Any) -> Any:

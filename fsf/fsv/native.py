@@ -35,11 +35,12 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-from typing import Any
+from typing import Any, cast
 
 from fsf import ir
 from fsf.bytecode import vm
 from fsf.fsv.format import NodeKind
+from fsf.ir.kinds import Kind, kind_of
 from fsf.limits import MAX_DEPTH
 
 try:
@@ -71,40 +72,54 @@ def program(schema: ir.Schema) -> tuple[Node, ...]:
         return (SHAPE, tuple(sys.intern(f.name) for f in fs), tuple(of(f.type) for f in fs))
 
     def of(t: ir.Type) -> int:  # type nesting is at most 64, so the recursion is bounded
-        if isinstance(t, ir.Named):
-            return index[t.name]
+        k = kind_of(t)
+        if k is Kind.NAMED:
+            return index[cast(ir.Named, t).name]
         if t not in seen:
-            seen[t] = add(_leaf(t) if not isinstance(t, (ir.Optional, ir.Array, ir.Map)) else
-                          (OPT, of(t.inner)) if isinstance(t, ir.Optional) else
-                          (ARR, t.lo, t.hi, of(t.item)) if isinstance(t, ir.Array) else
-                          (MAP, t.lo, t.hi, of(t.key), of(t.value)))
+            if k is Kind.OPTIONAL:
+                node: Node = (OPT, of(cast(ir.Optional, t).inner))
+            elif k is Kind.ARRAY:
+                a = cast(ir.Array, t)
+                node = (ARR, a.lo, a.hi, of(a.item))
+            elif k is Kind.MAP:
+                m = cast(ir.Map, t)
+                node = (MAP, m.lo, m.hi, of(m.key), of(m.value))
+            else:
+                node = _leaf(t)
+            seen[t] = add(node)
         return seen[t]
 
     for i, decl in enumerate(schema.decls):
-        if isinstance(decl, ir.Shape):
-            nodes[i] = fields(decl.fields)
-        elif isinstance(decl, ir.Enum):
-            nodes[i] = (ENUM, tuple(sys.intern(m.name) for m in decl.members))
+        dk = kind_of(decl)
+        if dk is Kind.SHAPE:
+            nodes[i] = fields(cast(ir.Shape, decl).fields)
+        elif dk is Kind.ENUM:
+            nodes[i] = (ENUM, tuple(sys.intern(m.name) for m in cast(ir.Enum, decl).members))
         else:
-            variants = tuple(add(fields(v.fields)) for v in decl.variants)
-            nodes[i] = (UNION, tuple(sys.intern(v.name) for v in decl.variants), variants)
+            u = cast(ir.Union_, decl)
+            variants = tuple(add(fields(v.fields)) for v in u.variants)
+            nodes[i] = (UNION, tuple(sys.intern(v.name) for v in u.variants), variants)
     return tuple(nodes)
 
 
 def _leaf(t: ir.Type) -> Node:
-    if isinstance(t, ir.Bool):
+    k = kind_of(t)
+    if k is Kind.BOOL:
         return (BOOL,)
-    if isinstance(t, ir.Int):
-        return (INT, t.lo, t.hi)
-    if isinstance(t, ir.Time):
+    if k is Kind.INT:
+        ti = cast(ir.Int, t)
+        return (INT, ti.lo, ti.hi)
+    if k is Kind.TIME:
         return (TIME, vm.I64_MIN, vm.I64_MAX)
-    if isinstance(t, ir.Float):
-        return (FLOAT, t.width, t.lo, t.hi)
-    if isinstance(t, (ir.Str, ir.Bytes)):
-        return (STR if isinstance(t, ir.Str) else BYTES, t.lo, t.hi)
-    if isinstance(t, ir.Hash):
+    if k is Kind.FLOAT:
+        tf = cast(ir.Float, t)
+        return (FLOAT, tf.width, tf.lo, tf.hi)
+    if k is Kind.STR or k is Kind.BYTES:
+        tb = cast("ir.Str | ir.Bytes", t)
+        return (STR if k is Kind.STR else BYTES, tb.lo, tb.hi)
+    if k is Kind.HASH:
         return (BYTES, ir.HASH_SIZE, ir.HASH_SIZE)
-    assert isinstance(t, ir.Ref), t
+    assert k is Kind.REF, t
     return (REF,)
 
 

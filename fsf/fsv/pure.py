@@ -121,6 +121,8 @@ class _Generator(Names):
         self.functions: list[_Writer] = []
         self.names = {decl.name: f"_n{i}" for i, decl in enumerate(schema.decls)}
         self.levels: list[int] = []
+        self.rooms: list[str] = []
+        """The global holding the depth room of each open function (see :meth:`too_deep`)."""
         self.utf8 = False
         """Encoders only: also prove each str UTF-8 (when no packer will)."""
         depth = _static_depth(schema)
@@ -129,15 +131,21 @@ class _Generator(Names):
 
     # -- helpers --------------------------------------------------------------------------------------------
 
-    def too_deep(self, level: int) -> str:
-        """The depth test of a function: true when ``d`` leaves no room for its deepest container.
+    def too_deep(self, level: int) -> list[str]:
+        """The depth test of a function, true when ``d`` leaves no room for its deepest container -- or none
+        (``[]``) in a depth-free schema, where no value can nest too deeply.
 
         Each function tests its depth once, on entry, against the deepest container it handles inline (noted by
         :meth:`contains`), so a value near the limit may be refused here though valid: the reference reader or
-        the validator then decides, as for any refusal.
+        the validator then decides, as for any refusal. That room is known only once the function is written,
+        so the test reads it from a global reserved now and filled by :meth:`close`.
         """
         self.contains(level)
-        return "d > _DEPTH_"
+        return [] if self.depth_free else [f"d > {self.rooms[-1]}"]
+
+    def entry_test(self, tests: list[str], level: int) -> str:
+        """``tests`` and then the depth test of :meth:`too_deep`, as one ``or`` expression."""
+        return " or ".join(tests + self.too_deep(level))
 
     def contains(self, level: int) -> None:
         self.levels[-1] = max(self.levels[-1], level)
@@ -147,22 +155,14 @@ class _Generator(Names):
         w = _Writer()
         self.functions.append(w)
         self.levels.append(0)
+        self.rooms.append(self.reserve())
         w.line(f"def {name}(x, d):")
         w.depth += 1
         return w
 
     def close(self, w: _Writer) -> None:
         w.flush()
-        room = str(self.max_depth - self.levels.pop())
-        if self.depth_free:  # no value of this schema can nest too deeply: drop the depth tests
-            lines = []
-            for line in w.lines:
-                if line.strip() == "if d > _DEPTH_:":
-                    lines.append(line.replace("if d > _DEPTH_:", "if False:"))
-                else:
-                    lines.append(line.replace(" or d > _DEPTH_", ""))
-            w.lines = _drop_dead(lines)
-        w.lines = [line.replace("_DEPTH_", room) for line in w.lines]
+        self.fill(self.rooms.pop(), self.max_depth - self.levels.pop())
 
     @staticmethod
     def at(level: int) -> str:
@@ -193,7 +193,7 @@ class _Generator(Names):
         args = [f"a{i}" for i in range(n)]
         if self.mode == "lists":
             if variant is None:
-                w.line(f"if type({x}) is not list or len({x}) != {n} or {self.too_deep(level)}:")
+                w.line(f"if {self.entry_test([f'type({x}) is not list', f'len({x}) != {n}'], level)}:")
                 with w.indent():
                     w.line("raise _M")
                 if n:
@@ -205,7 +205,7 @@ class _Generator(Names):
             # The Python form: a dict of field names (a variant's body shares its union's level).
             names = self.const(frozenset(f.name for f in fields))
             required = [(f, a) for f, a in zip(fields, args, strict=True) if not f.optional]
-            w.line(f"if type({x}) is not dict or {self.too_deep(level)}:")
+            w.line(f"if {self.entry_test([f'type({x}) is not dict'], level)}:")
             w.line("    raise _M")
             if len(required) > 1:  # one C call fetches them all (KeyError if one is missing)
                 getter = self.const(operator.itemgetter(*(f.name for f, _ in required)))
@@ -228,7 +228,7 @@ class _Generator(Names):
 
     def union(self, w: _Writer, decl: ir.Union_) -> None:
         if self.mode == "lists":
-            w.line(f"if type(x) is not list or not x or {self.too_deep(0)}:")
+            w.line(f"if {self.entry_test(['type(x) is not list', 'not x'], 0)}:")
             with w.indent():
                 w.line("raise _M")
             w.line("t = x[0]")
@@ -245,7 +245,7 @@ class _Generator(Names):
             w.line("raise _M")
             return
         # encode: {"Variant": {fields}} -> [index, fields...]
-        w.line(f"if type(x) is not dict or len(x) != 1 or {self.too_deep(0)}:")
+        w.line(f"if {self.entry_test(['type(x) is not dict', 'len(x) != 1'], 0)}:")
         with w.indent():
             w.line("raise _M")
         w.line("(t, b), = x.items()")
@@ -432,27 +432,13 @@ class _Generator(Names):
         """A container in a function of its own (deeply nested anonymous containers)."""
         fname = self.temp("_c")
         sub = self.open(fname)
-        sub.line(f"if {self.too_deep(0)}:")
-        sub.line("    raise _M")
+        for test in self.too_deep(0):
+            sub.line(f"if {test}:")
+            sub.line("    raise _M")
         expr = self.array(sub, t, "x", 0) if isinstance(t, ir.Array) else self.map(sub, t, "x", 0)
         sub.line(f"return {expr}")
         self.close(sub)
         return f"{fname}({v}, {self.at(level)})"
-
-
-def _drop_dead(lines: list[str]) -> list[str]:
-    """Remove each ``if False:`` line with the one-line body below it."""
-    out: list[str] = []
-    skip = False
-    for line in lines:
-        if skip:
-            skip = False
-            continue
-        if line.strip() == "if False:":
-            skip = True
-            continue
-        out.append(line)
-    return out
 
 
 def _static_depth(schema: ir.Schema) -> int | None:

@@ -10,12 +10,29 @@ from __future__ import annotations
 import json
 import math
 import struct
-from typing import Any, NoReturn
+from typing import Any, NoReturn, cast
 
 from fsf import ir
 from fsf.errors import DecodeError
 from fsf.fsv.format import FAMILY_NAMES, HEAD_OF, REF_PREFIX, Family
+from fsf.ir.kinds import BY_CLASS, Kind, is_named_kind, kind_of
 from fsf.limits import MAX_DEPTH
+
+# Module-level aliases of the kinds compared per node (a global load, not an enum attribute lookup).
+_K_ARRAY = Kind.ARRAY
+_K_BOOL = Kind.BOOL
+_K_BYTES = Kind.BYTES
+_K_ENUM = Kind.ENUM
+_K_FLOAT = Kind.FLOAT
+_K_HASH = Kind.HASH
+_K_INT = Kind.INT
+_K_MAP = Kind.MAP
+_K_NAMED = Kind.NAMED
+_K_OPTIONAL = Kind.OPTIONAL
+_K_REF = Kind.REF
+_K_SHAPE = Kind.SHAPE
+_K_STR = Kind.STR
+_K_TIME = Kind.TIME
 
 _INT, _NIL, _BOOL, _F32, _F64, _STR, _BIN, _ARR, _MAP, _EXT = (int(f) for f in Family)
 _KIND_NAMES = FAMILY_NAMES
@@ -118,73 +135,86 @@ class _Reader:
     def read(self, t: ir.Type, depth: int) -> Any:
         """The Python value of type ``t`` at the current position; ``depth`` open containers around it."""
         kind, arg, at = self.head()
-        if isinstance(t, ir.Optional):
+        k = BY_CLASS[type(t)]  # kind_of(t), inlined: one dict lookup per node
+        if k is _K_OPTIONAL:
             if kind == _NIL:
                 return None
-            t = t.inner
-        if isinstance(t, ir.Named):
-            decl = self.schema[t.name]
-            if isinstance(decl, ir.Enum):
+            t = cast(ir.Optional, t).inner
+            k = BY_CLASS[type(t)]  # kind_of(t), inlined: one dict lookup per node
+        if k is _K_NAMED:
+            decl = self.schema[cast(ir.Named, t).name]
+            dk = kind_of(decl)
+            if dk is _K_ENUM:
+                e = cast(ir.Enum, decl)
                 self._expect(kind, _INT, t, at)
-                if not 0 <= arg < len(decl.members):
-                    raise _Fail("bounds", f"enum index {arg} is out of range for `{decl.name}` "
-                                          f"(0..{len(decl.members) - 1})", at)
-                return decl.members[arg].name
+                if not 0 <= arg < len(e.members):
+                    raise _Fail("bounds", f"enum index {arg} is out of range for `{e.name}` "
+                                          f"(0..{len(e.members) - 1})", at)
+                return e.members[arg].name
             self._expect(kind, _ARR, t, at)
             depth = self._enter(depth, at)
-            if isinstance(decl, ir.Shape):
-                return self._fields(decl.name, decl.fields, arg, at, depth)
-            return self._union(decl, arg, at, depth)
-        if isinstance(t, ir.Bool):
+            if dk is _K_SHAPE:
+                sh = cast(ir.Shape, decl)
+                return self._fields(sh.name, sh.fields, arg, at, depth)
+            return self._union(cast(ir.Union_, decl), arg, at, depth)
+        if k is _K_BOOL:
             self._expect(kind, _BOOL, t, at)
             return arg
-        if isinstance(t, (ir.Int, ir.Time)):
+        if k is _K_INT or k is _K_TIME:
             self._expect(kind, _INT, t, at)
-            lo, hi = (t.lo, t.hi) if isinstance(t, ir.Int) else ir.INT_RANGES["i64"]
+            if k is _K_INT:
+                ti = cast(ir.Int, t)
+                lo, hi = ti.lo, ti.hi
+            else:
+                lo, hi = ir.INT_RANGES["i64"]
             if not lo <= arg <= hi:
                 raise _Fail("bounds", f"{arg} is out of range for `{ir.type_name(t)}`", at)
             return arg
-        if isinstance(t, ir.Float):
-            return self._float(t, kind, arg, at)
-        if isinstance(t, ir.Str):
+        if k is _K_FLOAT:
+            return self._float(cast(ir.Float, t), kind, arg, at)
+        if k is _K_STR:
             self._expect(kind, _STR, t, at)
             raw = self._take(arg, at, "a str")
             try:
                 text = raw.decode("utf-8")
             except UnicodeDecodeError as err:
                 raise _Fail("utf8", f"invalid UTF-8 in a str ({err.reason})", self.pos - arg + err.start) from None
-            self._length(t, len(text), "code points", at)
+            self._length(cast(ir.Str, t), len(text), "code points", at)
             return text
-        if isinstance(t, (ir.Bytes, ir.Hash, ir.Ref)):
+        if k is _K_BYTES or k is _K_HASH or k is _K_REF:
             self._expect(kind, _BIN, t, at)
             raw = self._take(arg, at, "a bin")
-            if isinstance(t, ir.Bytes):
-                self._length(t, arg, "bytes", at)
+            if k is _K_BYTES:
+                self._length(cast(ir.Bytes, t), arg, "bytes", at)
                 return raw
             if arg != ir.HASH_SIZE:
                 raise _Fail("bounds", f"`{ir.type_name(t)}` holds {ir.HASH_SIZE} bytes, got {arg}", at)
-            return raw if isinstance(t, ir.Hash) else REF_PREFIX + raw.hex()
-        if isinstance(t, ir.Array):
+            return raw if k is _K_HASH else REF_PREFIX + raw.hex()
+        if k is _K_ARRAY:
+            arr = cast(ir.Array, t)
             self._expect(kind, _ARR, t, at)
             depth = self._enter(depth, at)
-            self._count(t, arg, at)
+            self._count(arr, arg, at)
             out = []
             for i in range(arg):
                 try:
-                    out.append(self.read(t.item, depth))
+                    out.append(self.read(arr.item, depth))
                 except _Fail as fail:
                     fail.path.append(f"[{i}]")
                     raise
             return out
-        assert isinstance(t, ir.Map)
+        assert k is _K_MAP
+        m = cast(ir.Map, t)
         self._expect(kind, _MAP, t, at)
         depth = self._enter(depth, at)
-        self._count(t, arg, at)
-        return self._map(t, arg, depth)
+        self._count(m, arg, at)
+        return self._map(m, arg, depth)
 
     def _map(self, t: ir.Map, count: int, depth: int) -> dict[Any, Any]:
-        enum = self.schema[t.key.name] if isinstance(t.key, ir.Named) else None
-        order = {m.name: i for i, m in enumerate(enum.members)} if isinstance(enum, ir.Enum) else None
+        order = None
+        if is_named_kind(self.schema, t.key, _K_ENUM):
+            enum = cast(ir.Enum, self.schema[cast(ir.Named, t.key).name])
+            order = {m.name: i for i, m in enumerate(enum.members)}
         out: dict[Any, Any] = {}
         last: Any = None
         for i in range(count):

@@ -46,7 +46,7 @@ class Kind(enum.IntEnum):
     UNION = 15
 
 
-_KINDS: dict[type, Kind] = {
+BY_CLASS: dict[type, Kind] = {
     ir.Bool: Kind.BOOL,
     ir.Int: Kind.INT,
     ir.Float: Kind.FLOAT,
@@ -72,16 +72,16 @@ DECLS: frozenset[Kind] = frozenset({Kind.SHAPE, Kind.ENUM, Kind.UNION})
 
 def kind_of(node: ir.Type | ir.Decl) -> Kind:
     """The kind of an IR type expression or declaration (exact class; IR classes are final)."""
-    return _KINDS[type(node)]
+    return BY_CLASS[type(node)]
 
 
 def decl_kind(schema: ir.Schema, t: ir.Type | ir.Decl) -> Kind:
     """Like :func:`kind_of`, but a ``Named`` use is resolved through ``schema`` to SHAPE, ENUM or UNION."""
     if type(t) is ir.Named:
-        return _KINDS[type(schema[t.name])]
-    return _KINDS[type(t)]
+        return BY_CLASS[type(schema[t.name])]
+    return BY_CLASS[type(t)]
 
 
 def is_named_kind(schema: ir.Schema, t: ir.Type, kind: Kind) -> bool:
     """``t`` is a ``Named`` use of a declaration of ``kind`` (SHAPE, ENUM or UNION)."""
-    return type(t) is ir.Named and _KINDS[type(schema[t.name])] is kind
+    return type(t) is ir.Named and BY_CLASS[type(schema[t.name])] is kind

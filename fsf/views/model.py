@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import attrs
 
@@ -16,6 +16,7 @@ from fsf import ir
 from fsf.fsv.codec import time_to_ns
 from fsf.fsv.jsonform import format_time
 from fsf.ir.ids import format_id
+from fsf.ir.kinds import Kind, is_named_kind, kind_of
 
 
 class Record:
@@ -84,11 +85,10 @@ class Blob:
 
 def map_order(schema: ir.Schema, key_type: ir.Type) -> Callable[[Any], Any]:
     """The sort key of a map's keys in FSV canonical order (enum members by index, others by value)."""
-    if isinstance(key_type, ir.Named):
-        decl = schema[key_type.name]
-        if isinstance(decl, ir.Enum):
-            index = {m.name: i for i, m in enumerate(decl.members)}
-            return index.__getitem__
+    if is_named_kind(schema, key_type, Kind.ENUM):
+        decl = cast(ir.Enum, schema[cast(ir.Named, key_type).name])
+        index = {m.name: i for i, m in enumerate(decl.members)}
+        return index.__getitem__
     return _identity
 
 
@@ -102,27 +102,33 @@ def view_value(schema: ir.Schema, t: ir.Type, value: Any) -> Any:
     ``bytes`` as :class:`Blob`, ``hash`` as ``blake3:<hex>``; other scalars, enums and refs as they are."""
     if value is None:
         return None
-    if isinstance(t, ir.Optional):
-        return view_value(schema, t.inner, value)
-    if isinstance(t, ir.Array):
-        return tuple(view_value(schema, t.item, v) for v in value)
-    if isinstance(t, ir.Map):
-        order = map_order(schema, t.key)
-        return {k: view_value(schema, t.value, value[k]) for k in sorted(value, key=order)}
-    if isinstance(t, ir.Time):
+    tk = kind_of(t)
+    if tk is Kind.OPTIONAL:
+        return view_value(schema, cast(ir.Optional, t).inner, value)
+    if tk is Kind.ARRAY:
+        item = cast(ir.Array, t).item
+        return tuple(view_value(schema, item, v) for v in value)
+    if tk is Kind.MAP:
+        m = cast(ir.Map, t)
+        order = map_order(schema, m.key)
+        return {k: view_value(schema, m.value, value[k]) for k in sorted(value, key=order)}
+    if tk is Kind.TIME:
         return Instant(time_to_ns(value))
-    if isinstance(t, ir.Bytes):
+    if tk is Kind.BYTES:
         return Blob(bytes(value))
-    if isinstance(t, ir.Hash):
+    if tk is Kind.HASH:
         return format_id(bytes(value))
-    if isinstance(t, ir.Named):
-        decl = schema[t.name]
-        if isinstance(decl, ir.Shape):
-            return Record(decl.name, _fields(schema, decl.fields, value))
-        if isinstance(decl, ir.Union_):
+    if tk is Kind.NAMED:
+        decl = schema[cast(ir.Named, t).name]
+        dk = kind_of(decl)
+        if dk is Kind.SHAPE:
+            shape = cast(ir.Shape, decl)
+            return Record(shape.name, _fields(schema, shape.fields, value))
+        if dk is Kind.UNION:
+            union = cast(ir.Union_, decl)
             ((name, body),) = value.items()
-            variant = next(v for v in decl.variants if v.name == name)
-            return Variant(name, Record(f"{decl.name}.{name}", _fields(schema, variant.fields, body or {})))
+            variant = next(v for v in union.variants if v.name == name)
+            return Variant(name, Record(f"{union.name}.{name}", _fields(schema, variant.fields, body or {})))
     return value
 
 
