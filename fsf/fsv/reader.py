@@ -15,24 +15,26 @@ from typing import Any, NoReturn, cast
 from fsf import ir
 from fsf.errors import DecodeError
 from fsf.fsv.format import FAMILY_NAMES, HEAD_OF, REF_PREFIX, Family
-from fsf.ir.kinds import BY_CLASS, Kind, is_named_kind, kind_of
+from fsf.ir.kinds import (
+    BY_CLASS,
+    K_ARRAY,
+    K_BOOL,
+    K_BYTES,
+    K_ENUM,
+    K_FLOAT,
+    K_HASH,
+    K_INT,
+    K_MAP,
+    K_NAMED,
+    K_OPTIONAL,
+    K_REF,
+    K_SHAPE,
+    K_STR,
+    K_TIME,
+    is_named_kind,
+    kind_of,
+)
 from fsf.limits import MAX_DEPTH
-
-# Module-level aliases of the kinds compared per node (a global load, not an enum attribute lookup).
-_K_ARRAY = Kind.ARRAY
-_K_BOOL = Kind.BOOL
-_K_BYTES = Kind.BYTES
-_K_ENUM = Kind.ENUM
-_K_FLOAT = Kind.FLOAT
-_K_HASH = Kind.HASH
-_K_INT = Kind.INT
-_K_MAP = Kind.MAP
-_K_NAMED = Kind.NAMED
-_K_OPTIONAL = Kind.OPTIONAL
-_K_REF = Kind.REF
-_K_SHAPE = Kind.SHAPE
-_K_STR = Kind.STR
-_K_TIME = Kind.TIME
 
 _INT, _NIL, _BOOL, _F32, _F64, _STR, _BIN, _ARR, _MAP, _EXT = (int(f) for f in Family)
 _KIND_NAMES = FAMILY_NAMES
@@ -136,15 +138,15 @@ class _Reader:
         """The Python value of type ``t`` at the current position; ``depth`` open containers around it."""
         kind, arg, at = self.head()
         k = BY_CLASS[type(t)]  # kind_of(t), inlined: one dict lookup per node
-        if k is _K_OPTIONAL:
+        if k is K_OPTIONAL:
             if kind == _NIL:
                 return None
             t = cast(ir.Optional, t).inner
             k = BY_CLASS[type(t)]  # kind_of(t), inlined: one dict lookup per node
-        if k is _K_NAMED:
+        if k is K_NAMED:
             decl = self.schema[cast(ir.Named, t).name]
             dk = kind_of(decl)
-            if dk is _K_ENUM:
+            if dk is K_ENUM:
                 e = cast(ir.Enum, decl)
                 self._expect(kind, _INT, t, at)
                 if not 0 <= arg < len(e.members):
@@ -153,16 +155,16 @@ class _Reader:
                 return e.members[arg].name
             self._expect(kind, _ARR, t, at)
             depth = self._enter(depth, at)
-            if dk is _K_SHAPE:
+            if dk is K_SHAPE:
                 sh = cast(ir.Shape, decl)
                 return self._fields(sh.name, sh.fields, arg, at, depth)
             return self._union(cast(ir.Union_, decl), arg, at, depth)
-        if k is _K_BOOL:
+        if k is K_BOOL:
             self._expect(kind, _BOOL, t, at)
             return arg
-        if k is _K_INT or k is _K_TIME:
+        if k is K_INT or k is K_TIME:
             self._expect(kind, _INT, t, at)
-            if k is _K_INT:
+            if k is K_INT:
                 ti = cast(ir.Int, t)
                 lo, hi = ti.lo, ti.hi
             else:
@@ -170,9 +172,9 @@ class _Reader:
             if not lo <= arg <= hi:
                 raise _Fail("bounds", f"{arg} is out of range for `{ir.type_name(t)}`", at)
             return arg
-        if k is _K_FLOAT:
+        if k is K_FLOAT:
             return self._float(cast(ir.Float, t), kind, arg, at)
-        if k is _K_STR:
+        if k is K_STR:
             self._expect(kind, _STR, t, at)
             raw = self._take(arg, at, "a str")
             try:
@@ -181,16 +183,16 @@ class _Reader:
                 raise _Fail("utf8", f"invalid UTF-8 in a str ({err.reason})", self.pos - arg + err.start) from None
             self._length(cast(ir.Str, t), len(text), "code points", at)
             return text
-        if k is _K_BYTES or k is _K_HASH or k is _K_REF:
+        if k is K_BYTES or k is K_HASH or k is K_REF:
             self._expect(kind, _BIN, t, at)
             raw = self._take(arg, at, "a bin")
-            if k is _K_BYTES:
+            if k is K_BYTES:
                 self._length(cast(ir.Bytes, t), arg, "bytes", at)
                 return raw
             if arg != ir.HASH_SIZE:
                 raise _Fail("bounds", f"`{ir.type_name(t)}` holds {ir.HASH_SIZE} bytes, got {arg}", at)
-            return raw if k is _K_HASH else REF_PREFIX + raw.hex()
-        if k is _K_ARRAY:
+            return raw if k is K_HASH else REF_PREFIX + raw.hex()
+        if k is K_ARRAY:
             arr = cast(ir.Array, t)
             self._expect(kind, _ARR, t, at)
             depth = self._enter(depth, at)
@@ -203,7 +205,7 @@ class _Reader:
                     fail.path.append(f"[{i}]")
                     raise
             return out
-        assert k is _K_MAP
+        assert k is K_MAP
         m = cast(ir.Map, t)
         self._expect(kind, _MAP, t, at)
         depth = self._enter(depth, at)
@@ -212,7 +214,7 @@ class _Reader:
 
     def _map(self, t: ir.Map, count: int, depth: int) -> dict[Any, Any]:
         order = None
-        if is_named_kind(self.schema, t.key, _K_ENUM):
+        if is_named_kind(self.schema, t.key, K_ENUM):
             enum = cast(ir.Enum, self.schema[cast(ir.Named, t.key).name])
             order = {m.name: i for i, m in enumerate(enum.members)}
         out: dict[Any, Any] = {}

@@ -11,27 +11,29 @@ from typing import Any, cast
 
 from fsf import ir
 from fsf.fsv.format import BY_NAME, Family, Head, widths
-from fsf.ir.kinds import Kind, is_named_kind, kind_of
+from fsf.ir.kinds import (
+    K_ARRAY,
+    K_BOOL,
+    K_BYTES,
+    K_ENUM,
+    K_FLOAT,
+    K_HASH,
+    K_INT,
+    K_MAP,
+    K_NAMED,
+    K_OPTIONAL,
+    K_REF,
+    K_SHAPE,
+    K_STR,
+    K_TIME,
+    is_named_kind,
+    kind_of,
+)
 
 # The heads a value may take, narrowest first (fsf.fsv.format.widths): the first whose canonical range holds the
 # value is its one canonical head. Each entry is (lo, hi, head byte, field size, signed, fix form).
 _Width = tuple[int, int, int, int, bool, bool]
 
-# Module-level aliases of the kinds compared per node (a global load, not an enum attribute lookup).
-_K_ARRAY = Kind.ARRAY
-_K_BOOL = Kind.BOOL
-_K_BYTES = Kind.BYTES
-_K_ENUM = Kind.ENUM
-_K_FLOAT = Kind.FLOAT
-_K_HASH = Kind.HASH
-_K_INT = Kind.INT
-_K_MAP = Kind.MAP
-_K_NAMED = Kind.NAMED
-_K_OPTIONAL = Kind.OPTIONAL
-_K_REF = Kind.REF
-_K_SHAPE = Kind.SHAPE
-_K_STR = Kind.STR
-_K_TIME = Kind.TIME
 
 
 def _widths(heads: tuple[Head, ...]) -> tuple[_Width, ...]:
@@ -81,28 +83,28 @@ def _w_bin(b: bytes, out: bytearray) -> None:
 def write_wire(schema: ir.Schema, t: ir.Type, wire: Any, out: bytearray) -> None:
     """Append the canonical bytes of wire value ``wire`` of type ``t`` (already valid) to ``out``."""
     k = kind_of(t)
-    if k is _K_OPTIONAL:
+    if k is K_OPTIONAL:
         if wire is None:
             out.append(_NIL)
             return
         t = cast(ir.Optional, t).inner
         k = kind_of(t)
-    if k is _K_BOOL:
+    if k is K_BOOL:
         out.append(_TRUE if wire else _FALSE)
-    elif k is _K_INT or k is _K_TIME:
+    elif k is K_INT or k is K_TIME:
         _w_int(wire, out)
-    elif k is _K_FLOAT:
+    elif k is K_FLOAT:
         out += struct.pack(">Bf", _F32, wire) if cast(ir.Float, t).width == 32 else struct.pack(">Bd", _F64, wire)
-    elif k is _K_STR:
+    elif k is K_STR:
         _w_str(wire, out)
-    elif k is _K_BYTES or k is _K_HASH or k is _K_REF:
+    elif k is K_BYTES or k is K_HASH or k is K_REF:
         _w_bin(wire, out)
-    elif k is _K_ARRAY:
+    elif k is K_ARRAY:
         a = cast(ir.Array, t)
         _w_head(len(wire), _ARR_WIDTHS, out)
         for item in wire:
             write_wire(schema, a.item, item, out)
-    elif k is _K_MAP:
+    elif k is K_MAP:
         m = cast(ir.Map, t)
         _w_head(len(wire), _MAP_WIDTHS, out)
         key_t: ir.Type = ir.Int("u32", 0, 0xFFFFFFFF) if is_enum(schema, m.key) else m.key
@@ -110,12 +112,12 @@ def write_wire(schema: ir.Schema, t: ir.Type, wire: Any, out: bytearray) -> None
             write_wire(schema, key_t, key, out)
             write_wire(schema, m.value, v, out)
     else:
-        assert k is _K_NAMED
+        assert k is K_NAMED
         decl = schema[cast(ir.Named, t).name]
         dk = kind_of(decl)
-        if dk is _K_ENUM:
+        if dk is K_ENUM:
             _w_int(wire, out)
-        elif dk is _K_SHAPE:
+        elif dk is K_SHAPE:
             _w_head(len(wire), _ARR_WIDTHS, out)
             for f, item in zip(cast(ir.Shape, decl).fields, wire, strict=True):
                 write_wire(schema, f.type, item, out)
@@ -127,4 +129,4 @@ def write_wire(schema: ir.Schema, t: ir.Type, wire: Any, out: bytearray) -> None
 
 
 def is_enum(schema: ir.Schema, t: ir.Type) -> bool:
-    return is_named_kind(schema, t, _K_ENUM)
+    return is_named_kind(schema, t, K_ENUM)

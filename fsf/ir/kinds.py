@@ -70,6 +70,24 @@ CONTAINERS: frozenset[Kind] = frozenset({Kind.OPTIONAL, Kind.ARRAY, Kind.MAP})
 DECLS: frozenset[Kind] = frozenset({Kind.SHAPE, Kind.ENUM, Kind.UNION})
 
 
+# Each kind as a plain module global as well: the reference reader and writer compare kinds per node, and a
+# global load is several times cheaper than an enum attribute lookup.
+K_ARRAY = Kind.ARRAY
+K_BOOL = Kind.BOOL
+K_BYTES = Kind.BYTES
+K_ENUM = Kind.ENUM
+K_FLOAT = Kind.FLOAT
+K_HASH = Kind.HASH
+K_INT = Kind.INT
+K_MAP = Kind.MAP
+K_NAMED = Kind.NAMED
+K_OPTIONAL = Kind.OPTIONAL
+K_REF = Kind.REF
+K_SHAPE = Kind.SHAPE
+K_STR = Kind.STR
+K_TIME = Kind.TIME
+
+
 def kind_of(node: ir.Type | ir.Decl) -> Kind:
     """The kind of an IR type expression or declaration (exact class; IR classes are final)."""
     return BY_CLASS[type(node)]
