@@ -3,6 +3,7 @@
     python -m benchmarks.report                      # run everything (several minutes on 2 busy cores)
     python -m benchmarks.report --json run.json      # tables from an earlier ``--benchmark-json`` run
     python -m benchmarks.report --no-scaling         # skip the 50 MB scaling run
+    python -m benchmarks.report --no-store           # skip the store benchmarks (benchmarks/bench_store.py)
 
 Every FSV figure is quoted as a ratio to msgspec and to the raw msgpack floor measured in the same run; the
 machine is shared, so medians and ratios mean something and absolute times only roughly.
@@ -361,8 +362,9 @@ def _medians_table(med: Median, sizes: Iterable[str]) -> list[str]:
 
 
 def render(results: list[Result], interleaved: list[Result], scaling: list[Scaling], command: str,
-           skips: list[str]) -> str:
-    """RESULTS.md: the tables of medians and ratios, the targets, tooling times and the scaling run."""
+           skips: list[str], store: list[str] | None = None) -> str:
+    """RESULTS.md: the tables of medians and ratios, the targets, tooling times, the scaling run and the store
+    section (``store``: its lines, from :func:`benchmarks.bench_store.section`)."""
     by = {(r.op, r.size, r.contender): r for r in results}
     med, paired = _lookup(results), _lookup(interleaved)
     lines = [
@@ -401,6 +403,8 @@ def render(results: list[Result], interleaved: list[Result], scaling: list[Scali
     lines += ["", "## Tooling", "", *_tooling(by)]
     if scaling:
         lines += ["", "## Scaling", "", *_scaling_section(med, scaling)]
+    if store:
+        lines += ["", *store]
     if skips:
         lines += ["", "## Not measured in this run", "", *(f"- {s}" for s in skips)]
     return "\n".join(lines) + "\n"
@@ -534,6 +538,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--scale-mb", type=float, default=workload.SCALE_BYTES / 2**20, help="size of the large value")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each large-value operation")
     parser.add_argument("--rounds", type=int, default=300, help="rounds of the interleaved run (0: skip it)")
+    parser.add_argument("--no-store", action="store_true",
+                        help="skip the store benchmarks (alone: python -m benchmarks.bench_store --out FILE)")
     parser.add_argument("pytest_args", nargs="*", help="more arguments for pytest (after --)")
     args = parser.parse_args(argv)
     command = "python -m benchmarks.report" + "".join(f" {shlex.quote(a)}" for a in (argv or sys.argv[1:]))
@@ -551,7 +557,14 @@ def main(argv: list[str] | None = None) -> None:
                 args.save_json.write_text(path.read_text())
     interleaved = [] if args.rounds == 0 else run_interleaved(args.rounds)
     scaling = [] if args.no_scaling else run_scaling(int(args.scale_mb * 2**20), args.repeat)
-    text = render(read_results(data), interleaved, scaling, command, skips)
+    store = None
+    if not args.no_store:
+        from benchmarks import bench_store
+
+        print("running the store benchmarks …", file=sys.stderr)
+        settings = bench_store.Settings()
+        store = bench_store.section(bench_store.run(settings), settings, command)
+    text = render(read_results(data), interleaved, scaling, command, skips, store)
     args.out.write_text(text, encoding="utf-8")
     print(f"wrote {args.out}", file=sys.stderr)
 

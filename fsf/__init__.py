@@ -15,15 +15,17 @@ from typing import TYPE_CHECKING, Any
 
 # fsf.api loads the package fsf.codegen first, so the attribute `fsf.codegen` ends up the function (as before).
 from fsf.api import codegen, compile_source, load_schema
-from fsf.errors import DecodeError, Diagnostic, FsfError, SchemaError, UsageError, ValidationError
+from fsf.errors import DecodeError, Diagnostic, FsfError, SchemaError, StoreError, UsageError, ValidationError
 from fsf.schema import Schema
 
 if TYPE_CHECKING:
     from fsf.errors import ViewError
     from fsf.fsv.header import content_id
     from fsf.render import render_markdown
+    from fsf.store import Store, init_store, open_store
 
-_LAZY = {"content_id": "fsf.fsv.header", "ViewError": "fsf.errors", "render_markdown": "fsf.render"}
+_LAZY = {"content_id": "fsf.fsv.header", "ViewError": "fsf.errors", "render_markdown": "fsf.render",
+         "Store": "fsf.store", "init_store": "fsf.store", "open_store": "fsf.store"}
 """Public names imported on first use, and the module each comes from."""
 
 __all__ = [
@@ -32,13 +34,17 @@ __all__ = [
     "FsfError",
     "Schema",
     "SchemaError",
+    "Store",
+    "StoreError",
     "UsageError",
     "ValidationError",
     "ViewError",
     "codegen",
     "compile_source",
     "content_id",
+    "init_store",
     "load_schema",
+    "open_store",
     "render_markdown",
 ]
 

@@ -174,6 +174,27 @@ class DecodeError(FsfError, ValueError):
         super().__init__(f"{message} - at byte {offset} [{code}]")
 
 
+class IncompatibleError(DecodeError):
+    """A value that cannot be read as the reader's type (``docs/evolution.md``): code ``incompatible``, the
+    ``rule`` broken (an id of ``docs/breaking.md``), the value ``path`` (``$`` when the schemas alone decide it),
+    the writer's and the reader's types (``writer``, ``reader``: ``Name blake3:…``) and the reader's ``location``
+    (``file:line:col``, when the reader was loaded from source). ``offset`` is where the payload starts: the
+    bytes are fine as the writer's; it is the reading that fails."""
+
+    def __init__(self, rule: str, message: str, *, path: str, writer: str, reader: str,
+                 location: str | None = None, offset: int = 0) -> None:
+        self.code = "incompatible"
+        self.rule = rule
+        self.message = message
+        self.offset = offset
+        self.path = path
+        self.writer = writer
+        self.reader = reader
+        self.location = location
+        where = f" (reader: {location})" if location else ""
+        FsfError.__init__(self, f"cannot read {writer} as {reader}: {message} [{rule}] - at `{path}`{where}")
+
+
 class UsageError(FsfError):
     """A request the library cannot honour as asked (a wrong file kind, a missing type name)."""
 
@@ -190,6 +211,21 @@ class ViewError(FsfError):
         self.line = line
         where = f"{template}:{line}: " if template and line else f"{template}: " if template else ""
         super().__init__(f"{where}{reason}")
+
+
+class StoreError(FsfError):
+    """A store that cannot do what was asked: a stable ``code`` (``docs/store.md``, "Errors"), the object's
+    ``id`` when there is one, the value path ``path`` of a reference and the ``value`` that holds it."""
+
+    def __init__(self, code: str, message: str, *, id: str | None = None, path: str | None = None,
+                 value: str | None = None) -> None:
+        self.code = code
+        self.message = message
+        self.id = id
+        self.path = path
+        self.value = value
+        where = f" - at `{path}`" + (f" of {value}" if value else "") if path else ""
+        super().__init__(f"{message}{where} [{code}]")
 
 
 class Refused(Exception):  # a signal between codec paths, not an error anyone sees: no FsfError

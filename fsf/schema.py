@@ -8,7 +8,9 @@ acceptance all go to the schema's one :class:`fsf.fsv.codec.Codec`, which keeps 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
+
+import attrs
 
 from fsf import ir
 from fsf.errors import UsageError
@@ -18,11 +20,36 @@ from fsf.limits import MAX_DEPTH
 if TYPE_CHECKING:
     from fsf.bytecode.opcodes import Program
     from fsf.codegen.objects import ObjectPlan
+    from fsf.evolve import Convert, Side
     from fsf.fsv.codec import Codec, Fallback
 
 DEFAULT_MAX_DEPTH = MAX_DEPTH
 """Values nested deeper than this (containers inside containers, by the rule of :data:`fsf.limits.MAX_DEPTH`)
 are refused."""
+
+
+class StoreLike(Protocol):
+    """What decoding and verifying need of a store (:class:`fsf.store.Store`): writer schemas by type id, and
+    the reference check."""
+
+    def schema(self, type_id: str) -> Schema: ...
+
+    def check_refs(self, data: bytes, schema: Schema | None = None, *, deep: bool = True) -> int: ...
+
+
+@attrs.frozen
+class Read:
+    """A value read by :meth:`Schema.read`: the value (the reader's Python form), the reader type's name, the
+    writer type's id, and whether it was resolved from another type (``docs/evolution.md``)."""
+
+    value: Any
+    name: str
+    writer_id: str
+    resolved: bool
+
+
+def _nowhere(decl: str, item: str | None) -> str | None:
+    return None
 
 
 class Schema:
@@ -32,7 +59,7 @@ class Schema:
     >>> s.validate("Task", {"id": "T1"})                       # doctest: +SKIP
     """
 
-    __slots__ = ("_codec", "_fast", "_ids", "_names_by_id", "_objects", "_program", "ir", "origin")
+    __slots__ = ("_codec", "_fast", "_ids", "_names_by_id", "_objects", "_plans", "_program", "ir", "locate", "origin")
 
     def __init__(self, schema_ir: ir.Schema, program: Program | None = None, origin: str | None = None) -> None:
         self.ir = schema_ir
@@ -44,6 +71,10 @@ class Schema:
         self._fast: dict[str, Callable[[Any], None]] | None = None
         self._codec: Codec | None = None
         self._objects: ObjectPlan | None = None
+        self._plans: dict[tuple[int, str, str], tuple[Schema, Convert]] = {}
+        self.locate: Callable[[str, str | None], str | None] = _nowhere
+        """Where a declaration (or one of its fields, members, variants) was written: ``file:line:col``, or None
+        (a schema loaded from a ``.fsb`` or a store); resolution errors quote it."""
 
     def __repr__(self) -> str:
         return f"<fsf.Schema {', '.join(self.shapes)}>"
@@ -139,7 +170,7 @@ class Schema:
         return self.codec.encode(name, value)
 
     def decode(self, data: bytes, name: str | None = None, *, into: Any = None, canonical: bool = True,
-               max_values: int | None = None) -> Any:
+               max_values: int | None = None, store: StoreLike | None = None, exact: bool = False) -> Any:
         """The value of FSV bytes ``data`` (root type from its header; ``name`` insists on one), validated.
 
         Returns the canonical Python form: every field present (an absent optional is ``None``), ``time`` as
@@ -150,21 +181,108 @@ class Schema:
         then be accepted; the strict default refuses every one). ``max_values`` is the decode budget: bytes
         holding more msgpack values than that are refused with the code ``budget`` (None, the default: no
         limit; see ``docs/fsv.md``, "Decode budget").
+
+        With a ``store``, a value written with another type (an older or newer version of it) is read strictly
+        as its writer type from the store, then resolved into this schema's type by the rules of
+        ``docs/evolution.md`` (:class:`fsf.errors.IncompatibleError`, code ``incompatible``, when it cannot be;
+        ``schema_unknown`` when the writer's schema is not in the store). ``exact=True`` refuses any writer but
+        the reader's own type (``schema_mismatch``), as without a store.
         """
+        return self.read(data, name, into=into, canonical=canonical, max_values=max_values, store=store,
+                         exact=exact).value
+
+    def read(self, data: bytes, name: str | None = None, *, into: Any = None, canonical: bool = True,
+             max_values: int | None = None, store: StoreLike | None = None, exact: bool = False) -> Read:
+        """:meth:`decode`, with what it learnt: the reader type's name, the writer type's id and whether the value
+        was resolved from another type."""
+        from fsf.fsv.header import read_header
+
+        header = read_header(data)
+        writer_id = format_id(header.root_id)
+        resolved = store is not None and not exact and not self._reads_directly(header.root_id, name)
+        if resolved:
+            assert store is not None
+            rname, value = self._resolve(bytes(data), header.root_id, name, store, canonical, max_values)
+            if into is not None:
+                from fsf.codegen.objects import from_python_form
+
+                value = from_python_form(self.object_plan, into, rname, value)
+            return Read(value, rname, writer_id, True)
         if into is not None:
             from fsf.codegen.objects import decode_into
             from fsf.fsv.codec import root_name
 
-            return decode_into(self.object_plan, data, name, into,
-                               lambda b, n: self.decode(b, n, canonical=canonical, max_values=max_values),
-                               lambda header: root_name(self, header, None))
-        return self.codec.decode(data, name, canonical=canonical, max_values=max_values)
+            value = decode_into(self.object_plan, data, name, into,
+                                lambda b, n: self.codec.decode(b, n, canonical=canonical, max_values=max_values),
+                                lambda h: root_name(self, h, None))
+        else:
+            value = self.codec.decode(data, name, canonical=canonical, max_values=max_values)
+        found = self.name_of(header.root_id)
+        assert found is not None
+        return Read(value, found, writer_id, False)
 
-    def verify(self, data: bytes, name: str | None = None, *, max_values: int | None = None) -> str:
+    def _reads_directly(self, root_id: bytes, name: str | None) -> bool:
+        """True if the value's root type is this schema's own (``name``'s, when given): no resolution."""
+        found = self.name_of(root_id)
+        return found is not None and (name is None or name == found)
+
+    def _resolve(self, data: bytes, root_id: bytes, name: str | None, store: StoreLike, canonical: bool,
+                 max_values: int | None) -> tuple[str, Any]:
+        """Decode ``data`` strictly as its writer type from ``store``, then resolve it into ``name`` (or the type
+        its root matches by name or ``@was``)."""
+        from fsf.errors import IncompatibleError
+        from fsf.evolve import Side, match_root
+
+        writer = store.schema(format_id(root_id))
+        wname = writer.name_of(root_id)
+        assert wname is not None
+        rname = name if name is not None else match_root(writer._side(), wname, self._side())
+        if rname is None:
+            raise IncompatibleError("ROOT_TYPE_MISSING", f"the reader has no type `{wname}` (nor one whose "
+                                    f"`@was` names it)", path="$", writer=Side(writer.ir, writer._ids).label(wname),
+                                    reader="this schema")
+        self._require(rname)
+        value = writer.codec.decode(data, wname, canonical=canonical, max_values=max_values)
+        return rname, self._resolver(writer, wname, rname)(value)
+
+    def _resolver(self, writer: Schema, wname: str, rname: str) -> Convert:
+        """The cached function that reads ``writer``'s ``wname`` values as ``rname`` values (one per pair of types
+        and writer schema object; a store keeps one object per type id, so the cache keys on it)."""
+        key = (id(writer), wname, rname)
+        hit = self._plans.get(key)
+        if hit is None:
+            from fsf.evolve import resolver
+
+            hit = self._plans[key] = (writer, resolver(writer._side(), wname, self._side(), rname))
+        return hit[1]
+
+    def _side(self) -> Side:
+        from fsf.evolve import Side
+
+        return Side(self.ir, self._ids, self.locate)
+
+    def verify(self, data: bytes, name: str | None = None, *, max_values: int | None = None,
+               store: StoreLike | None = None, exact: bool = False) -> str:
         """Check that FSV bytes ``data`` are a canonical, valid value (of ``name``, if given) without keeping the
         value; returns its root type's name. Raises :class:`fsf.DecodeError` exactly as :meth:`decode` does,
-        with the same budget ``max_values`` (counted the same way, though nothing is built)."""
-        return self.codec.verify(data, name, max_values=max_values)
+        with the same budget ``max_values`` (counted the same way, though nothing is built).
+
+        With a ``store`` (:func:`fsf.open_store`), a value of another writer type must resolve into this schema's
+        type (as :meth:`decode` does; ``exact`` as there), and every ``ref<T>`` in the value must name a value in
+        the store whose root type is ``T``, through the whole graph (:class:`fsf.StoreError` ``dangling_ref`` or
+        ``ref_type``, with the value path)."""
+        if store is None:
+            return self.codec.verify(data, name, max_values=max_values)
+        from fsf.fsv.header import read_header
+
+        root_id = read_header(data).root_id
+        if exact or self._reads_directly(root_id, name):
+            found = self.codec.verify(data, name, max_values=max_values)
+            store.check_refs(data, self)
+            return found
+        rname, _ = self._resolve(bytes(data), root_id, name, store, True, max_values)
+        store.check_refs(data)
+        return rname
 
     @property
     def object_plan(self) -> ObjectPlan:

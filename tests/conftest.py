@@ -11,6 +11,13 @@ from tests.support.codec_paths import AVAILABLE, CodecPath, strict
 from tests.support.golden import Golden
 
 
+@pytest.fixture(autouse=True)
+def _no_ambient_store(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test sees a store it did not name: ``FSF_STORE`` from the environment is cleared (tests that find a
+    ``.fsf`` folder make their own under ``tmp_path``)."""
+    monkeypatch.delenv("FSF_STORE", raising=False)
+
+
 @pytest.fixture
 def golden(request: pytest.FixtureRequest) -> Golden:
     """Golden-file checks for this test: ``golden.text(path, got)``, ``golden.json(path, got, dump)``; the one

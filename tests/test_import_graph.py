@@ -11,8 +11,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "fsf"
-BACK_ENDS = ("fsf.bytecode", "fsf.fsv", "fsf.views", "fsf.codegen", "fsf.ir", "fsf.front")
-FACADE = ("fsf.schema", "fsf.api", "fsf.cli")
+BACK_ENDS = ("fsf.bytecode", "fsf.fsv", "fsf.views", "fsf.codegen", "fsf.evolve", "fsf.ir", "fsf.front")
+FACADE = ("fsf.schema", "fsf.api", "fsf.store", "fsf.cli")
 
 
 def _module_name(path: Path) -> str:

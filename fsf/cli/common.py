@@ -18,6 +18,11 @@ RootOpt = Annotated[Path | None, typer.Option(
     show_default=False)]
 
 
+StoreOpt = Annotated[str | None, typer.Option(
+    "--store", metavar="DIR|s3://BUCKET/PREFIX",
+    help="The store (default: $FSF_STORE, else the nearest `.fsf` folder from here up).", show_default=False)]
+
+
 def use_color(stream: Any = None) -> bool:
     """Colour only on a terminal, and never when NO_COLOR is set."""
     stream = stream or sys.stderr

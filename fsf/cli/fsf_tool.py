@@ -9,7 +9,8 @@ from typing import Annotated
 import typer
 
 from fsf.api import COMPILED_SUFFIX, load_schema
-from fsf.cli.common import RootOpt, make_app, user_errors
+from fsf.cli.common import RootOpt, StoreOpt, make_app, user_errors
+from fsf.cli.store import optional_store, store_app
 
 app = make_app("FSF schemas: check, compile, disassemble and format .fsf files.")
 
@@ -36,18 +37,23 @@ def compile_(
     files: Files,
     output: Annotated[Path | None, typer.Option("-o", "--output", help="The .fsb to write (one input only).")] = None,
     root: RootOpt = None,
+    store: StoreOpt = None,
 ) -> None:
-    """Compile schema files to .fsb containers (default: next to each input) and print each type's id."""
+    """Compile schema files to .fsb containers (default: next to each input) and print each type's id; with a
+    store, record every type's closure in it."""
     from fsf.api import write_compiled
 
     if output is not None and len(files) > 1:
         raise typer.BadParameter("-o/--output takes one input file", param_hint="'-o'")
     _require_inside(files, root)
+    recorder = optional_store(store)
     failed = False
     for path in files:
         try:
             with user_errors():
                 schema = write_compiled(path, output, root=root)
+                if recorder is not None:
+                    recorder.add_schema(schema)
         except typer.Exit:
             failed = True
             continue
@@ -130,6 +136,9 @@ def codegen(
             typer.echo(text, nl=False)
         else:
             write_atomic(output, text.encode("utf-8"))
+
+
+app.add_typer(store_app, name="store")
 
 
 def main() -> None:

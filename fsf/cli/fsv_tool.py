@@ -3,28 +3,35 @@ library call, exit code 0 ok, 1 bad input, 2 wrong command line)."""
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
+import attrs
 import typer
 
 from fsf import artifacts
 from fsf.api import load_schema
-from fsf.cli.common import RootOpt, make_app, user_errors
+from fsf.cli import store as store_cli
+from fsf.cli.common import RootOpt, StoreOpt, make_app, user_errors
 from fsf.cli.render import MaxValuesOpt, max_values_of, render
-from fsf.errors import FsfError
+from fsf.errors import FsfError, StoreError, UsageError
 from fsf.fsv.header import HEADER_SIZE, content_id, read_header
 from fsf.fsv.jsonform import dumps, from_json, loads, to_json
 from fsf.ir.ids import format_id
 from fsf.limits import CLI_MAX_VALUES
 from fsf.load import write_atomic
 from fsf.schema import Schema
+from fsf.store import Store
 
 app = make_app("FSV values: encode JSON to canonical .fsv bytes, decode, hash, inspect and verify them.")
 
 SchemaOpt = Annotated[Path, typer.Option("--schema", "-s", help="The schema (.fsf or .fsb).", show_default=False)]
+ReaderOpt = Annotated[Path | None, typer.Option(
+    "--schema", "-s", help="The schema (.fsf or .fsb); default: the value's writer schema from the store.",
+    show_default=False)]
 ShapeOpt = Annotated[str, typer.Option("--shape", help="The root type of the value.", show_default=False)]
 MaybeShapeOpt = Annotated[
     str | None, typer.Option("--shape", help="Insist on this root type (default: the one in the header).")]
@@ -45,6 +52,16 @@ def _schema(path: Path, root: Path | None) -> Schema:
     return load_schema(path, root=root)
 
 
+def _reader(schema: Schema | None, store: Store | None, data: bytes) -> Schema:
+    """The schema to read ``data`` with: the one given, else its writer schema from the store."""
+    if schema is not None:
+        return schema
+    if store is None:
+        raise UsageError("give --schema/-s SCHEMA, or keep the value's schema in a store (`fsf store init`, "
+                         "then `fsf store add SCHEMA`)")
+    return store.schema(format_id(read_header(data).root_id))
+
+
 def _read_value_file(path: Path) -> bytes:
     artifacts.require(path, ("fsv_value",), "read as an FSV value")
     return path.read_bytes()
@@ -59,8 +76,11 @@ def encode(
     source: Annotated[str, typer.Argument(metavar="IN.json|-", help="The value in JSON form; - for stdin.")]
     = "-",
     root: RootOpt = None,
+    store: StoreOpt = None,
 ) -> None:
-    """Validate a JSON value, write its canonical FSV bytes atomically and print its content id."""
+    """Validate a JSON value, write its canonical FSV bytes atomically and print its content id; with a store,
+    record the closure of its type there first."""
+    recorder = store_cli.optional_store(store)
     with user_errors():
         artifacts.require(output, ("fsv_value",), "written as an FSV value")
         if source != "-":
@@ -69,27 +89,32 @@ def encode(
         loaded.id_bytes(shape)
         text = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
         data = loaded.encode(shape, from_json(loaded, shape, loads(text)))
+        if recorder is not None:
+            recorder.add_schema(loaded, [shape])
         write_atomic(output, data)
         typer.echo(content_id(data))
 
 
 @app.command()
 def decode(
-    schema: SchemaOpt,
     source: Annotated[Path, typer.Argument(metavar="IN.fsv", help="The FSV value.", show_default=False)],
+    schema: ReaderOpt = None,
     shape: MaybeShapeOpt = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the JSON here (default: stdout).")]
     = None,
     root: RootOpt = None,
     max_values: MaxValuesOpt = CLI_MAX_VALUES,
+    store: StoreOpt = None,
 ) -> None:
     """Print (or write) the JSON form of an FSV value, after checking it is canonical and valid."""
+    found = store_cli.optional_store(store) if schema is None else None
     with user_errors():
         if output is not None:
             artifacts.require(output, ("json_compat",), "written as JSON")
-        loaded = _schema(schema, root)
+        given = None if schema is None else _schema(schema, root)
         data = _read_value_file(source)
         header = read_header(data)
+        loaded = _reader(given, found, data)
         value = loaded.decode(data, shape, max_values=max_values_of(max_values))
         name = shape or loaded.name_of(header.root_id)
         assert name is not None
@@ -124,8 +149,11 @@ def inspect(
     schema: Annotated[Path | None, typer.Option("--schema", "-s", help="Also name the root type from this schema.")]
     = None,
     root: RootOpt = None,
+    store: StoreOpt = None,
 ) -> None:
-    """Print the header of an FSV value (format version, root type id, sizes) without reading the payload."""
+    """Print the header of an FSV value (format version, root type id, sizes) without reading the payload; the
+    root type's name too when the schema is given or in the store."""
+    found = store_cli.optional_store(store) if schema is None else None
     with user_errors():
         data = _read_value_file(source)
         header = read_header(data)
@@ -135,6 +163,10 @@ def inspect(
         ]
         if schema is not None:
             lines.append(("root type", _schema(schema, root).name_of(header.root_id) or "(not a type of this schema)"))
+        elif found is not None:
+            type_id = format_id(header.root_id)
+            lines.append(("root type", found.type_name(type_id) if found.has_schema(type_id)
+                          else f"(not in the store {found.where})"))
         lines += [
             ("header size", f"{HEADER_SIZE} bytes"),
             ("payload size", f"{header.payload_size} bytes"),
@@ -146,18 +178,31 @@ def inspect(
 
 
 @app.command()
-def verify(schema: SchemaOpt, files: Values, shape: MaybeShapeOpt = None, root: RootOpt = None,
-           max_values: MaxValuesOpt = CLI_MAX_VALUES) -> None:
-    """Exit 0 only if every file is a canonical, valid FSV value of the schema (a progress bar on a terminal)."""
+def verify(files: Values, schema: ReaderOpt = None, shape: MaybeShapeOpt = None, root: RootOpt = None,
+           max_values: MaxValuesOpt = CLI_MAX_VALUES,
+           expect: Annotated[str | None, typer.Option(
+               "--expect", metavar="ID", help="The content id the (one) file must have.")] = None,
+           store: StoreOpt = None) -> None:
+    """Exit 0 only if every file is a canonical, valid FSV value (of the schema, else of its writer schema from
+    the store), a file named `<64 hex>.fsv` hashes to its name, and, with a store, every reference in it names
+    a stored value of its type, through the whole graph (a progress bar on a terminal)."""
+    found = store_cli.optional_store(store)
     with user_errors():
+        if expect is not None:
+            if len(files) != 1:
+                raise UsageError("--expect checks one file; give exactly one")
+            expect = store_cli.value_id(expect)
         for path in files:
             artifacts.require(path, ("fsv_value",), "read as an FSV value")
-        loaded = _schema(schema, root)
-        if shape is not None:
+        loaded = None if schema is None else _schema(schema, root)
+        if loaded is not None and shape is not None:
             loaded.id_bytes(shape)
+        if loaded is None and found is None:
+            _reader(None, None, b"")
     bar = _is_terminal(sys.stderr) and len(files) >= _PROGRESS_AT
     failures = []
-    for path, problem, cid in _verify_all(loaded, files, shape, bar, max_values_of(max_values)):
+    check = _Check(loaded, found, shape, max_values_of(max_values), expect)
+    for path, problem, cid in _verify_all(check, files, bar):
         if problem:
             failures.append(f"error: {path}: {problem}")
         elif not bar:
@@ -169,21 +214,48 @@ def verify(schema: SchemaOpt, files: Values, shape: MaybeShapeOpt = None, root: 
         raise typer.Exit(1)
 
 
-def _verify_all(schema: Schema, files: list[Path], shape: str | None, bar: bool,
-                max_values: int | None) -> Iterator[tuple[Path, str, str]]:
+@attrs.frozen
+class _Check:
+    """What verify checks each file against."""
+
+    schema: Schema | None
+    store: Store | None
+    shape: str | None
+    max_values: int | None
+    expect: str | None
+
+    def __call__(self, path: Path) -> str:
+        """The content id of the file at ``path``, or raise the first problem found."""
+        data = _read_value_file(path)
+        cid = content_id(data)
+        named = path.stem if _HEX_NAME.fullmatch(path.stem) else None
+        if named is not None and cid != f"blake3:{named}":
+            raise StoreError("integrity", f"the file is named by content id blake3:{named} but hashes to {cid}")
+        if self.expect is not None and cid != self.expect:
+            raise StoreError("integrity", f"hashes to {cid}, expected {self.expect}")
+        reader = _reader(self.schema, self.store, data)
+        reader.verify(data, self.shape, max_values=self.max_values)
+        if self.store is not None:
+            self.store.check_refs(data, reader)
+        return cid
+
+
+_HEX_NAME = re.compile(r"[0-9a-f]{64}")
+
+
+def _verify_all(check: _Check, files: list[Path], bar: bool) -> Iterator[tuple[Path, str, str]]:
     """Each file with its problem ('' when it verifies) and its content id."""
 
     def run(paths: Iterable[Path]) -> Iterator[tuple[Path, str, str]]:
         for path in paths:
             try:
-                data = _read_value_file(path)
-                schema.verify(data, shape, max_values=max_values)
+                cid = check(path)
             except OSError as err:
                 yield path, f"cannot read: {(err.strerror or str(err)).lower()}", ""
             except FsfError as err:
                 yield path, str(err), ""
             else:
-                yield path, "", content_id(data)
+                yield path, "", cid
 
     if not bar:
         yield from run(files)
@@ -194,6 +266,8 @@ def _verify_all(schema: Schema, files: list[Path], shape: str | None, bar: bool,
 
 
 app.command()(render)
+for _command in (store_cli.put, store_cli.get, store_cli.log, store_cli.refs):
+    app.command()(_command)
 
 
 def main() -> None:

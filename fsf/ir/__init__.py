@@ -6,6 +6,7 @@ resolved, doc comments are kept for views and generated code but never enter an 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -112,10 +113,28 @@ Type = Bool | Int | Float | Str | Bytes | Hash | Time | Ref | Named | Optional |
 
 
 @attrs.frozen
+class Default:
+    """A field's ``@default(literal)``: the literal as ``fsf fmt`` writes it (``0``, ``-1.5``, ``"text"``,
+    ``true``, ``medium`` for an enum member, ``[]``, ``{}``), checked against the field's type and bounds;
+    :func:`default_value` gives its Python form."""
+
+    literal: str
+
+
+@attrs.frozen
 class Field:
+    """A shape's or variant's field. The evolution annotations (``docs/evolution.md``) say how values of other
+    types are read into this one; like ``doc`` they never enter an id."""
+
     name: str
     type: Type
     doc: str = ""
+    was: tuple[str, ...] = ()
+    """``@was``: earlier names of this field, in the order written."""
+    default: Default | None = None
+    """``@default``: what a value written without this field reads as."""
+    deprecated: str | None = None
+    """``@deprecated(reason)``."""
 
     @property
     def optional(self) -> bool:
@@ -127,12 +146,20 @@ class Shape:
     name: str
     fields: tuple[Field, ...]
     doc: str = ""
+    was: tuple[str, ...] = ()
+    reserved: tuple[str, ...] = ()
+    """``@reserved``: field names that may never be used again in this shape."""
+    deprecated: str | None = None
 
 
 @attrs.frozen
 class Member:
     name: str
     doc: str = ""
+    was: tuple[str, ...] = ()
+    fallback: bool = False
+    """``@fallback``: what a writer's member this enum lacks reads as (one member at most)."""
+    deprecated: str | None = None
 
 
 @attrs.frozen
@@ -140,6 +167,9 @@ class Enum:
     name: str
     members: tuple[Member, ...]
     doc: str = ""
+    was: tuple[str, ...] = ()
+    reserved: tuple[str, ...] = ()
+    deprecated: str | None = None
 
 
 @attrs.frozen
@@ -147,6 +177,10 @@ class Variant:
     name: str
     fields: tuple[Field, ...]
     doc: str = ""
+    was: tuple[str, ...] = ()
+    fallback: bool = False
+    """``@fallback`` (a unit variant only): what a writer's variant this union lacks reads as."""
+    deprecated: str | None = None
 
 
 @attrs.frozen
@@ -154,6 +188,9 @@ class Union_:
     name: str
     variants: tuple[Variant, ...]
     doc: str = ""
+    was: tuple[str, ...] = ()
+    reserved: tuple[str, ...] = ()
+    deprecated: str | None = None
 
 
 Decl = Shape | Enum | Union_
@@ -238,7 +275,9 @@ def type_list(t: Type, name: Callable[[str], Any]) -> list[Any]:
 
 
 def type_name(t: Type) -> str:
-    """How a type is spelled in FSF (used in messages): ``arr[0..5]<str>``, ``u8[0..9]``, ``Task?``."""
+    """How a type is spelled in FSF: ``arr[0..5]<str>``, ``u8[0..9]``, ``Task?``; the one spelling of messages and
+    of :func:`fsf.ir.source.to_source`, so it is the shortest text that checks back to ``t`` (``u8`` for the
+    whole range, ``str`` for ``0..None``, float bounds that read back as the same binary64, ``-0`` included)."""
     if isinstance(t, Bool):
         return "bool"
     if isinstance(t, Int):
@@ -267,6 +306,34 @@ def type_name(t: Type) -> str:
 
 
 def _num(x: float | None) -> str:
+    """A float bound as the shortest literal of the grammar that reads back as the same binary64 (``-0``, ``0.1``,
+    ``1e16``, ``5e-324``): ``repr`` gives the shortest digits that round-trip; drop ``.0`` and the exponent's
+    ``+`` and leading zeros."""
     if x is None:
         return ""
-    return str(int(x)) if x == int(x) and abs(x) < 1e16 else repr(x)
+    mantissa, _, exponent = repr(x).partition("e")
+    return mantissa.removesuffix(".0") + (f"e{int(exponent)}" if exponent else "")
+
+
+_ESCAPED = re.compile(r"\\(.)", re.DOTALL)
+
+
+def default_value(t: Type, default: Default) -> Any:
+    """The Python form (``docs/fsv.md``) of a checked ``@default`` of a field of type ``t``: a fresh ``[]`` or
+    ``{}``, a bool, an int, a float for a float type, the text of a string (a backslash makes the next character
+    literal, as in every FSF string), else an enum member's name."""
+    literal = default.literal
+    inner = t.inner if isinstance(t, Optional) else t
+    if literal == "[]":
+        return []
+    if literal == "{}":
+        return {}
+    if literal in ("true", "false"):
+        return literal == "true"
+    if literal.startswith('"'):
+        return _ESCAPED.sub(r"\1", literal[1:-1])
+    if isinstance(inner, Float):
+        return float(literal)
+    if isinstance(inner, Int):
+        return int(literal)
+    return literal

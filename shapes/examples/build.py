@@ -1,6 +1,9 @@
 """Examples build: shapes/examples/**/*.json -> the .fsv encoding and the .md view of each (plus derived JSON).
 
 Run ``python shapes/examples/build.py`` to regenerate, ``--check`` to only report what is stale (exit 1).
+The examples also live in the store ``shapes/examples/.fsf`` (``docs/store.md``): every value, and the closure of
+every type of ``shapes/*.fsf``, so that each value can be read with no ``.fsf`` file at hand (``fsv decode FILE``
+from this folder) and the audit chain walked (``fsv log audit/SignedAuditRecord.3.fsv --via record.prev``).
 
 Layout: ``shapes/examples/<stem>/<RootType>.<label>.json`` is a value of type ``RootType`` of
 ``shapes/<stem>.fsf`` in the JSON form; next to it go ``<RootType>.<label>.fsv`` and ``<RootType>.<label>.md``.
@@ -34,6 +37,7 @@ from fsf.load import write_atomic
 
 EXAMPLES_DIR = Path(__file__).resolve().parent
 SHAPES_DIR = EXAMPLES_DIR.parent
+STORE_DIR = EXAMPLES_DIR / ".fsf"
 
 EXAMPLE_KEY_SECRET = blake3.blake3(b"fsf shape library: PUBLIC example audit key, never use it to sign").digest()
 """The Ed25519 secret of the example audit chain. It is public, so its signatures prove nothing."""
@@ -233,7 +237,40 @@ def main(argv: list[str], echo: Callable[[str], None] = print) -> int:
         else:
             write_atomic(path, expected[path])
             echo(f"wrote {shown}")
-    return 1 if argv and todo else 0
+    try:
+        missing = store_stale(expected, STORE_DIR, write=not argv)
+    except fsf.FsfError as err:
+        echo(f"error: {err}")
+        return 1
+    for line in missing:
+        echo(f"{'stale' if argv else 'stored'}: {line}")
+    return 1 if argv and (todo or missing) else 0
+
+
+def store_stale(expected: dict[Path, bytes], store_dir: Path, *, write: bool) -> list[str]:
+    """What the examples' store lacks (every example value, and every type of ``shapes/*.fsf``) or any problem
+    ``fsf store verify`` finds there; with ``write``, put what it lacks first (values in the order of
+    ``expected``, so that a referenced value is stored before the ones that name it)."""
+    from fsf.store import find_store, init_store
+
+    store = init_store(store_dir) if write else find_store(store_dir) if store_dir.is_dir() else None
+    values = [data for path, data in expected.items() if path.suffix == ".fsv"]
+    schemas = [fsf.load_schema(path) for path in sorted(store_dir.parent.parent.glob("*.fsf"))]
+    out: list[str] = []
+    for schema in schemas:
+        for name in schema.shapes:
+            if store is None or not store.has_schema(schema.id(name)):
+                out.append(f"type {name} {schema.id(name)}")
+                if store is not None and write:
+                    store.add_schema(schema, [name])
+    for data in values:
+        if store is None or not store.has(fsf.content_id(data)):
+            out.append(f"value {fsf.content_id(data)}")
+            if store is not None and write:
+                store.put(data)
+    if store is not None:
+        out += [f"problem {p.key}: {p.message} [{p.code}]" for p in store.verify().problems]
+    return out
 
 
 # --- Ed25519 (RFC 8032 section 5.1), pure Python: deterministic, so the example bytes never depend on a library ---

@@ -1,0 +1,203 @@
+"""CLI for the store: `fsf store init|add|ls|show|verify` and `fsv put|get|log|refs` (thin: arguments in, a
+:mod:`fsf.store` call, lines out; exit 0 ok, 1 bad input or a problem found, 2 wrong command line)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from fsf import artifacts
+from fsf.api import load_schema
+from fsf.cli.common import RootOpt, StoreOpt, make_app, user_errors
+from fsf.errors import FsfError
+from fsf.fsv.header import content_id
+from fsf.load import write_atomic
+from fsf.store import DEFAULT_FOLDER, Store, find_store, init_store, open_store, parse_id
+
+store_app = make_app("The store: values by content id and the schemas they were written with (docs/store.md).")
+
+IdArg = Annotated[str, typer.Argument(metavar="ID", help="A content id (`blake3:<hex>`) or a stored .fsv file.",
+                                      show_default=False)]
+
+
+def value_id(text: str) -> str:
+    """The content id an ID argument names: an id as written, or the content id of an ``.fsv`` file."""
+    if text.endswith(".fsv") and Path(text).is_file():
+        return content_id(Path(text).read_bytes())
+    parse_id(text)
+    return text if text.startswith("blake3:") else f"blake3:{text}"
+
+
+def optional_store(where: str | None) -> Store | None:
+    """The store that ``--store`` names or that is found (None when there is none)."""
+    with user_errors():
+        return find_store(where)
+
+
+def _store(where: str | None) -> Store:
+    with user_errors():
+        return open_store(where)
+
+
+# -- fsf store ------------------------------------------------------------------------------------------------
+
+
+@store_app.command()
+def init(folder: Annotated[Path, typer.Argument(metavar="[DIR]", help="Where to make it.")] = Path(DEFAULT_FOLDER),
+         ) -> None:
+    """Make a store (default `./.fsf`, which every command below finds from this folder and its children)."""
+    with user_errors():
+        store = init_store(folder)
+    typer.echo(f"store at {store.where}")
+
+
+@store_app.command()
+def add(files: Annotated[list[Path], typer.Argument(metavar="SCHEMA...", help="Schemas (.fsf or .fsb).",
+                                                    show_default=False)],
+        store: StoreOpt = None, root: RootOpt = None) -> None:
+    """Record the closure of every type of each schema in the store; print each type's name and id."""
+    target = _store(store)
+    failed = False
+    for path in files:
+        try:
+            with user_errors():
+                artifacts.require(path, ("fsf_schema", "compiled_schema"), "a schema")
+                schema = load_schema(path, root=root)
+                for name, ident in zip(schema.shapes, target.add_schema(schema), strict=True):
+                    typer.echo(f"{name} {ident}")
+        except typer.Exit as done:
+            if done.exit_code == 2:
+                raise
+            failed = True
+    if failed:
+        raise typer.Exit(1)
+
+
+@store_app.command("ls")
+def ls(store: StoreOpt = None) -> None:
+    """List the stored types (`type  ID  Name`) and values (`value  ID  RootType`)."""
+    target = _store(store)
+    problems = []
+    with user_errors():
+        types = sorted(target.type_ids())
+        values = sorted(target)
+    names: dict[str, Callable[[str], str]] = {"type": target.type_name, "value": lambda i: target.root_of(i)[1]}
+    for kind, ids in (("type", types), ("value", values)):
+        for ident in ids:
+            try:
+                name = names[kind](ident)
+            except FsfError as err:
+                name = "?"
+                problems.append(f"error: {ident}: {err}")
+            typer.echo(f"{kind:<6}{ident}  {name}")
+    for line in problems:
+        typer.echo(line, err=True)
+    if problems:
+        raise typer.Exit(1)
+
+
+@store_app.command()
+def show(type_id: Annotated[str, typer.Argument(metavar="TYPE_ID", help="A stored type's id.")],
+         store: StoreOpt = None) -> None:
+    """Print a stored type's closure as FSF source (`fsf check` accepts it; every id is the same)."""
+    from fsf.ir.source import to_source
+
+    target = _store(store)
+    with user_errors():
+        schema = target.schema(type_id)
+        name = target.type_name(type_id)
+        typer.echo(f"// {name} {schema.id(name)}, as recorded in the store\n", nl=False)
+        typer.echo(to_source(schema.ir), nl=False)
+
+
+@store_app.command("verify")
+def verify_store(store: StoreOpt = None) -> None:
+    """Check every object (hash, writer schema, references); list every problem (exit 1 if any)."""
+    target = _store(store)
+    with user_errors():
+        report = target.verify()
+    for problem in report.problems:
+        typer.echo(f"error: {problem.key}: {problem.message} [{problem.code}]", err=True)
+    for key in report.leftovers:
+        typer.echo(f"note: {key}: a temp file a killed writer left (not corruption; the next put removes it)",
+                   err=True)
+    summary = f"{report.values} value(s), {report.types} type(s) in {target.where}"
+    if report.problems:
+        typer.echo(f"{summary}: {len(report.problems)} problem(s)", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"{summary}: ok")
+
+
+# -- fsv put|get|log|refs -------------------------------------------------------------------------------------
+
+
+def put(files: Annotated[list[Path], typer.Argument(metavar="IN.fsv", help="FSV value files.", show_default=False)],
+        schema: Annotated[Path | None, typer.Option(
+            "--schema", "-s", help="The writer schema (.fsf or .fsb), recorded too (default: from the store).")]
+        = None,
+        store: StoreOpt = None, root: RootOpt = None) -> None:
+    """Store values (each checked canonical and valid, its references present); print `ID  FILE`."""
+    target = _store(store)
+    with user_errors():
+        loaded = None
+        if schema is not None:
+            artifacts.require(schema, ("fsf_schema", "compiled_schema"), "a schema")
+            loaded = load_schema(schema, root=root)
+    failed = False
+    for path in files:
+        try:
+            with user_errors():
+                artifacts.require(path, ("fsv_value",), "read as an FSV value")
+                typer.echo(f"{target.put(path.read_bytes(), loaded)}  {path}")
+        except typer.Exit as done:
+            if done.exit_code == 2:
+                raise
+            failed = True
+    if failed:
+        raise typer.Exit(1)
+
+
+def get(ident: IdArg,
+        output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the value here (default: stdout).")]
+        = None,
+        store: StoreOpt = None) -> None:
+    """Write a stored value's bytes (verified) to a file or standard output."""
+    target = _store(store)
+    with user_errors():
+        if output is not None:
+            artifacts.require(output, ("fsv_value",), "written as an FSV value")
+        data = target.get(value_id(ident))
+        if output is None:
+            if sys.stdout.isatty():
+                raise typer.BadParameter("will not write binary bytes to a terminal; give -o FILE or redirect",
+                                         param_hint="'-o'")
+            sys.stdout.buffer.write(data)
+            sys.stdout.flush()
+        else:
+            write_atomic(output, data)
+
+
+def log(ident: IdArg,
+        via: Annotated[str, typer.Option("--via", metavar="PATH",
+                                         help="The field path of the link to follow (`prev`, `record.prev`).")],
+        store: StoreOpt = None) -> None:
+    """Walk a chain from ID along a reference field, newest first (`ID  Type`), verifying every link."""
+    target = _store(store)
+    count = 0
+    with user_errors():
+        for link, name in target.log(value_id(ident), via):
+            typer.echo(f"{link}  {name}")
+            count += 1
+    typer.echo(f"{count} value(s) in the chain")
+
+
+def refs(ident: IdArg, store: StoreOpt = None) -> None:
+    """List every value reachable from ID through references (`ID  Type`), each verified."""
+    target = _store(store)
+    with user_errors():
+        for link in target.refs(value_id(ident)):
+            typer.echo(f"{link}  {target.root_of(link)[1]}")

@@ -1,0 +1,392 @@
+"""Plan: a writer's type W and a reader's type R -> the steps that turn a valid W value into an R value.
+
+Pure over the two IRs and their ids; ``docs/evolution.md`` states every rule. A plan is a tree of frozen steps
+(shared per pair of declarations, so recursive types end); :mod:`fsf.evolve.run` turns it into one function.
+Incompatibilities the schemas decide are ``Fail`` steps: :func:`certain_failure` finds one that every W value
+reaches (reported when the plan is built); the others fail only the values that reach them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Union, cast
+
+import attrs
+
+from fsf import ir
+from fsf.ir.ids import format_id
+from fsf.ir.kinds import Kind, kind_of
+
+F32_MAX = 3.4028234663852886e38
+EXACT_FLOAT_INT = 1 << 53
+"""Integers up to this magnitude are exact as binary64; an int range inside it reads as a float unchecked."""
+
+
+@attrs.frozen
+class Same:
+    """The value reads as it is."""
+
+
+SAME = Same()
+
+
+@attrs.frozen
+class Fail:
+    """An incompatibility: every value that reaches this point fails with ``rule``."""
+
+    rule: str
+    message: str
+    location: str | None = None
+
+
+@attrs.frozen
+class Num:
+    """A number checked against the reader's bounds (``None``: not narrowed), made a float, or checked exact as
+    an ``f32`` (the reader's ``f32`` after a writer's ``f64``) or as a binary64 (an integer read as a float)."""
+
+    lo: float | None
+    hi: float | None
+    to_float: bool = False
+    f32: bool = False
+    exact: bool = False
+
+
+@attrs.frozen
+class Length:
+    """A ``str`` (code points) or ``bytes`` length checked against the reader's narrower bounds."""
+
+    lo: int
+    hi: int | None
+    what: str
+
+
+@attrs.frozen
+class Arr:
+    """An array: its count checked (``None``: not narrowed), each item read by ``item``."""
+
+    lo: int | None
+    hi: int | None
+    item: Step
+    w_lo: int
+
+
+@attrs.frozen
+class MapStep:
+    lo: int | None
+    hi: int | None
+    key: Step
+    value: Step
+    w_lo: int
+
+
+@attrs.frozen
+class Opt:
+    """Optionals: ``wrap`` (W ``T`` -> R ``T?``), ``some`` (``T?`` -> ``T?``: None stays), ``unwrap`` (``T?`` ->
+    ``T``: None reads as ``default``, else fails with FIELD_OPTIONAL_TO_REQUIRED)."""
+
+    mode: str
+    inner: Step
+    default: ir.Default | None = None
+    r_type: ir.Type | None = None
+    where: str = ""
+
+
+@attrs.frozen
+class Call:
+    """The step of a pair of declarations (``key`` in :attr:`Plan.decls`)."""
+
+    key: tuple[str, str]
+
+
+@attrs.frozen
+class FieldStep:
+    """One reader field: from writer field ``source`` by ``step``, else ``default`` (or None when optional)."""
+
+    name: str
+    source: str | None
+    step: Step
+    default: ir.Default | None = None
+    r_type: ir.Type | None = None
+
+
+@attrs.frozen
+class ShapeStep:
+    fields: tuple[FieldStep, ...]
+
+
+@attrs.frozen
+class EnumStep:
+    """Writer member -> reader member (None: the reader lacks it; ``fallback`` or a failure)."""
+
+    members: tuple[tuple[str, str | None], ...]
+    fallback: str | None
+    fail: Fail
+
+
+@attrs.frozen
+class UnionStep:
+    """Writer variant -> (reader variant, its fields) (None: the reader lacks it; ``fallback`` or a failure)."""
+
+    variants: tuple[tuple[str, str | None, ShapeStep | None], ...]
+    fallback: str | None
+    fail: Fail
+    w_count: int
+
+
+Step = Union[Same, Fail, Num, Length, Arr, MapStep, Opt, Call, ShapeStep, EnumStep, UnionStep]  # noqa: UP007
+
+
+@attrs.frozen
+class Side:
+    """One side of a plan: a schema's IR, its ids, and where its declarations were written (if known)."""
+
+    schema: ir.Schema
+    ids: dict[str, bytes] = attrs.field(eq=False)
+    locate: Callable[[str, str | None], str | None] = attrs.field(default=lambda d, item: None, eq=False)
+
+    def label(self, name: str) -> str:
+        return f"`{name}` {format_id(self.ids[name])}"
+
+
+@attrs.frozen
+class Plan:
+    """How to read a W ``writer`` root value as an R ``reader`` value: ``root`` and the steps of every pair of
+    declarations it reaches."""
+
+    writer: str
+    reader: str
+    root: Step
+    decls: dict[tuple[str, str], Step] = attrs.field(eq=False)
+
+    @property
+    def identity(self) -> bool:
+        return isinstance(self.root, Same)
+
+
+def match_root(w: Side, wname: str, r: Side) -> str | None:
+    """The reader type that reads a W root ``wname``: the same name, else one whose ``@was`` names it, else one
+    that the writer's ``@was`` names."""
+    if wname in r.schema:
+        return wname
+    for d in r.schema.decls:
+        if wname in d.was:
+            return d.name
+    for old in w.schema[wname].was:
+        if old in r.schema:
+            return old
+    return None
+
+
+def build(w: Side, wname: str, r: Side, rname: str) -> Plan:
+    """The plan that reads W ``wname`` values as R ``rname`` values."""
+    builder = _Builder(w, r)
+    root = builder.named(wname, rname, rname, None)
+    return Plan(wname, rname, root, builder.decls)
+
+
+def _same_name(a: str, a_was: tuple[str, ...], b: str, b_was: tuple[str, ...]) -> bool:
+    return a == b or a in b_was or b in a_was
+
+
+def _pair(writer: list[tuple[str, tuple[str, ...]]], reader: list[tuple[str, tuple[str, ...]]]
+          ) -> dict[str, str]:
+    """Reader name -> writer name: by the same name first, then by ``@was`` on either side."""
+    out: dict[str, str] = {}
+    taken: set[str] = set()
+    w_names = {n for n, _ in writer}
+    for rn, _ in reader:
+        if rn in w_names:
+            out[rn] = rn
+            taken.add(rn)
+    for rn, r_was in reader:
+        if rn in out:
+            continue
+        for wn, w_was in writer:
+            if wn not in taken and _same_name(wn, w_was, rn, r_was):
+                out[rn] = wn
+                taken.add(wn)
+                break
+    return out
+
+
+class _Builder:
+    def __init__(self, w: Side, r: Side) -> None:
+        self.w = w
+        self.r = r
+        self.decls: dict[tuple[str, str], Step] = {}
+
+    def named(self, wn: str, rn: str, where: str, field: str | None) -> Step:
+        """The step of a use of declaration ``wn`` read as ``rn`` (``where``/``field``: the reader's place)."""
+        wd, rd = self.w.schema[wn], self.r.schema[rn]
+        if not _same_name(wn, wd.was, rn, rd.was):
+            return self.fail("TYPE_CHANGED", f"`{wn}` is not `{rn}` (a renamed type names its old name with "
+                                             f"`@was`)", where, field)
+        if kind_of(wd) is not kind_of(rd):
+            return self.fail("TYPE_CHANGED", f"`{wn}` is a {_kind(wd)} in the writer and `{rn}` a {_kind(rd)} "
+                                             f"in the reader", where, field)
+        if self.w.ids[wn] == self.r.ids[rn]:
+            return SAME
+        key = (wn, rn)
+        if key not in self.decls:
+            self.decls[key] = SAME  # a use inside its own definition: a placeholder, replaced below
+            self.decls[key] = self._decl(wd, rd)
+        return Call(key)
+
+    def _decl(self, wd: ir.Decl, rd: ir.Decl) -> Step:
+        k = kind_of(rd)
+        if k is Kind.SHAPE:
+            return self.shape(cast(ir.Shape, wd).fields, cast(ir.Shape, rd).fields, rd.name)
+        if k is Kind.ENUM:
+            return self.enum(cast(ir.Enum, wd), cast(ir.Enum, rd))
+        return self.union(cast(ir.Union_, wd), cast(ir.Union_, rd))
+
+    def shape(self, w_fields: tuple[ir.Field, ...], r_fields: tuple[ir.Field, ...], where: str) -> ShapeStep:
+        pairs = _pair([(f.name, f.was) for f in w_fields], [(f.name, f.was) for f in r_fields])
+        by_name = {f.name: f for f in w_fields}
+        out = []
+        for rf in r_fields:
+            source = pairs.get(rf.name)
+            if source is not None:
+                out.append(FieldStep(rf.name, source, self.field(by_name[source], rf, where), r_type=rf.type))
+            elif rf.default is not None or rf.optional:
+                out.append(FieldStep(rf.name, None, SAME, rf.default, rf.type))
+            else:
+                out.append(FieldStep(rf.name, None, self.fail(
+                    "FIELD_ADDED_REQUIRED", f"the reader's required field `{rf.name}` of `{where}` is not in the "
+                                            f"writer's type and has no `@default`", where, rf.name)))
+        return ShapeStep(tuple(out))
+
+    def field(self, wf: ir.Field, rf: ir.Field, where: str) -> Step:
+        step = self.type(wf.type, rf.type, where, rf.name)
+        if isinstance(step, Opt) and step.mode == "unwrap":
+            return attrs.evolve(step, default=rf.default, r_type=rf.type, where=f"`{rf.name}` of `{where}`")
+        return step
+
+    def enum(self, wd: ir.Enum, rd: ir.Enum) -> EnumStep:
+        pairs = _pair([(m.name, m.was) for m in wd.members], [(m.name, m.was) for m in rd.members])
+        back = {w: r for r, w in pairs.items()}
+        fallback = next((m.name for m in rd.members if m.fallback), None)
+        fail = self.fail("ENUM_MEMBER_REMOVED_NO_FALLBACK", f"the reader's enum `{rd.name}` has no such member "
+                                                            f"and no `@fallback`", rd.name, None)
+        return EnumStep(tuple((m.name, back.get(m.name)) for m in wd.members), fallback, fail)
+
+    def union(self, wd: ir.Union_, rd: ir.Union_) -> UnionStep:
+        pairs = _pair([(v.name, v.was) for v in wd.variants], [(v.name, v.was) for v in rd.variants])
+        back = {w: r for r, w in pairs.items()}
+        r_by_name = {v.name: v for v in rd.variants}
+        variants = []
+        for wv in wd.variants:
+            rv = back.get(wv.name)
+            fields = None if rv is None else self.shape(wv.fields, r_by_name[rv].fields, f"{rd.name}.{rv}")
+            variants.append((wv.name, rv, fields))
+        fallback = next((v.name for v in rd.variants if v.fallback), None)
+        fail = self.fail("VARIANT_REMOVED_NO_FALLBACK", f"the reader's union `{rd.name}` has no such variant and "
+                                                        f"no `@fallback`", rd.name, None)
+        return UnionStep(tuple(variants), fallback, fail, len(wd.variants))
+
+    def type(self, wt: ir.Type, rt: ir.Type, where: str, field: str | None) -> Step:
+        wk, rk = kind_of(wt), kind_of(rt)
+        if wk is Kind.OPTIONAL or rk is Kind.OPTIONAL:
+            w_inner = cast(ir.Optional, wt).inner if wk is Kind.OPTIONAL else wt
+            r_inner = cast(ir.Optional, rt).inner if rk is Kind.OPTIONAL else rt
+            inner = self.type(w_inner, r_inner, where, field)
+            mode = "some" if wk is rk else "wrap" if rk is Kind.OPTIONAL else "unwrap"
+            if isinstance(inner, Same) and mode != "unwrap":
+                return SAME
+            return Opt(mode, inner)
+        if wk is Kind.NAMED and rk is Kind.NAMED:
+            return self.named(cast(ir.Named, wt).name, cast(ir.Named, rt).name, where, field)
+        if wk is Kind.REF and rk is Kind.REF:
+            wn, rn = cast(ir.Ref, wt).target, cast(ir.Ref, rt).target
+            if _same_name(wn, self.w.schema[wn].was, rn, self.r.schema[rn].was):
+                return SAME  # the content id stays; its target is resolved when it is followed
+            return self.fail("TYPE_CHANGED", f"`ref<{wn}>` is not `ref<{rn}>`", where, field)
+        if wk is Kind.INT and rk in (Kind.INT, Kind.FLOAT):
+            return self.number(cast(ir.Int, wt), rt)
+        if wk is Kind.FLOAT and rk is Kind.FLOAT:
+            return self.number(cast(ir.Float, wt), rt)
+        if wk is rk and wk in (Kind.STR, Kind.BYTES):
+            w_len, r_len = cast(ir.Str, wt), cast(ir.Str, rt)
+            if r_len.lo <= w_len.lo and (r_len.hi is None or (w_len.hi is not None and w_len.hi <= r_len.hi)):
+                return SAME
+            return Length(r_len.lo, r_len.hi, "string" if wk is Kind.STR else "byte string")
+        if wk is rk and wk in (Kind.BOOL, Kind.HASH, Kind.TIME):
+            return SAME
+        if wk is Kind.ARRAY and rk is Kind.ARRAY:
+            wa, ra = cast(ir.Array, wt), cast(ir.Array, rt)
+            item = self.type(wa.item, ra.item, where, field)
+            lo, hi = _narrowed(wa.lo, wa.hi, ra.lo, ra.hi)
+            return SAME if isinstance(item, Same) and lo is None and hi is None else Arr(lo, hi, item, wa.lo)
+        if wk is Kind.MAP and rk is Kind.MAP:
+            wm, rm = cast(ir.Map, wt), cast(ir.Map, rt)
+            key, value = self.type(wm.key, rm.key, where, field), self.type(wm.value, rm.value, where, field)
+            lo, hi = _narrowed(wm.lo, wm.hi, rm.lo, rm.hi)
+            if isinstance(key, Same) and isinstance(value, Same) and lo is None and hi is None:
+                return SAME
+            return MapStep(lo, hi, key, value, wm.lo)
+        return self.fail("TYPE_CHANGED", f"a `{ir.type_name(wt)}` does not read as a `{ir.type_name(rt)}`",
+                         where, field)
+
+    def number(self, wt: ir.Int | ir.Float, rt: ir.Type) -> Step:
+        w_lo, w_hi = _bounds(wt)
+        r_lo, r_hi = _bounds(rt)
+        lo = None if r_lo is None or (w_lo is not None and w_lo >= r_lo) else r_lo
+        hi = None if r_hi is None or (w_hi is not None and w_hi <= r_hi) else r_hi
+        to_float = isinstance(wt, ir.Int) and isinstance(rt, ir.Float)
+        f32 = isinstance(rt, ir.Float) and rt.width == 32 and not (isinstance(wt, ir.Float) and wt.width == 32)
+        exact = to_float and not (-EXACT_FLOAT_INT <= cast(ir.Int, wt).lo and cast(ir.Int, wt).hi <= EXACT_FLOAT_INT)
+        if lo is None and hi is None and not to_float and not f32:
+            return SAME
+        return Num(lo, hi, to_float, f32, exact)
+
+    def fail(self, rule: str, message: str, where: str, field: str | None) -> Fail:
+        return Fail(rule, message, self.r.locate(where.split(".")[0], field))
+
+
+def _kind(d: ir.Decl) -> str:
+    return {Kind.SHAPE: "shape", Kind.ENUM: "enum", Kind.UNION: "union"}[kind_of(d)]
+
+
+def _bounds(t: ir.Type) -> tuple[float | None, float | None]:
+    if isinstance(t, ir.Int):
+        return t.lo, t.hi
+    if isinstance(t, ir.Float):
+        if t.width == 32:
+            lo = -F32_MAX if t.lo is None else t.lo
+            hi = F32_MAX if t.hi is None else t.hi
+            return lo, hi
+        return t.lo, t.hi
+    return None, None
+
+
+def _narrowed(w_lo: int, w_hi: int, r_lo: int, r_hi: int) -> tuple[int | None, int | None]:
+    return (r_lo if w_lo < r_lo else None), (r_hi if w_hi > r_hi else None)
+
+
+def certain_failure(plan: Plan) -> Fail | None:
+    """A failure that every writer value reaches (so no value can be read), or None."""
+    seen: set[tuple[str, str]] = set()
+    work: list[Step] = [plan.root]
+    while work:
+        step = work.pop()
+        if isinstance(step, Fail):
+            return step
+        if isinstance(step, Call):
+            if step.key not in seen:
+                seen.add(step.key)
+                work.append(plan.decls[step.key])
+        elif isinstance(step, ShapeStep):
+            work.extend(f.step for f in step.fields)
+        elif isinstance(step, Opt) and step.mode == "wrap":
+            work.append(step.inner)
+        elif isinstance(step, Arr) and step.w_lo > 0:
+            work.append(step.item)
+        elif isinstance(step, MapStep) and step.w_lo > 0:
+            work.extend((step.key, step.value))
+        elif isinstance(step, UnionStep) and step.w_count == 1:
+            _, rv, fields = step.variants[0]
+            work.append(step.fail if rv is None and step.fallback is None else fields or SAME)
+        elif isinstance(step, EnumStep) and all(r is None for _, r in step.members) and step.fallback is None:
+            work.append(step.fail)
+    return None
+

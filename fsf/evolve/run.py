@@ -1,0 +1,283 @@
+"""Run: a :class:`~fsf.evolve.plan.Plan` -> one function from a valid writer value (the codec's Python form) to
+the reader's Python form, or an :class:`fsf.errors.IncompatibleError` naming the rule and the value path.
+
+Steps that change nothing are left out (a subtree of the same type id is not walked at all). A shape is one
+generated function that builds the reader's dict in one expression; the rest are small closures. A failure
+raises ``_Miss`` at once, and each level on the way out adds its path segment, so the fast path does no path
+bookkeeping.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable
+from typing import Any
+
+from fsf import ir
+from fsf.bytecode.vm import format_path
+from fsf.errors import IncompatibleError
+from fsf.evolve.plan import (
+    Arr,
+    Call,
+    EnumStep,
+    Fail,
+    Length,
+    MapStep,
+    Num,
+    Opt,
+    Plan,
+    Same,
+    ShapeStep,
+    Step,
+    UnionStep,
+)
+from fsf.pysource import Names, Writer, load
+
+Convert = Callable[[Any], Any]
+_F32 = struct.Struct(">f")
+
+
+class _Miss(Exception):
+    """A value that does not read as the reader's type (internal; turned into an IncompatibleError)."""
+
+    def __init__(self, fail: Fail, detail: str) -> None:
+        self.fail = fail
+        self.detail = detail
+        self.segments: list[Any] = []
+
+
+def compile_plan(plan: Plan, writer: str, reader: str) -> Convert:
+    """The function that reads a writer value as a reader value (the identity when nothing changes).
+
+    ``writer`` and ``reader`` label the two root types in messages (``Name blake3:…``)."""
+    table: dict[tuple[str, str], Convert] = {}
+    made = _Maker(table)
+    for key, step in plan.decls.items():
+        table[key] = made.convert(step) or _identity
+    root = made.convert(plan.root)
+    if root is None:
+        return _identity
+
+    def run(value: Any) -> Any:
+        try:
+            return root(value)
+        except _Miss as miss:
+            fail = miss.fail
+            message = f"{fail.message}{': ' + miss.detail if miss.detail else ''}"
+            raise IncompatibleError(fail.rule, message, path=format_path(miss.segments[::-1]), writer=writer,
+                                    reader=reader, location=fail.location) from None
+
+    return run
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+class _Maker:
+    def __init__(self, table: dict[tuple[str, str], Convert]) -> None:
+        self.table = table
+
+    def convert(self, step: Step) -> Convert | None:
+        """The function of ``step``, or None when it changes nothing."""
+        if isinstance(step, Same):
+            return None
+        make = getattr(self, f"_{type(step).__name__.lower()}")
+        result: Convert = make(step)
+        return result
+
+    def _fail(self, step: Fail) -> Convert:
+        def fail(value: Any) -> Any:
+            raise _Miss(step, "")
+
+        return fail
+
+    def _call(self, step: Call) -> Convert:
+        table, key = self.table, step.key
+
+        def call(value: Any) -> Any:
+            return table[key](value)
+
+        return call
+
+    def _num(self, step: Num) -> Convert:
+        lo, hi, to_float, f32, exact = step.lo, step.hi, step.to_float, step.f32, step.exact
+        range_fail = Fail("RANGE_NARROWED", "a number is outside the reader's range")
+        precision_fail = Fail("PRECISION_LOST", "a number has no exact spelling in the reader's type")
+
+        def num(value: Any) -> Any:
+            if (lo is not None and value < lo) or (hi is not None and value > hi):
+                raise _Miss(range_fail, f"{value!r} is not in {_bound(lo)}..{_bound(hi)}")
+            if to_float:
+                as_float = float(value)
+                if exact and as_float != value:
+                    raise _Miss(precision_fail, f"{value} is not exact as a binary64")
+                value = as_float
+            if f32 and _F32.unpack(_F32.pack(value))[0] != value:
+                raise _Miss(precision_fail, f"{value!r} is not exact as an `f32`")
+            return value
+
+        return num
+
+    def _length(self, step: Length) -> Convert:
+        lo, hi = step.lo, step.hi
+        fail = Fail("LENGTH_NARROWED", f"a {step.what}'s length is outside the reader's bounds")
+
+        def length(value: Any) -> Any:
+            n = len(value)
+            if n < lo or (hi is not None and n > hi):
+                raise _Miss(fail, f"length {n} is not in {lo}..{'' if hi is None else hi}")
+            return value
+
+        return length
+
+    def _arr(self, step: Arr) -> Convert:
+        lo, hi = step.lo, step.hi
+        item = self.convert(step.item)
+        fail = Fail("COUNT_NARROWED", "an array's count is outside the reader's bounds")
+
+        def arr(value: Any) -> Any:
+            n = len(value)
+            if (lo is not None and n < lo) or (hi is not None and n > hi):
+                raise _Miss(fail, f"{n} item(s), not {_bound(lo)}..{_bound(hi)}")
+            if item is None:
+                return value
+            try:
+                return [item(x) for x in value]
+            except _Miss:
+                _locate(value, item, enumerate(value))
+                raise
+
+        return arr
+
+    def _mapstep(self, step: MapStep) -> Convert:
+        lo, hi = step.lo, step.hi
+        key, val = self.convert(step.key) or _identity, self.convert(step.value) or _identity
+        fail = Fail("COUNT_NARROWED", "a map's count is outside the reader's bounds")
+
+        def mapping(value: Any) -> Any:
+            n = len(value)
+            if (lo is not None and n < lo) or (hi is not None and n > hi):
+                raise _Miss(fail, f"{n} entries, not {_bound(lo)}..{_bound(hi)}")
+            out = {}
+            for k, v in value.items():
+                try:
+                    out[key(k)] = val(v)
+                except _Miss as miss:
+                    miss.segments.append((k,))
+                    raise
+            return out
+
+        return mapping
+
+    def _opt(self, step: Opt) -> Convert:
+        inner = self.convert(step.inner) or _identity
+        if step.mode == "wrap":
+            return inner
+        if step.mode == "some":
+            return lambda value: None if value is None else inner(value)
+        default, r_type = step.default, step.r_type
+        fail = Fail("FIELD_OPTIONAL_TO_REQUIRED", f"{step.where or 'a value'} is required in the reader, and this "
+                                                  f"value lacks it (no `@default`)")
+
+        def unwrap(value: Any) -> Any:
+            if value is None:
+                if default is None or r_type is None:
+                    raise _Miss(fail, "")
+                return ir.default_value(r_type, default)
+            return inner(value)
+
+        return unwrap
+
+    def _enumstep(self, step: EnumStep) -> Convert:
+        names = dict(step.members)
+        fallback, fail = step.fallback, step.fail
+
+        def enum(value: Any) -> Any:
+            found = names.get(value)
+            if found is None:
+                if fallback is None:
+                    raise _Miss(fail, f"member `{value}`")
+                return fallback
+            return found
+
+        return enum
+
+    def _unionstep(self, step: UnionStep) -> Convert:
+        table = {w: (r, None if fields is None else self.convert(fields)) for w, r, fields in step.variants}
+        fallback, fail = step.fallback, step.fail
+
+        def union(value: Any) -> Any:
+            ((variant, fields),) = value.items()
+            target, convert = table[variant]
+            if target is None:
+                if fallback is None:
+                    raise _Miss(fail, f"variant `{variant}`")
+                return {fallback: {}}
+            if convert is None:
+                return {target: fields}
+            try:
+                return {target: convert(fields)}
+            except _Miss as miss:
+                miss.segments.append(variant)
+                raise
+
+        return union
+
+    def _shapestep(self, step: ShapeStep) -> Convert:
+        names = Names()
+        out = Writer()
+        parts = []
+        converted = []
+        for f in step.fields:
+            key = names.const(f.name)
+            if f.source is None:
+                if f.default is None or f.r_type is None:
+                    fail = self.convert(f.step)
+                    parts.append(f"{key}: {names.const(fail)}(None)" if fail else f"{key}: None")
+                    if fail:
+                        converted.append((f.name, "", fail))
+                    continue
+                value = ir.default_value(f.r_type, f.default)
+                parts.append(f"{key}: {'[]' if value == [] else '{}' if value == {} else names.const(value)}")
+                continue
+            source = names.const(f.source)
+            convert = self.convert(f.step)
+            if convert is None:
+                parts.append(f"{key}: v[{source}]")
+            else:
+                parts.append(f"{key}: {names.const(convert)}(v[{source}])")
+                converted.append((f.name, f.source, convert))
+        out.line("def shape(v):")
+        with out.indent():
+            out.line("return {" + ", ".join(parts) + "}")
+        fast: Convert = load("\n".join(out.lines) + "\n", "fsf evolve shape", dict(names.consts))["shape"]
+        fields = tuple(converted)
+
+        def shape(value: Any) -> Any:
+            try:
+                return fast(value)
+            except _Miss as miss:
+                for name, source, convert in fields:  # which field failed: the failure's path segment
+                    try:
+                        convert(value[source] if source else None)
+                    except _Miss:
+                        miss.segments.append(name)
+                        raise miss from None
+                raise
+
+        return shape
+
+
+def _locate(value: Any, item: Convert, items: Any) -> None:
+    """Find the index of the item that fails (after the fast comprehension failed) and raise its failure."""
+    for i, x in items:
+        try:
+            item(x)
+        except _Miss as miss:
+            miss.segments.append(i)
+            raise
+
+
+def _bound(x: float | None) -> str:
+    return "" if x is None else repr(x) if isinstance(x, float) else str(x)
