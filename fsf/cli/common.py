@@ -23,6 +23,10 @@ StoreOpt = Annotated[str | None, typer.Option(
     help="The store (default: $FSF_STORE, else the nearest `.fsf` folder from here up).", show_default=False)]
 
 
+ExactOpt = Annotated[bool, typer.Option(
+    "--exact", help="Refuse a value written with any type but the schema's own (no resolution through the store).")]
+
+
 def use_color(stream: Any = None) -> bool:
     """Colour only on a terminal, and never when NO_COLOR is set."""
     stream = stream or sys.stderr

@@ -15,7 +15,8 @@ import typer
 from fsf import artifacts
 from fsf.api import load_schema
 from fsf.cli import store as store_cli
-from fsf.cli.common import RootOpt, StoreOpt, make_app, user_errors
+from fsf.cli.common import ExactOpt, RootOpt, StoreOpt, make_app, user_errors
+from fsf.cli.evolve import upgrade
 from fsf.cli.render import MaxValuesOpt, max_values_of, render
 from fsf.errors import FsfError, StoreError, UsageError
 from fsf.fsv.header import HEADER_SIZE, content_id, read_header
@@ -105,20 +106,22 @@ def decode(
     root: RootOpt = None,
     max_values: MaxValuesOpt = CLI_MAX_VALUES,
     store: StoreOpt = None,
+    exact: ExactOpt = False,
 ) -> None:
-    """Print (or write) the JSON form of an FSV value, after checking it is canonical and valid."""
-    found = store_cli.optional_store(store) if schema is None else None
+    """Print (or write) the JSON form of an FSV value, after checking it is canonical and valid; a value written
+    with another version of the type is read as the schema's type through the store (a note on stderr)."""
+    found = store_cli.optional_store(store)
     with user_errors():
         if output is not None:
             artifacts.require(output, ("json_compat",), "written as JSON")
         given = None if schema is None else _schema(schema, root)
         data = _read_value_file(source)
-        header = read_header(data)
         loaded = _reader(given, found, data)
-        value = loaded.decode(data, shape, max_values=max_values_of(max_values))
-        name = shape or loaded.name_of(header.root_id)
-        assert name is not None
-        text = dumps(to_json(loaded, name, value))
+        got = loaded.read(data, shape, max_values=max_values_of(max_values), store=found, exact=exact)
+        if got.resolved:
+            typer.echo(f"note: {source}: written as {got.writer_id}, read as `{got.name}` {loaded.id(got.name)}",
+                       err=True)
+        text = dumps(to_json(loaded, got.name, got.value))
         if output is None:
             typer.echo(text, nl=False)
         else:
@@ -182,7 +185,7 @@ def verify(files: Values, schema: ReaderOpt = None, shape: MaybeShapeOpt = None,
            max_values: MaxValuesOpt = CLI_MAX_VALUES,
            expect: Annotated[str | None, typer.Option(
                "--expect", metavar="ID", help="The content id the (one) file must have.")] = None,
-           store: StoreOpt = None) -> None:
+           store: StoreOpt = None, exact: ExactOpt = False) -> None:
     """Exit 0 only if every file is a canonical, valid FSV value (of the schema, else of its writer schema from
     the store), a file named `<64 hex>.fsv` hashes to its name, and, with a store, every reference in it names
     a stored value of its type, through the whole graph (a progress bar on a terminal)."""
@@ -201,7 +204,7 @@ def verify(files: Values, schema: ReaderOpt = None, shape: MaybeShapeOpt = None,
             _reader(None, None, b"")
     bar = _is_terminal(sys.stderr) and len(files) >= _PROGRESS_AT
     failures = []
-    check = _Check(loaded, found, shape, max_values_of(max_values), expect)
+    check = _Check(loaded, found, shape, max_values_of(max_values), expect, exact)
     for path, problem, cid in _verify_all(check, files, bar):
         if problem:
             failures.append(f"error: {path}: {problem}")
@@ -223,6 +226,7 @@ class _Check:
     shape: str | None
     max_values: int | None
     expect: str | None
+    exact: bool
 
     def __call__(self, path: Path) -> str:
         """The content id of the file at ``path``, or raise the first problem found."""
@@ -234,9 +238,7 @@ class _Check:
         if self.expect is not None and cid != self.expect:
             raise StoreError("integrity", f"hashes to {cid}, expected {self.expect}")
         reader = _reader(self.schema, self.store, data)
-        reader.verify(data, self.shape, max_values=self.max_values)
-        if self.store is not None:
-            self.store.check_refs(data, reader)
+        reader.verify(data, self.shape, max_values=self.max_values, store=self.store, exact=self.exact)
         return cid
 
 
@@ -266,7 +268,7 @@ def _verify_all(check: _Check, files: list[Path], bar: bool) -> Iterator[tuple[P
 
 
 app.command()(render)
-for _command in (store_cli.put, store_cli.get, store_cli.log, store_cli.refs):
+for _command in (store_cli.put, store_cli.get, store_cli.log, store_cli.refs, upgrade):
     app.command()(_command)
 
 

@@ -15,12 +15,13 @@ import typer
 
 from fsf import artifacts
 from fsf.api import load_schema
-from fsf.cli.common import RootOpt, user_errors
+from fsf.cli.common import ExactOpt, RootOpt, StoreOpt, user_errors
 from fsf.fsv.header import read_header
 from fsf.limits import CLI_MAX_VALUES
 from fsf.load import write_atomic
 from fsf.render import render_markdown
 from fsf.schema import Schema
+from fsf.store import Store, find_store
 from fsf.views.drift import Finding, check_tree, compare_view
 
 MaxValuesOpt = Annotated[int, typer.Option(
@@ -47,11 +48,12 @@ class _Renderer:
     template: Path | None
     folders: tuple[Path, ...]
     max_values: int | None = None
+    store: Store | None = None
+    exact: bool = False
 
     def __call__(self, data: bytes) -> str:
-        if self.max_values is not None:  # the budget first, counted as decode counts it, before anything is built
-            self.schema.verify(data, max_values=self.max_values)
-        return render_markdown(self.schema, data, self.template, template_dirs=self.folders)
+        return render_markdown(self.schema, data, self.template, template_dirs=self.folders, store=self.store,
+                               exact=self.exact, max_values=self.max_values)
 
 
 def render(
@@ -75,8 +77,11 @@ def render(
     fix: Annotated[bool, typer.Option("--fix", help="With --check or --check-dir: rewrite stale views.")] = False,
     root: RootOpt = None,
     max_values: MaxValuesOpt = CLI_MAX_VALUES,
+    store: StoreOpt = None,
+    exact: ExactOpt = False,
 ) -> None:
-    """Render an FSV value as a Markdown view, or check committed views against their values (drift check)."""
+    """Render an FSV value as a Markdown view, or check committed views against their values (drift check); with
+    a store, a value written with another version of its type is read through it (docs/evolution.md)."""
     if (source is None) == (check_dir is None):
         raise _usage("give one value to render (IN.fsv) or --check-dir DIR, not both")
     if output is not None and (check is not None or check_dir is not None):
@@ -93,8 +98,9 @@ def render(
         for path in (output, check):
             if path is not None:
                 artifacts.require(path, ("markdown_view",), "written as a Markdown view")
+        found = find_store(store)
         renderers = [_Renderer(load_schema(schema, root=root), template, (*(templates or ()), schema.parent),
-                               max_values_of(max_values)) for schema in schemas]
+                               max_values_of(max_values), found, exact) for schema in schemas]
         if check_dir is not None:
             _check_tree(renderers, check_dir, fix)
             return

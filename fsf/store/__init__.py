@@ -106,7 +106,8 @@ class Store:
         """Store FSV bytes ``data``; returns their content id. Idempotent.
 
         The value must be canonical and valid as its writer type (from ``schema`` when it has that type, whose
-        closure is then recorded first, else from the store: ``schema_unknown`` if it is not there), and every
+        closure is then recorded first, else from the store: ``schema_unknown`` if it is not there; it must then
+        read as ``schema``'s type by ``docs/evolution.md``, code ``incompatible``), and every
         ``ref<T>`` in it must name a stored value of root type ``T`` (``dangling_ref``, ``ref_type``).
         """
         data = bytes(data)
@@ -116,6 +117,8 @@ class Store:
         name = writer.name_of(header.root_id)
         assert name is not None
         writer.verify(data)
+        if schema is not None and not given:
+            schema.decode(data, store=self)  # a value of another version of the type must read as `schema`'s
         digest = blake3.blake3(data).digest()
         self._check_refs(writer, name, data, format_id(digest))
         if given:
