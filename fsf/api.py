@@ -20,18 +20,19 @@ COMPILED_SUFFIX = ".fsb"
 
 
 def compile_source(text: str, filename: str = "<memory>", *, read: Reader | None = None,
-                   root: str | os.PathLike[str] | None = None) -> Schema:
+                   root: str | os.PathLike[str] | Root | None = None) -> Schema:
     """Check FSF ``text`` (imports resolved relative to ``filename`` through ``read``) into a Schema.
 
     Imports must stay inside ``root``, by default the folder of ``filename`` (the working folder for
-    ``<memory>``); ``root`` must hold that folder (else :class:`fsf.UsageError`).
+    ``<memory>``); ``root`` must hold that folder (else :class:`fsf.UsageError`). A :class:`fsf.load.Root` is
+    used as it is (a reader of another tree than the file system confines by it: ``fsf.gitrev``).
 
     >>> compile_source("shape Task { id: str }").shapes
     ('Task',)
     """
-    from fsf.load import schema_root
+    from fsf.load import Root, schema_root
 
-    return _compile(text, filename, read, schema_root(filename, root))
+    return _compile(text, filename, read, root if isinstance(root, Root) else schema_root(filename, root))
 
 
 def load_schema(path: str | os.PathLike[str], *, root: str | os.PathLike[str] | None = None) -> Schema:

@@ -31,11 +31,13 @@ _ROOT_HINT = "a schema imports only files inside its root; widen it with `--root
 class Root:
     """The folder every file of a schema must be in: its name as the user gave it, and its real path.
 
-    The real path (``os.path.realpath``, every symbolic link resolved) is computed once, by :meth:`at`.
+    The real path (``os.path.realpath``, every symbolic link resolved) is computed once, by :meth:`at`. A root
+    made by :meth:`in_tree` judges names alone (``links=False``): for a tree that is not the file system.
     """
 
     name: str
     real: str
+    links: bool = True
 
     @classmethod
     def at(cls, folder: str) -> Root:
@@ -43,12 +45,18 @@ class Root:
         folder = folder or "."
         return cls(folder, os.path.realpath(folder))
 
+    @classmethod
+    def in_tree(cls, name: str, folder: str) -> Root:
+        """The root at ``folder`` of a tree without symbolic links to follow (a git commit), shown as ``name``:
+        paths are compared as normalized names and the file system is never looked at."""
+        return cls(name, os.path.normpath(folder), links=False)
+
     def holds(self, path: str) -> bool:
         """Whether ``path``, with every symbolic link (of files and of folders) resolved, is inside the root.
 
-        Only ``lstat``/``readlink`` are used: nothing is opened.
+        Only ``lstat``/``readlink`` are used: nothing is opened (and nothing is looked at without ``links``).
         """
-        real = os.path.realpath(path)
+        real = os.path.realpath(path) if self.links else os.path.normpath(path)
         try:
             return os.path.commonpath([self.real, real]) == self.real
         except ValueError:  # on Windows, a path on another drive

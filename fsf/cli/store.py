@@ -201,3 +201,8 @@ def refs(ident: IdArg, store: StoreOpt = None) -> None:
     with user_errors():
         for link in target.refs(value_id(ident)):
             typer.echo(f"{link}  {target.root_of(link)[1]}")
+
+
+from fsf.cli.history import import_history  # noqa: E402  (registered here, defined in its own module)
+
+store_app.command("import-history")(import_history)
