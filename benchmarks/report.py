@@ -4,6 +4,7 @@
     python -m benchmarks.report --json run.json      # tables from an earlier ``--benchmark-json`` run
     python -m benchmarks.report --no-scaling         # skip the 50 MB scaling run
     python -m benchmarks.report --no-store           # skip the store benchmarks (benchmarks/bench_store.py)
+    python -m benchmarks.report --no-evolve          # skip the evolution benchmark (benchmarks/bench_evolve.py)
 
 Every FSV figure is quoted as a ratio to msgspec and to the raw msgpack floor measured in the same run; the
 machine is shared, so medians and ratios mean something and absolute times only roughly.
@@ -362,9 +363,10 @@ def _medians_table(med: Median, sizes: Iterable[str]) -> list[str]:
 
 
 def render(results: list[Result], interleaved: list[Result], scaling: list[Scaling], command: str,
-           skips: list[str], store: list[str] | None = None) -> str:
-    """RESULTS.md: the tables of medians and ratios, the targets, tooling times, the scaling run and the store
-    section (``store``: its lines, from :func:`benchmarks.bench_store.section`)."""
+           skips: list[str], store: list[str] | None = None, evolve: list[str] | None = None) -> str:
+    """RESULTS.md: the tables of medians and ratios, the targets, tooling times, the scaling run, the store
+    section (``store``: its lines, from :func:`benchmarks.bench_store.section`) and the evolution section
+    (``evolve``: its lines, from :func:`benchmarks.bench_evolve.section`)."""
     by = {(r.op, r.size, r.contender): r for r in results}
     med, paired = _lookup(results), _lookup(interleaved)
     lines = [
@@ -405,6 +407,8 @@ def render(results: list[Result], interleaved: list[Result], scaling: list[Scali
         lines += ["", "## Scaling", "", *_scaling_section(med, scaling)]
     if store:
         lines += ["", *store]
+    if evolve:
+        lines += ["", *evolve]
     if skips:
         lines += ["", "## Not measured in this run", "", *(f"- {s}" for s in skips)]
     return "\n".join(lines) + "\n"
@@ -540,6 +544,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=300, help="rounds of the interleaved run (0: skip it)")
     parser.add_argument("--no-store", action="store_true",
                         help="skip the store benchmarks (alone: python -m benchmarks.bench_store --out FILE)")
+    parser.add_argument("--no-evolve", action="store_true",
+                        help="skip the evolution benchmark (alone: python -m benchmarks.bench_evolve --out FILE)")
     parser.add_argument("pytest_args", nargs="*", help="more arguments for pytest (after --)")
     args = parser.parse_args(argv)
     command = "python -m benchmarks.report" + "".join(f" {shlex.quote(a)}" for a in (argv or sys.argv[1:]))
@@ -564,7 +570,14 @@ def main(argv: list[str] | None = None) -> None:
         print("running the store benchmarks …", file=sys.stderr)
         settings = bench_store.Settings()
         store = bench_store.section(bench_store.run(settings), settings, command)
-    text = render(read_results(data), interleaved, scaling, command, skips, store)
+    evolve = None
+    if not args.no_evolve:
+        from benchmarks import bench_evolve
+
+        print("running the evolution benchmark …", file=sys.stderr)
+        evolve_settings = bench_evolve.Settings()
+        evolve = bench_evolve.section(bench_evolve.run(evolve_settings), evolve_settings, command)
+    text = render(read_results(data), interleaved, scaling, command, skips, store, evolve)
     args.out.write_text(text, encoding="utf-8")
     print(f"wrote {args.out}", file=sys.stderr)
 

@@ -178,12 +178,15 @@ class IncompatibleError(DecodeError):
     """A value that cannot be read as the reader's type (``docs/evolution.md``): code ``incompatible``, the
     ``rule`` broken (an id of ``docs/breaking.md``), the value ``path`` (``$`` when the schemas alone decide it),
     the writer's and the reader's types (``writer``, ``reader``: ``Name blake3:…``) and the reader's ``location``
-    (``file:line:col``, when the reader was loaded from source). ``offset`` is where the payload starts: the
+    (``file:line:col``, when the reader was loaded from source), and the reader's type path ``site``.
+    ``offset`` is where the payload starts: the
     bytes are fine as the writer's; it is the reading that fails."""
 
     def __init__(self, rule: str, message: str, *, path: str, writer: str, reader: str,
-                 location: str | None = None, offset: int = 0) -> None:
+                 location: str | None = None, offset: int = 0, site: str | None = None) -> None:
         self.code = "incompatible"
+        self.site = site
+        """The reader's type path of the part that does not read (``ForgeTask.status``), when known."""
         self.rule = rule
         self.message = message
         self.offset = offset

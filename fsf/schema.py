@@ -71,7 +71,7 @@ class Schema:
         self._fast: dict[str, Callable[[Any], None]] | None = None
         self._codec: Codec | None = None
         self._objects: ObjectPlan | None = None
-        self._plans: dict[tuple[int, str, str], tuple[Schema, Convert]] = {}
+        self._plans: dict[tuple[int, bytes, str | None], tuple[Schema, str, str, Convert]] = {}
         self.locate: Callable[[str, str | None], str | None] = _nowhere
         """Where a declaration (or one of its fields, members, variants) was written: ``file:line:col``, or None
         (a schema loaded from a ``.fsb`` or a store); resolution errors quote it."""
@@ -230,31 +230,29 @@ class Schema:
                  max_values: int | None) -> tuple[str, Any]:
         """Decode ``data`` strictly as its writer type from ``store``, then resolve it into ``name`` (or the type
         its root matches by name or ``@was``)."""
-        from fsf.errors import IncompatibleError
-        from fsf.evolve import Side, match_root
-
         writer = store.schema(format_id(root_id))
+        key = (id(writer), root_id, name)
+        hit = self._plans.get(key)
+        if hit is None:
+            hit = self._plans[key] = self._plan(writer, root_id, name)
+        _, wname, rname, convert = hit
+        return rname, convert(writer.codec.decode(data, wname, canonical=canonical, max_values=max_values))
+
+    def _plan(self, writer: Schema, root_id: bytes, name: str | None) -> tuple[Schema, str, str, Convert]:
+        """What reading ``writer``'s root ``root_id`` as ``name`` (or the matching type) needs, built once: the
+        writer (kept, so the cache key's ``id`` stays its own), both names and the resolving function."""
+        from fsf.errors import IncompatibleError
+        from fsf.evolve import match_root, resolver
+
         wname = writer.name_of(root_id)
         assert wname is not None
         rname = name if name is not None else match_root(writer._side(), wname, self._side())
         if rname is None:
             raise IncompatibleError("ROOT_TYPE_MISSING", f"the reader has no type `{wname}` (nor one whose "
-                                    f"`@was` names it)", path="$", writer=Side(writer.ir, writer._ids).label(wname),
-                                    reader="this schema")
+                                    f"`@was` names it)", path="$", writer=writer._side().label(wname),
+                                    reader="this schema", site=wname)
         self._require(rname)
-        value = writer.codec.decode(data, wname, canonical=canonical, max_values=max_values)
-        return rname, self._resolver(writer, wname, rname)(value)
-
-    def _resolver(self, writer: Schema, wname: str, rname: str) -> Convert:
-        """The cached function that reads ``writer``'s ``wname`` values as ``rname`` values (one per pair of types
-        and writer schema object; a store keeps one object per type id, so the cache keys on it)."""
-        key = (id(writer), wname, rname)
-        hit = self._plans.get(key)
-        if hit is None:
-            from fsf.evolve import resolver
-
-            hit = self._plans[key] = (writer, resolver(writer._side(), wname, self._side(), rname))
-        return hit[1]
+        return writer, wname, rname, resolver(writer._side(), wname, self._side(), rname)
 
     def _side(self) -> Side:
         from fsf.evolve import Side

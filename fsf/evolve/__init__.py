@@ -23,6 +23,6 @@ def resolver(w: Side, wname: str, r: Side, rname: str) -> Convert:
     certain = certain_failure(plan)
     if certain is not None:
         raise IncompatibleError(certain.rule, certain.message, path="$", writer=writer, reader=reader,
-                                location=certain.location)
+                                location=certain.location, site=certain.site.reader)
     return compile_plan(plan, writer, reader)
 

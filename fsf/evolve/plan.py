@@ -23,6 +23,29 @@ EXACT_FLOAT_INT = 1 << 53
 
 
 @attrs.frozen
+class Site:
+    """Where a step is, on each side: the declaration and the item in it (a field, ``Variant.field``, or None for
+    the declaration itself, an enum's members or a union's variants)."""
+
+    r_decl: str
+    r_item: str | None
+    w_decl: str
+    w_item: str | None
+
+    @property
+    def reader(self) -> str:
+        """The reader's type path: ``ForgeTask.status``."""
+        return self.r_decl if self.r_item is None else f"{self.r_decl}.{self.r_item}"
+
+    @property
+    def writer(self) -> str:
+        return self.w_decl if self.w_item is None else f"{self.w_decl}.{self.w_item}"
+
+
+NOWHERE = Site("", None, "", None)
+
+
+@attrs.frozen
 class Same:
     """The value reads as it is."""
 
@@ -37,6 +60,7 @@ class Fail:
     rule: str
     message: str
     location: str | None = None
+    site: Site = attrs.field(default=NOWHERE, eq=False)
 
 
 @attrs.frozen
@@ -49,6 +73,7 @@ class Num:
     to_float: bool = False
     f32: bool = False
     exact: bool = False
+    site: Site = attrs.field(default=NOWHERE, eq=False)
 
 
 @attrs.frozen
@@ -58,6 +83,7 @@ class Length:
     lo: int
     hi: int | None
     what: str
+    site: Site = attrs.field(default=NOWHERE, eq=False)
 
 
 @attrs.frozen
@@ -68,6 +94,7 @@ class Arr:
     hi: int | None
     item: Step
     w_lo: int
+    site: Site = attrs.field(default=NOWHERE, eq=False)
 
 
 @attrs.frozen
@@ -77,6 +104,7 @@ class MapStep:
     key: Step
     value: Step
     w_lo: int
+    site: Site = attrs.field(default=NOWHERE, eq=False)
 
 
 @attrs.frozen
@@ -89,6 +117,7 @@ class Opt:
     default: ir.Default | None = None
     r_type: ir.Type | None = None
     where: str = ""
+    site: Site = attrs.field(default=NOWHERE, eq=False)
 
 
 @attrs.frozen
@@ -121,6 +150,7 @@ class EnumStep:
     members: tuple[tuple[str, str | None], ...]
     fallback: str | None
     fail: Fail
+    site: Site = attrs.field(default=NOWHERE, eq=False)
 
 
 @attrs.frozen
@@ -131,6 +161,7 @@ class UnionStep:
     fallback: str | None
     fail: Fail
     w_count: int
+    site: Site = attrs.field(default=NOWHERE, eq=False)
 
 
 Step = Union[Same, Fail, Num, Length, Arr, MapStep, Opt, Call, ShapeStep, EnumStep, UnionStep]  # noqa: UP007
@@ -180,7 +211,7 @@ def match_root(w: Side, wname: str, r: Side) -> str | None:
 def build(w: Side, wname: str, r: Side, rname: str) -> Plan:
     """The plan that reads W ``wname`` values as R ``rname`` values."""
     builder = _Builder(w, r)
-    root = builder.named(wname, rname, rname, None)
+    root = builder.named(wname, rname, Site(rname, None, wname, None))
     return Plan(wname, rname, root, builder.decls)
 
 
@@ -215,15 +246,15 @@ class _Builder:
         self.r = r
         self.decls: dict[tuple[str, str], Step] = {}
 
-    def named(self, wn: str, rn: str, where: str, field: str | None) -> Step:
-        """The step of a use of declaration ``wn`` read as ``rn`` (``where``/``field``: the reader's place)."""
+    def named(self, wn: str, rn: str, at: Site) -> Step:
+        """The step of a use of declaration ``wn`` read as ``rn`` (at ``at``)."""
         wd, rd = self.w.schema[wn], self.r.schema[rn]
         if not _same_name(wn, wd.was, rn, rd.was):
             return self.fail("TYPE_CHANGED", f"`{wn}` is not `{rn}` (a renamed type names its old name with "
-                                             f"`@was`)", where, field)
+                                             f"`@was`)", at)
         if kind_of(wd) is not kind_of(rd):
             return self.fail("TYPE_CHANGED", f"`{wn}` is a {_kind(wd)} in the writer and `{rn}` a {_kind(rd)} "
-                                             f"in the reader", where, field)
+                                             f"in the reader", at)
         if self.w.ids[wn] == self.r.ids[rn]:
             return SAME
         key = (wn, rn)
@@ -235,40 +266,45 @@ class _Builder:
     def _decl(self, wd: ir.Decl, rd: ir.Decl) -> Step:
         k = kind_of(rd)
         if k is Kind.SHAPE:
-            return self.shape(cast(ir.Shape, wd).fields, cast(ir.Shape, rd).fields, rd.name)
+            return self.shape(cast(ir.Shape, wd).fields, cast(ir.Shape, rd).fields, wd.name, rd.name, "")
         if k is Kind.ENUM:
             return self.enum(cast(ir.Enum, wd), cast(ir.Enum, rd))
         return self.union(cast(ir.Union_, wd), cast(ir.Union_, rd))
 
-    def shape(self, w_fields: tuple[ir.Field, ...], r_fields: tuple[ir.Field, ...], where: str) -> ShapeStep:
+    def shape(self, w_fields: tuple[ir.Field, ...], r_fields: tuple[ir.Field, ...], w_decl: str, r_decl: str,
+              prefix: str) -> ShapeStep:
+        """Fields of a shape (``prefix`` "" ) or of a union variant (``prefix`` ``"Variant."``)."""
         pairs = _pair([(f.name, f.was) for f in w_fields], [(f.name, f.was) for f in r_fields])
         by_name = {f.name: f for f in w_fields}
         out = []
         for rf in r_fields:
             source = pairs.get(rf.name)
             if source is not None:
-                out.append(FieldStep(rf.name, source, self.field(by_name[source], rf, where), r_type=rf.type))
+                at = Site(r_decl, prefix + rf.name, w_decl, prefix + source)
+                out.append(FieldStep(rf.name, source, self.field(by_name[source], rf, at), r_type=rf.type))
             elif rf.default is not None or rf.optional:
                 out.append(FieldStep(rf.name, None, SAME, rf.default, rf.type))
             else:
+                at = Site(r_decl, prefix + rf.name, w_decl, None)
                 out.append(FieldStep(rf.name, None, self.fail(
-                    "FIELD_ADDED_REQUIRED", f"the reader's required field `{rf.name}` of `{where}` is not in the "
-                                            f"writer's type and has no `@default`", where, rf.name)))
+                    "FIELD_ADDED_REQUIRED", f"the reader's required field `{prefix}{rf.name}` of `{r_decl}` is not "
+                                            f"in the writer's type and has no `@default`", at)))
         return ShapeStep(tuple(out))
 
-    def field(self, wf: ir.Field, rf: ir.Field, where: str) -> Step:
-        step = self.type(wf.type, rf.type, where, rf.name)
+    def field(self, wf: ir.Field, rf: ir.Field, at: Site) -> Step:
+        step = self.type(wf.type, rf.type, at)
         if isinstance(step, Opt) and step.mode == "unwrap":
-            return attrs.evolve(step, default=rf.default, r_type=rf.type, where=f"`{rf.name}` of `{where}`")
+            return attrs.evolve(step, default=rf.default, r_type=rf.type, where=f"`{at.r_item}` of `{at.r_decl}`")
         return step
 
     def enum(self, wd: ir.Enum, rd: ir.Enum) -> EnumStep:
         pairs = _pair([(m.name, m.was) for m in wd.members], [(m.name, m.was) for m in rd.members])
         back = {w: r for r, w in pairs.items()}
         fallback = next((m.name for m in rd.members if m.fallback), None)
+        at = Site(rd.name, None, wd.name, None)
         fail = self.fail("ENUM_MEMBER_REMOVED_NO_FALLBACK", f"the reader's enum `{rd.name}` has no such member "
-                                                            f"and no `@fallback`", rd.name, None)
-        return EnumStep(tuple((m.name, back.get(m.name)) for m in wd.members), fallback, fail)
+                                                            f"and no `@fallback`", at)
+        return EnumStep(tuple((m.name, back.get(m.name)) for m in wd.members), fallback, fail, at)
 
     def union(self, wd: ir.Union_, rd: ir.Union_) -> UnionStep:
         pairs = _pair([(v.name, v.was) for v in wd.variants], [(v.name, v.was) for v in rd.variants])
@@ -277,57 +313,58 @@ class _Builder:
         variants = []
         for wv in wd.variants:
             rv = back.get(wv.name)
-            fields = None if rv is None else self.shape(wv.fields, r_by_name[rv].fields, f"{rd.name}.{rv}")
+            fields = None if rv is None else self.shape(wv.fields, r_by_name[rv].fields, wd.name, rd.name,
+                                                        f"{rv}.")
             variants.append((wv.name, rv, fields))
         fallback = next((v.name for v in rd.variants if v.fallback), None)
+        at = Site(rd.name, None, wd.name, None)
         fail = self.fail("VARIANT_REMOVED_NO_FALLBACK", f"the reader's union `{rd.name}` has no such variant and "
-                                                        f"no `@fallback`", rd.name, None)
-        return UnionStep(tuple(variants), fallback, fail, len(wd.variants))
+                                                        f"no `@fallback`", at)
+        return UnionStep(tuple(variants), fallback, fail, len(wd.variants), at)
 
-    def type(self, wt: ir.Type, rt: ir.Type, where: str, field: str | None) -> Step:
+    def type(self, wt: ir.Type, rt: ir.Type, at: Site) -> Step:
         wk, rk = kind_of(wt), kind_of(rt)
         if wk is Kind.OPTIONAL or rk is Kind.OPTIONAL:
             w_inner = cast(ir.Optional, wt).inner if wk is Kind.OPTIONAL else wt
             r_inner = cast(ir.Optional, rt).inner if rk is Kind.OPTIONAL else rt
-            inner = self.type(w_inner, r_inner, where, field)
+            inner = self.type(w_inner, r_inner, at)
             mode = "some" if wk is rk else "wrap" if rk is Kind.OPTIONAL else "unwrap"
             if isinstance(inner, Same) and mode != "unwrap":
                 return SAME
-            return Opt(mode, inner)
+            return Opt(mode, inner, site=at)
         if wk is Kind.NAMED and rk is Kind.NAMED:
-            return self.named(cast(ir.Named, wt).name, cast(ir.Named, rt).name, where, field)
+            return self.named(cast(ir.Named, wt).name, cast(ir.Named, rt).name, at)
         if wk is Kind.REF and rk is Kind.REF:
             wn, rn = cast(ir.Ref, wt).target, cast(ir.Ref, rt).target
             if _same_name(wn, self.w.schema[wn].was, rn, self.r.schema[rn].was):
                 return SAME  # the content id stays; its target is resolved when it is followed
-            return self.fail("TYPE_CHANGED", f"`ref<{wn}>` is not `ref<{rn}>`", where, field)
+            return self.fail("TYPE_CHANGED", f"`ref<{wn}>` is not `ref<{rn}>`", at)
         if wk is Kind.INT and rk in (Kind.INT, Kind.FLOAT):
-            return self.number(cast(ir.Int, wt), rt)
+            return self.number(cast(ir.Int, wt), rt, at)
         if wk is Kind.FLOAT and rk is Kind.FLOAT:
-            return self.number(cast(ir.Float, wt), rt)
+            return self.number(cast(ir.Float, wt), rt, at)
         if wk is rk and wk in (Kind.STR, Kind.BYTES):
             w_len, r_len = cast(ir.Str, wt), cast(ir.Str, rt)
             if r_len.lo <= w_len.lo and (r_len.hi is None or (w_len.hi is not None and w_len.hi <= r_len.hi)):
                 return SAME
-            return Length(r_len.lo, r_len.hi, "string" if wk is Kind.STR else "byte string")
+            return Length(r_len.lo, r_len.hi, "string" if wk is Kind.STR else "byte string", at)
         if wk is rk and wk in (Kind.BOOL, Kind.HASH, Kind.TIME):
             return SAME
         if wk is Kind.ARRAY and rk is Kind.ARRAY:
             wa, ra = cast(ir.Array, wt), cast(ir.Array, rt)
-            item = self.type(wa.item, ra.item, where, field)
+            item = self.type(wa.item, ra.item, at)
             lo, hi = _narrowed(wa.lo, wa.hi, ra.lo, ra.hi)
-            return SAME if isinstance(item, Same) and lo is None and hi is None else Arr(lo, hi, item, wa.lo)
+            return SAME if isinstance(item, Same) and lo is None and hi is None else Arr(lo, hi, item, wa.lo, at)
         if wk is Kind.MAP and rk is Kind.MAP:
             wm, rm = cast(ir.Map, wt), cast(ir.Map, rt)
-            key, value = self.type(wm.key, rm.key, where, field), self.type(wm.value, rm.value, where, field)
+            key, value = self.type(wm.key, rm.key, at), self.type(wm.value, rm.value, at)
             lo, hi = _narrowed(wm.lo, wm.hi, rm.lo, rm.hi)
             if isinstance(key, Same) and isinstance(value, Same) and lo is None and hi is None:
                 return SAME
-            return MapStep(lo, hi, key, value, wm.lo)
-        return self.fail("TYPE_CHANGED", f"a `{ir.type_name(wt)}` does not read as a `{ir.type_name(rt)}`",
-                         where, field)
+            return MapStep(lo, hi, key, value, wm.lo, at)
+        return self.fail("TYPE_CHANGED", f"a `{ir.type_name(wt)}` does not read as a `{ir.type_name(rt)}`", at)
 
-    def number(self, wt: ir.Int | ir.Float, rt: ir.Type) -> Step:
+    def number(self, wt: ir.Int | ir.Float, rt: ir.Type, at: Site) -> Step:
         w_lo, w_hi = _bounds(wt)
         r_lo, r_hi = _bounds(rt)
         lo = None if r_lo is None or (w_lo is not None and w_lo >= r_lo) else r_lo
@@ -337,10 +374,11 @@ class _Builder:
         exact = to_float and not (-EXACT_FLOAT_INT <= cast(ir.Int, wt).lo and cast(ir.Int, wt).hi <= EXACT_FLOAT_INT)
         if lo is None and hi is None and not to_float and not f32:
             return SAME
-        return Num(lo, hi, to_float, f32, exact)
+        return Num(lo, hi, to_float, f32, exact, at)
 
-    def fail(self, rule: str, message: str, where: str, field: str | None) -> Fail:
-        return Fail(rule, message, self.r.locate(where.split(".")[0], field))
+    def fail(self, rule: str, message: str, at: Site) -> Fail:
+        item = None if at.r_item is None else at.r_item.rsplit(".", 1)[-1]
+        return Fail(rule, message, self.r.locate(at.r_decl, item), at)
 
 
 def _kind(d: ir.Decl) -> str:

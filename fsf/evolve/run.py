@@ -13,6 +13,8 @@ import struct
 from collections.abc import Callable
 from typing import Any
 
+import attrs
+
 from fsf import ir
 from fsf.bytecode.vm import format_path
 from fsf.errors import IncompatibleError
@@ -52,7 +54,7 @@ def compile_plan(plan: Plan, writer: str, reader: str) -> Convert:
     ``writer`` and ``reader`` label the two root types in messages (``Name blake3:…``)."""
     table: dict[tuple[str, str], Convert] = {}
     made = _Maker(table)
-    for key, step in plan.decls.items():
+    for key, step in reversed(plan.decls.items()):  # the pairs a pair uses come after it: build them first
         table[key] = made.convert(step) or _identity
     root = made.convert(plan.root)
     if root is None:
@@ -65,7 +67,7 @@ def compile_plan(plan: Plan, writer: str, reader: str) -> Convert:
             fail = miss.fail
             message = f"{fail.message}{': ' + miss.detail if miss.detail else ''}"
             raise IncompatibleError(fail.rule, message, path=format_path(miss.segments[::-1]), writer=writer,
-                                    reader=reader, location=fail.location) from None
+                                    reader=reader, location=fail.location, site=fail.site.reader) from None
 
     return run
 
@@ -94,6 +96,9 @@ class _Maker:
 
     def _call(self, step: Call) -> Convert:
         table, key = self.table, step.key
+        built = table.get(key)
+        if built is not None:  # not a use of a pair inside its own definition: call it directly
+            return built
 
         def call(value: Any) -> Any:
             return table[key](value)
@@ -102,8 +107,9 @@ class _Maker:
 
     def _num(self, step: Num) -> Convert:
         lo, hi, to_float, f32, exact = step.lo, step.hi, step.to_float, step.f32, step.exact
-        range_fail = Fail("RANGE_NARROWED", "a number is outside the reader's range")
-        precision_fail = Fail("PRECISION_LOST", "a number has no exact spelling in the reader's type")
+        range_fail = Fail("RANGE_NARROWED", "a number is outside the reader's range", site=step.site)
+        precision_fail = Fail("PRECISION_LOST", "a number has no exact spelling in the reader's type",
+                              site=step.site)
 
         def num(value: Any) -> Any:
             if (lo is not None and value < lo) or (hi is not None and value > hi):
@@ -121,7 +127,7 @@ class _Maker:
 
     def _length(self, step: Length) -> Convert:
         lo, hi = step.lo, step.hi
-        fail = Fail("LENGTH_NARROWED", f"a {step.what}'s length is outside the reader's bounds")
+        fail = Fail("LENGTH_NARROWED", f"a {step.what}'s length is outside the reader's bounds", site=step.site)
 
         def length(value: Any) -> Any:
             n = len(value)
@@ -134,7 +140,7 @@ class _Maker:
     def _arr(self, step: Arr) -> Convert:
         lo, hi = step.lo, step.hi
         item = self.convert(step.item)
-        fail = Fail("COUNT_NARROWED", "an array's count is outside the reader's bounds")
+        fail = Fail("COUNT_NARROWED", "an array's count is outside the reader's bounds", site=step.site)
 
         def arr(value: Any) -> Any:
             n = len(value)
@@ -153,7 +159,7 @@ class _Maker:
     def _mapstep(self, step: MapStep) -> Convert:
         lo, hi = step.lo, step.hi
         key, val = self.convert(step.key) or _identity, self.convert(step.value) or _identity
-        fail = Fail("COUNT_NARROWED", "a map's count is outside the reader's bounds")
+        fail = Fail("COUNT_NARROWED", "a map's count is outside the reader's bounds", site=step.site)
 
         def mapping(value: Any) -> Any:
             n = len(value)
@@ -178,7 +184,7 @@ class _Maker:
             return lambda value: None if value is None else inner(value)
         default, r_type = step.default, step.r_type
         fail = Fail("FIELD_OPTIONAL_TO_REQUIRED", f"{step.where or 'a value'} is required in the reader, and this "
-                                                  f"value lacks it (no `@default`)")
+                                                  f"value lacks it (no `@default`)", site=step.site)
 
         def unwrap(value: Any) -> Any:
             if value is None:
@@ -191,13 +197,14 @@ class _Maker:
 
     def _enumstep(self, step: EnumStep) -> Convert:
         names = dict(step.members)
-        fallback, fail = step.fallback, step.fail
+        fallback = step.fallback
+        fails = {w: _at_item(step.fail, w) for w, r in step.members if r is None}
 
         def enum(value: Any) -> Any:
             found = names.get(value)
             if found is None:
                 if fallback is None:
-                    raise _Miss(fail, f"member `{value}`")
+                    raise _Miss(fails[value], f"member `{value}`")
                 return fallback
             return found
 
@@ -205,14 +212,15 @@ class _Maker:
 
     def _unionstep(self, step: UnionStep) -> Convert:
         table = {w: (r, None if fields is None else self.convert(fields)) for w, r, fields in step.variants}
-        fallback, fail = step.fallback, step.fail
+        fallback = step.fallback
+        fails = {w: _at_item(step.fail, w) for w, r, _ in step.variants if r is None}
 
         def union(value: Any) -> Any:
             ((variant, fields),) = value.items()
             target, convert = table[variant]
             if target is None:
                 if fallback is None:
-                    raise _Miss(fail, f"variant `{variant}`")
+                    raise _Miss(fails[variant], f"variant `{variant}`")
                 return {fallback: {}}
             if convert is None:
                 return {target: fields}
@@ -248,25 +256,36 @@ class _Maker:
             else:
                 parts.append(f"{key}: {names.const(convert)}(v[{source}])")
                 converted.append((f.name, f.source, convert))
+        fields = tuple(converted)
         out.line("def shape(v):")
         with out.indent():
-            out.line("return {" + ", ".join(parts) + "}")
-        fast: Convert = load("\n".join(out.lines) + "\n", "fsf evolve shape", dict(names.consts))["shape"]
-        fields = tuple(converted)
+            if fields:
+                out.line("try:")
+                with out.indent():
+                    out.line("return {" + ", ".join(parts) + "}")
+                out.line(f"except {names.const(_Miss)} as miss:")
+                with out.indent():
+                    out.line(f"{names.const(_locate_field)}(miss, v, {names.const(fields)})")
+            else:
+                out.line("return {" + ", ".join(parts) + "}")
+        made: Convert = load("\n".join(out.lines) + "\n", "fsf evolve shape", dict(names.consts))["shape"]
+        return made
 
-        def shape(value: Any) -> Any:
-            try:
-                return fast(value)
-            except _Miss as miss:
-                for name, source, convert in fields:  # which field failed: the failure's path segment
-                    try:
-                        convert(value[source] if source else None)
-                    except _Miss:
-                        miss.segments.append(name)
-                        raise miss from None
-                raise
 
-        return shape
+def _locate_field(miss: _Miss, value: Any, fields: tuple[tuple[str, str, Convert], ...]) -> None:
+    """Add the segment of the field that failed (after the shape's one expression failed) and raise ``miss``."""
+    for name, source, convert in fields:
+        try:
+            convert(value[source] if source else None)
+        except _Miss:
+            miss.segments.append(name)
+            raise miss from None
+    raise miss
+
+
+def _at_item(fail: Fail, item: str) -> Fail:
+    """``fail`` at one writer member or variant that the reader lacks (its site names it on both sides)."""
+    return attrs.evolve(fail, site=attrs.evolve(fail.site, r_item=item, w_item=item))
 
 
 def _locate(value: Any, item: Convert, items: Any) -> None:

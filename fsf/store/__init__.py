@@ -91,6 +91,7 @@ class Store:
     def __init__(self, backend: Backend) -> None:
         self.backend = backend
         self._schemas: dict[bytes, Schema] = {}
+        self._by_text: dict[str, Schema] = {}  # the same, by the id as given (the hot path of resolution)
         self._cleaned = False
 
     def __repr__(self) -> str:
@@ -189,6 +190,9 @@ class Store:
     def schema(self, type_id: str) -> Schema:
         """The schema of type ``type_id`` rebuilt from the store alone (its closure: every type it reaches);
         ``schema_unknown`` if it is not there, ``integrity`` if its object is unsound."""
+        found = self._by_text.get(type_id)
+        if found is not None:
+            return found
         digest = parse_id(type_id)
         found = self._schemas.get(digest)
         if found is not None:
@@ -203,7 +207,7 @@ class Store:
         if loaded is None:
             raise StoreError("integrity", f"type {format_id(digest)} is corrupt in the store (its object does not "
                              f"hold that type's closure)", id=format_id(digest))
-        self._schemas[digest] = loaded
+        self._schemas[digest] = self._by_text[type_id] = loaded
         return loaded
 
     def has_schema(self, type_id: str) -> bool:
@@ -369,6 +373,7 @@ class Store:
             types += 1
             try:
                 self._schemas.pop(digest, None)
+                self._by_text.pop(format_id(digest), None)
                 self.schema(format_id(digest))
             except StoreError as err:
                 if err.code == "backend":  # the storage failed, not this object: stop, with one error
