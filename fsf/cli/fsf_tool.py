@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from fsf.api import COMPILED_SUFFIX, load_schema
+from fsf.cli.breaking import breaking
 from fsf.cli.common import RootOpt, StoreOpt, make_app, user_errors
 from fsf.cli.store import optional_store, store_app
 
@@ -139,8 +140,13 @@ def codegen(
 
 
 app.add_typer(store_app, name="store")
+app.command("breaking")(breaking)
 
 
 def main() -> None:
     """Entry point of the `fsf` console script."""
     app()
+
+
+if __name__ == "__main__":
+    main()

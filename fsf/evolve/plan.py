@@ -219,7 +219,7 @@ def _same_name(a: str, a_was: tuple[str, ...], b: str, b_was: tuple[str, ...]) -
     return a == b or a in b_was or b in a_was
 
 
-def _pair(writer: list[tuple[str, tuple[str, ...]]], reader: list[tuple[str, tuple[str, ...]]]
+def pair_names(writer: list[tuple[str, tuple[str, ...]]], reader: list[tuple[str, tuple[str, ...]]]
           ) -> dict[str, str]:
     """Reader name -> writer name: by the same name first, then by ``@was`` on either side."""
     out: dict[str, str] = {}
@@ -274,7 +274,7 @@ class _Builder:
     def shape(self, w_fields: tuple[ir.Field, ...], r_fields: tuple[ir.Field, ...], w_decl: str, r_decl: str,
               prefix: str) -> ShapeStep:
         """Fields of a shape (``prefix`` "" ) or of a union variant (``prefix`` ``"Variant."``)."""
-        pairs = _pair([(f.name, f.was) for f in w_fields], [(f.name, f.was) for f in r_fields])
+        pairs = pair_names([(f.name, f.was) for f in w_fields], [(f.name, f.was) for f in r_fields])
         by_name = {f.name: f for f in w_fields}
         out = []
         for rf in r_fields:
@@ -298,7 +298,7 @@ class _Builder:
         return step
 
     def enum(self, wd: ir.Enum, rd: ir.Enum) -> EnumStep:
-        pairs = _pair([(m.name, m.was) for m in wd.members], [(m.name, m.was) for m in rd.members])
+        pairs = pair_names([(m.name, m.was) for m in wd.members], [(m.name, m.was) for m in rd.members])
         back = {w: r for r, w in pairs.items()}
         fallback = next((m.name for m in rd.members if m.fallback), None)
         at = Site(rd.name, None, wd.name, None)
@@ -307,7 +307,7 @@ class _Builder:
         return EnumStep(tuple((m.name, back.get(m.name)) for m in wd.members), fallback, fail, at)
 
     def union(self, wd: ir.Union_, rd: ir.Union_) -> UnionStep:
-        pairs = _pair([(v.name, v.was) for v in wd.variants], [(v.name, v.was) for v in rd.variants])
+        pairs = pair_names([(v.name, v.was) for v in wd.variants], [(v.name, v.was) for v in rd.variants])
         back = {w: r for r, w in pairs.items()}
         r_by_name = {v.name: v for v in rd.variants}
         variants = []

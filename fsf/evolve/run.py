@@ -9,6 +9,7 @@ bookkeeping.
 
 from __future__ import annotations
 
+import math
 import struct
 from collections.abc import Callable
 from typing import Any
@@ -19,6 +20,7 @@ from fsf import ir
 from fsf.bytecode.vm import format_path
 from fsf.errors import IncompatibleError
 from fsf.evolve.plan import (
+    F32_MAX,
     Arr,
     Call,
     EnumStep,
@@ -72,13 +74,40 @@ def compile_plan(plan: Plan, writer: str, reader: str) -> Convert:
     return run
 
 
+def compile_failures(plan: Plan) -> Callable[[Any], list[Fail]]:
+    """The function that lists every failure of a writer value under ``plan`` (each point that fails, once per
+    place it fails; the value is walked to the end), for counting which values each finding breaks."""
+    found: list[Fail] = []
+    table: dict[tuple[str, str], Convert] = {}
+    made = _Maker(table, found.append)
+    for key, step in reversed(plan.decls.items()):
+        table[key] = made.convert(step) or _identity
+    root = made.convert(plan.root) or _identity
+
+    def failures(value: Any) -> list[Fail]:
+        found.clear()
+        root(value)
+        return list(found)
+
+    return failures
+
+
 def _identity(value: Any) -> Any:
     return value
 
 
 class _Maker:
-    def __init__(self, table: dict[tuple[str, str], Convert]) -> None:
+    """Makes the function of each step. Strict (the default): a failure raises at once. With ``note``: each
+    failure is handed to it and the walk goes on (the value stays as it is there), to find every failure."""
+
+    def __init__(self, table: dict[tuple[str, str], Convert], note: Callable[[Fail], None] | None = None) -> None:
         self.table = table
+        self.note = note
+
+    def miss(self, fail: Fail, detail: str) -> None:
+        if self.note is None:
+            raise _Miss(fail, detail)
+        self.note(fail)
 
     def convert(self, step: Step) -> Convert | None:
         """The function of ``step``, or None when it changes nothing."""
@@ -89,8 +118,10 @@ class _Maker:
         return result
 
     def _fail(self, step: Fail) -> Convert:
+        flag = self.miss
+
         def fail(value: Any) -> Any:
-            raise _Miss(step, "")
+            flag(step, "")
 
         return fail
 
@@ -111,16 +142,18 @@ class _Maker:
         precision_fail = Fail("PRECISION_LOST", "a number has no exact spelling in the reader's type",
                               site=step.site)
 
+        flag = self.miss
+
         def num(value: Any) -> Any:
             if (lo is not None and value < lo) or (hi is not None and value > hi):
-                raise _Miss(range_fail, f"{value!r} is not in {_bound(lo)}..{_bound(hi)}")
+                flag(range_fail, f"{value!r} is not in {_bound(lo)}..{_bound(hi)}")
             if to_float:
                 as_float = float(value)
                 if exact and as_float != value:
-                    raise _Miss(precision_fail, f"{value} is not exact as a binary64")
+                    flag(precision_fail, f"{value} is not exact as a binary64")
                 value = as_float
-            if f32 and _F32.unpack(_F32.pack(value))[0] != value:
-                raise _Miss(precision_fail, f"{value!r} is not exact as an `f32`")
+            if f32 and math.isfinite(value) and abs(value) <= F32_MAX and _F32.unpack(_F32.pack(value))[0] != value:
+                flag(precision_fail, f"{value!r} is not exact as an `f32`")
             return value
 
         return num
@@ -129,10 +162,12 @@ class _Maker:
         lo, hi = step.lo, step.hi
         fail = Fail("LENGTH_NARROWED", f"a {step.what}'s length is outside the reader's bounds", site=step.site)
 
+        flag = self.miss
+
         def length(value: Any) -> Any:
             n = len(value)
             if n < lo or (hi is not None and n > hi):
-                raise _Miss(fail, f"length {n} is not in {lo}..{'' if hi is None else hi}")
+                flag(fail, f"length {n} is not in {lo}..{'' if hi is None else hi}")
             return value
 
         return length
@@ -142,10 +177,12 @@ class _Maker:
         item = self.convert(step.item)
         fail = Fail("COUNT_NARROWED", "an array's count is outside the reader's bounds", site=step.site)
 
+        flag = self.miss
+
         def arr(value: Any) -> Any:
             n = len(value)
             if (lo is not None and n < lo) or (hi is not None and n > hi):
-                raise _Miss(fail, f"{n} item(s), not {_bound(lo)}..{_bound(hi)}")
+                flag(fail, f"{n} item(s), not {_bound(lo)}..{_bound(hi)}")
             if item is None:
                 return value
             try:
@@ -161,10 +198,12 @@ class _Maker:
         key, val = self.convert(step.key) or _identity, self.convert(step.value) or _identity
         fail = Fail("COUNT_NARROWED", "a map's count is outside the reader's bounds", site=step.site)
 
+        flag = self.miss
+
         def mapping(value: Any) -> Any:
             n = len(value)
             if (lo is not None and n < lo) or (hi is not None and n > hi):
-                raise _Miss(fail, f"{n} entries, not {_bound(lo)}..{_bound(hi)}")
+                flag(fail, f"{n} entries, not {_bound(lo)}..{_bound(hi)}")
             out = {}
             for k, v in value.items():
                 try:
@@ -186,10 +225,12 @@ class _Maker:
         fail = Fail("FIELD_OPTIONAL_TO_REQUIRED", f"{step.where or 'a value'} is required in the reader, and this "
                                                   f"value lacks it (no `@default`)", site=step.site)
 
+        flag = self.miss
+
         def unwrap(value: Any) -> Any:
             if value is None:
                 if default is None or r_type is None:
-                    raise _Miss(fail, "")
+                    return flag(fail, "")
                 return ir.default_value(r_type, default)
             return inner(value)
 
@@ -200,11 +241,14 @@ class _Maker:
         fallback = step.fallback
         fails = {w: _at_item(step.fail, w) for w, r in step.members if r is None}
 
+        flag = self.miss
+
         def enum(value: Any) -> Any:
             found = names.get(value)
             if found is None:
                 if fallback is None:
-                    raise _Miss(fails[value], f"member `{value}`")
+                    flag(fails[value], f"member `{value}`")
+                    return value
                 return fallback
             return found
 
@@ -215,12 +259,15 @@ class _Maker:
         fallback = step.fallback
         fails = {w: _at_item(step.fail, w) for w, r, _ in step.variants if r is None}
 
+        flag = self.miss
+
         def union(value: Any) -> Any:
             ((variant, fields),) = value.items()
             target, convert = table[variant]
             if target is None:
                 if fallback is None:
-                    raise _Miss(fails[variant], f"variant `{variant}`")
+                    flag(fails[variant], f"variant `{variant}`")
+                    return value
                 return {fallback: {}}
             if convert is None:
                 return {target: fields}
