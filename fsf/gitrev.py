@@ -34,7 +34,8 @@ from fsf.limits import MAX_SOURCE_BYTES
 from fsf.load import Root
 from fsf.schema import Schema
 
-__all__ = ["GitError", "Version", "history", "load_schema_at", "read_at", "repo_top", "resolve", "versions"]
+__all__ = ["Files", "GitError", "Version", "files_at", "history", "load_schema_at", "read_at", "repo_top", "resolve",
+           "versions"]
 
 SHORT = 12
 """Hex digits of a commit shown in file names and reports."""
@@ -440,3 +441,43 @@ def _versions(where: _Where, commits: list[tuple[str, str]]) -> Iterator[Version
             if isinstance(err, GitError) and err.code in ("git_missing", "git_failed"):
                 raise
             yield Version(sha, subject, None, err)
+
+
+# -- the files under a path at a commit ---------------------------------------------------------------------------
+
+
+@attrs.frozen
+class Files:
+    """The regular files under a path at one commit: the repository's ``top``, the commit ``sha`` and each file's
+    path from the top (``paths``, sorted); :func:`read_at` reads one (``read_at(f.top, f.sha, f.paths[0])``)."""
+
+    top: Path
+    sha: str
+    paths: tuple[str, ...]
+
+
+def files_at(path: str | os.PathLike[str], rev: str, *, suffix: str = "") -> Files:
+    """The regular files whose names end with ``suffix`` at commit ``rev`` under ``path``: a folder (every file
+    below it) or a file, named in the working tree, where it need not exist any more (``.`` at the top: the whole
+    tree). Symbolic links, submodules and other entries that are not regular files are left out, as git never
+    follows a link inside a tree.
+
+    >>> [p for p in files_at("audit", "HEAD", suffix=".fsv").paths]   # doctest: +SKIP
+    ['audit/1.fsv', 'audit/2.fsv']
+    """
+    _check_rev(rev)  # before git runs at all
+    name = os.fspath(path)
+    top = repo_top(name)
+    rel = _from_top(top, name, folder=True)
+    sha = resolve(top, rev)
+    done = _git(top, "ls-tree", "-r", "-z", "--full-tree", sha, *(("--", rel) if rel else ()), literal=True)
+    if done.returncode != 0:
+        raise _failed(top, "ls-tree", done)
+    found = []
+    for line in done.stdout.split(b"\0"):
+        meta, _, raw = line.partition(b"\t")
+        entry = os.fsdecode(raw)
+        inside = not rel or entry == rel or entry.startswith(rel + "/")
+        if meta and inside and entry.endswith(suffix) and meta.split(b" ", 1)[0].decode("ascii") in _REGULAR:
+            found.append(entry)
+    return Files(top, sha, tuple(sorted(found)))

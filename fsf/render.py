@@ -1,19 +1,24 @@
 """Façade, views: a façade :class:`~fsf.schema.Schema` + FSV bytes or a Python value -> its Markdown view.
 
 The thin side of the views that knows the façade: it decodes (or validates and encodes) through the schema,
-finds the template next to the schema's file, and hands the IR, the type id and the value to the back end
+finds the template next to the schema's file (or the shape library's view of a type of the same id), and hands the IR, the type id and the value to the back end
 (:func:`fsf.views.render.render_with`), which never sees a ``Schema``.
 """
 
 from __future__ import annotations
 
+import functools
 import os
-from collections.abc import Sequence
+import re
+import types
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from fsf._resources import resource_dir
 from fsf.fsv.codec import root_name
 from fsf.fsv.header import content_id, read_header
-from fsf.views.lookup import find_template
+from fsf.views.lookup import TEMPLATE_SUFFIX, find_template
 from fsf.views.render import render_with
 from fsf.views.sandbox import Limits
 
@@ -42,7 +47,8 @@ def render_markdown(schema: Schema, data: bytes, template: str | os.PathLike[str
     else:
         got = schema.read(data, store=store, exact=exact, max_values=max_values)
         name, value = got.name, got.value
-    choice = find_template(name, template, _template_dirs(schema, template_dirs))
+    choice = find_template(name, template, _template_dirs(schema, template_dirs), type_id=schema.id(name),
+                           bundled=bundled_views)
     return render_with(schema.ir, name, value, content_id(data), schema.id(name), choice, limits or Limits())
 
 
@@ -56,7 +62,8 @@ def render_value(schema: Schema, name: str, value: Any, template: str | os.PathL
     schema.validate(name, value)
     if value_id is None:
         value_id = content_id(schema.encode(name, value))
-    choice = find_template(name, template, _template_dirs(schema, template_dirs))
+    choice = find_template(name, template, _template_dirs(schema, template_dirs), type_id=schema.id(name),
+                           bundled=bundled_views)
     return render_with(schema.ir, name, value, value_id, schema.id(name), choice, limits or Limits())
 
 
@@ -66,3 +73,22 @@ def _template_dirs(schema: Schema, given: Sequence[str | os.PathLike[str]] | Non
         return given
     origin = getattr(schema, "origin", None)
     return (os.path.dirname(origin) or ".",) if origin else ()
+
+
+@functools.cache
+def bundled_views() -> Mapping[str, Path]:
+    """The shape library's per-type views by type id: ``shapes/<T>.md.j2`` under the id of the type ``T`` of the
+    library's schema files (``shapes/*.fsf``). Built once, on the first render that finds no template by name."""
+    from fsf.api import load_schema  # the library's own files, read as any schema file is read
+
+    shapes = resource_dir("shapes")
+    templates = {p.name[: -len(TEMPLATE_SUFFIX)]: p for p in shapes.glob(f"*{TEMPLATE_SUFFIX}")}
+    declares = re.compile(r"^[ \t]*(?:shape|enum|union)[ \t]+(" + "|".join(map(re.escape, templates)) + r")\b",
+                          re.MULTILINE)
+    found: dict[str, Path] = {}
+    for path in sorted(shapes.glob("*.fsf")):
+        names = set(declares.findall(path.read_text(encoding="utf-8"))) if templates else set()
+        if names:  # only the files that declare a type with a view are compiled
+            schema = load_schema(path)
+            found.update((schema.id(name), templates[name]) for name in sorted(names) if name in schema.ir)
+    return types.MappingProxyType(found)

@@ -17,7 +17,10 @@ from fsf.api import load_schema
 from fsf.cli import store as store_cli
 from fsf.cli.common import ExactOpt, RootOpt, StoreOpt, make_app, user_errors
 from fsf.cli.evolve import upgrade
+from fsf.cli.git import git_app
+from fsf.cli.merge import merge, verify_append_only
 from fsf.cli.render import MaxValuesOpt, max_values_of, render
+from fsf.cli.show import show
 from fsf.errors import FsfError, StoreError, UsageError
 from fsf.fsv.header import HEADER_SIZE, content_id, read_header
 from fsf.fsv.jsonform import dumps, from_json, loads, to_json
@@ -185,10 +188,18 @@ def verify(files: Values, schema: ReaderOpt = None, shape: MaybeShapeOpt = None,
            max_values: MaxValuesOpt = CLI_MAX_VALUES,
            expect: Annotated[str | None, typer.Option(
                "--expect", metavar="ID", help="The content id the (one) file must have.")] = None,
-           store: StoreOpt = None, exact: ExactOpt = False) -> None:
+           store: StoreOpt = None, exact: ExactOpt = False,
+           append_only_since: Annotated[str | None, typer.Option(
+               "--append-only-since", metavar="REV",
+               help="Instead: fail if any .fsv file under the PATHs (folders or files) at git revision REV was "
+                    "changed or removed since (docs/git.md).")] = None) -> None:
     """Exit 0 only if every file is a canonical, valid FSV value (of the schema, else of its writer schema from
     the store), a file named `<64 hex>.fsv` hashes to its name, and, with a store, every reference in it names
-    a stored value of its type, through the whole graph (a progress bar on a terminal)."""
+    a stored value of its type, through the whole graph (a progress bar on a terminal). With
+    `--append-only-since REV PATH...`, only that every committed value under the PATHs is unchanged."""
+    if append_only_since is not None:
+        verify_append_only(append_only_since, files)
+        return
     found = store_cli.optional_store(store)
     with user_errors():
         if expect is not None:
@@ -268,10 +279,16 @@ def _verify_all(check: _Check, files: list[Path], bar: bool) -> Iterator[tuple[P
 
 
 app.command()(render)
-for _command in (store_cli.put, store_cli.get, store_cli.log, store_cli.refs, upgrade):
+app.command()(show)
+app.add_typer(git_app, name="git")
+for _command in (store_cli.put, store_cli.get, store_cli.log, store_cli.refs, upgrade, merge):
     app.command()(_command)
 
 
 def main() -> None:
     """Entry point of the `fsv` console script."""
     app()
+
+
+if __name__ == "__main__":
+    main()

@@ -296,12 +296,15 @@ def test_template_lookup_order(tmp_path: Path, plan_schema: fsf.Schema) -> None:
     (mine / "ForgePlan.md.j2").write_text("mine: {{ value.title }}\n", encoding="utf-8")
     explicit = tmp_path / "explicit.md.j2"
     explicit.write_text("explicit: {{ value.sessionId }}\n", encoding="utf-8")
-    # --templates first, then the schema's folder, then the bundled generic template.
+    # --templates first, then the schema's folder, then the bundled view of the type's id (tests/views/
+    # test_bundled.py), then the bundled generic template.
     body = fsf.render_markdown(plan_schema, data, template_dirs=[mine, PLAN_SCHEMA.parent]).splitlines()[1]
     assert body == "mine: Seeded plan of 2 tasks"
     body = fsf.render_markdown(plan_schema, data).splitlines()[1]
     assert body == "# Seeded plan of 2 tasks"
     body = fsf.render_markdown(plan_schema, data, template_dirs=[]).splitlines()[1]
+    assert body == "# Seeded plan of 2 tasks"
+    body = fsf.render_markdown(plan_schema, data, views.BUNDLED_DIR / views.GENERIC_TEMPLATE).splitlines()[1]
     assert body == "# ForgePlan"
     body = fsf.render_markdown(plan_schema, data, explicit, template_dirs=[mine]).splitlines()[1]
     assert body == "explicit: forge-seeded-2"

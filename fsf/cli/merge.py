@@ -1,0 +1,144 @@
+"""CLI `fsv merge` and `fsv verify --append-only-since`: three FSV value files -> the merged value (git's merge
+driver), and committed values -> whether any changed since a revision.
+
+Thin: arguments in, the values read through the schema (``-s``) or the store, :func:`fsf.merge.merge` decides,
+the canonical bytes written atomically or the conflict report on stderr; :mod:`fsf.gitrev` lists and reads the
+files at a revision. Exit 0 ok, 1 for a conflict, a changed value or a bad input, 2 for a wrong command line.
+``docs/git.md``, "Merging".
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from fsf import artifacts, gitrev
+from fsf.api import load_schema
+from fsf.cli import store as store_cli
+from fsf.cli.common import RootOpt, StoreOpt, user_errors
+from fsf.errors import UsageError
+from fsf.fsv.header import content_id, read_header
+from fsf.ir.ids import format_id
+from fsf.load import write_atomic
+from fsf.merge import Conflicts, report
+from fsf.merge import merge as merge_values
+from fsf.schema import Schema
+from fsf.store import Store
+
+
+def _err(text: str) -> None:
+    """Write UTF-8 to stderr whatever the locale (a report quotes values)."""
+    typer.echo(text.encode("utf-8", "backslashreplace"), err=True, nl=False)
+
+
+def _read(path: Path) -> bytes:
+    artifacts.require(path, ("fsv_value",), "merged as an FSV value")
+    return path.read_bytes()
+
+
+def _reader(given: Schema | None, store: Store | None, ours: bytes) -> tuple[Schema, str]:
+    """The schema and root type every side is read as: the type OURS reads as in the schema given, else OURS's
+    writer type from the store."""
+    if given is not None:
+        return given, given.read(ours, store=store).name
+    if store is None:
+        raise UsageError("give --schema/-s SCHEMA, or keep the values' schemas in a store (`fsf store init`, "
+                         "then `fsf store add SCHEMA`)")
+    root_id = read_header(ours).root_id
+    writer = store.schema(format_id(root_id))
+    name = writer.name_of(root_id)
+    assert name is not None  # a stored closure holds its root type
+    return writer, name
+
+
+def _value(schema: Schema, name: str, store: Store | None, path: Path, data: bytes) -> Any:
+    got = schema.read(data, name, store=store)
+    if got.resolved:
+        _err(f"note: {path}: written as {got.writer_id}, read as `{name}` {schema.id(name)}\n")
+    return got.value
+
+
+def merge(
+    base: Annotated[Path, typer.Argument(
+        metavar="BASE", help="The common ancestor (git's %O); an empty file: none (both sides added the value).",
+        show_default=False)],
+    ours: Annotated[Path, typer.Argument(
+        metavar="OURS", help="Our version (git's %A): replaced by the merged value unless -o is given.",
+        show_default=False)],
+    theirs: Annotated[Path, typer.Argument(metavar="THEIRS", help="Their version (git's %B).", show_default=False)],
+    schema: Annotated[Path | None, typer.Option(
+        "--schema", "-s", help="The schema (.fsf or .fsb); default: OURS's writer schema from the store.",
+        show_default=False)] = None,
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="Write the merged value here (default: replace OURS).", show_default=False)] = None,
+    append_only: Annotated[bool, typer.Option(
+        "--append-only", help="Only additions merge: any change or removal of an existing value is a conflict.")]
+    = False,
+    root: RootOpt = None,
+    store: StoreOpt = None,
+) -> None:
+    """Three-way merge of FSV values field by field (git's merge driver: `fsv merge %O %A %B`): items with an `id`
+    matched by id, maps by key; write the canonical merged value (atomically) and exit 0, or report every
+    conflicting path with the three versions on stderr, leave OURS untouched and exit 1."""
+    found = store_cli.optional_store(store)
+    with user_errors():
+        if output is not None:
+            artifacts.require(output, ("fsv_value",), "written as an FSV value")
+        given = None
+        if schema is not None:
+            artifacts.require(schema, ("fsf_schema", "compiled_schema"), "a schema")
+            given = load_schema(schema, root=root)
+        sides = [_read(path) for path in (base, ours, theirs)]
+        reader, name = _reader(given, found, sides[1])
+        values = [None if i == 0 and not data else _value(reader, name, found, path, data)
+                  for i, (path, data) in enumerate(zip((base, ours, theirs), sides, strict=True))]
+        got = merge_values(reader.ir, name, *values, append_only=append_only, program=reader.program)
+        if isinstance(got, Conflicts):
+            lines = report(reader.ir, got)
+            _err("".join(f"{line}\n" for line in lines))
+            _err(f"error: {ours}: {len(got)} conflict(s) merging `{name}`; it is left as it was\n")
+            raise typer.Exit(1)
+        data = reader.encode(name, got.value)
+        target = output if output is not None else ours
+        write_atomic(target, data)
+    typer.echo(f"{content_id(data)}  {target}")
+
+
+def verify_append_only(rev: str, paths: list[Path]) -> None:
+    """`fsv verify --append-only-since REV PATH...`: exit 1 if any `.fsv` file under a PATH (a folder or a file)
+    at commit REV is not in the working tree byte for byte as it was then (changed or removed); new files are
+    fine. Each problem on stderr, then a summary."""
+    problems: list[str] = []
+    checked = 0
+    with user_errors():
+        for path in paths:
+            files = gitrev.files_at(path, rev, suffix=".fsv")
+            since = f"since {rev} ({files.sha[:gitrev.SHORT]})"
+            for rel in files.paths:
+                checked += 1
+                problem = _changed(files, rel)
+                if problem is not None:
+                    problems.append(f"error: {rel}: {problem} {since}: committed values are append-only")
+    for line in problems:
+        _err(line + "\n")
+    if problems:
+        _err(f"{len(problems)} of {checked} committed value(s) changed or removed\n")
+        raise typer.Exit(1)
+    typer.echo(f"ok  {checked} committed value(s) unchanged since {rev}")
+
+
+def _changed(files: gitrev.Files, rel: str) -> str | None:
+    """How the working tree's file differs from the commit's (None: the same bytes)."""
+    here = files.top / rel
+    if not here.is_file():
+        return "removed"
+    now = here.read_bytes()
+    try:  # a commit's blob larger than the file cannot be equal to it: do not read more than that
+        then = gitrev.read_at(files.top, files.sha, rel, limit=len(now))
+    except gitrev.GitError as err:
+        if err.code == "too_large":
+            return "changed"
+        raise
+    return None if then == now else "changed"
