@@ -5,6 +5,7 @@
     python -m benchmarks.report --no-scaling         # skip the 50 MB scaling run
     python -m benchmarks.report --no-store           # skip the store benchmarks (benchmarks/bench_store.py)
     python -m benchmarks.report --no-evolve          # skip the evolution benchmark (benchmarks/bench_evolve.py)
+    python -m benchmarks.report --no-startup         # skip the start-up benchmark (benchmarks/bench_startup.py)
 
 Every FSV figure is quoted as a ratio to msgspec and to the raw msgpack floor measured in the same run; the
 machine is shared, so medians and ratios mean something and absolute times only roughly.
@@ -363,10 +364,12 @@ def _medians_table(med: Median, sizes: Iterable[str]) -> list[str]:
 
 
 def render(results: list[Result], interleaved: list[Result], scaling: list[Scaling], command: str,
-           skips: list[str], store: list[str] | None = None, evolve: list[str] | None = None) -> str:
+           skips: list[str], store: list[str] | None = None, evolve: list[str] | None = None,
+           startup: list[str] | None = None) -> str:
     """RESULTS.md: the tables of medians and ratios, the targets, tooling times, the scaling run, the store
-    section (``store``: its lines, from :func:`benchmarks.bench_store.section`) and the evolution section
-    (``evolve``: its lines, from :func:`benchmarks.bench_evolve.section`)."""
+    section (``store``: its lines, from :func:`benchmarks.bench_store.section`), the evolution section
+    (``evolve``: its lines, from :func:`benchmarks.bench_evolve.section`) and the start-up section (``startup``:
+    from :func:`benchmarks.bench_startup.section`)."""
     by = {(r.op, r.size, r.contender): r for r in results}
     med, paired = _lookup(results), _lookup(interleaved)
     lines = [
@@ -409,6 +412,8 @@ def render(results: list[Result], interleaved: list[Result], scaling: list[Scali
         lines += ["", *store]
     if evolve:
         lines += ["", *evolve]
+    if startup:
+        lines += ["", *startup]
     if skips:
         lines += ["", "## Not measured in this run", "", *(f"- {s}" for s in skips)]
     return "\n".join(lines) + "\n"
@@ -546,6 +551,8 @@ def main(argv: list[str] | None = None) -> None:
                         help="skip the store benchmarks (alone: python -m benchmarks.bench_store --out FILE)")
     parser.add_argument("--no-evolve", action="store_true",
                         help="skip the evolution benchmark (alone: python -m benchmarks.bench_evolve --out FILE)")
+    parser.add_argument("--no-startup", action="store_true",
+                        help="skip the start-up benchmark (alone: python -m benchmarks.bench_startup --out FILE)")
     parser.add_argument("pytest_args", nargs="*", help="more arguments for pytest (after --)")
     args = parser.parse_args(argv)
     command = "python -m benchmarks.report" + "".join(f" {shlex.quote(a)}" for a in (argv or sys.argv[1:]))
@@ -577,7 +584,14 @@ def main(argv: list[str] | None = None) -> None:
         print("running the evolution benchmark …", file=sys.stderr)
         evolve_settings = bench_evolve.Settings()
         evolve = bench_evolve.section(bench_evolve.run(evolve_settings), evolve_settings, command)
-    text = render(read_results(data), interleaved, scaling, command, skips, store, evolve)
+    startup = None
+    if not args.no_startup:
+        from benchmarks import bench_startup
+
+        print("running the start-up benchmark …", file=sys.stderr)
+        startup_settings = bench_startup.Settings()
+        startup = bench_startup.section(bench_startup.run(startup_settings), startup_settings, command)
+    text = render(read_results(data), interleaved, scaling, command, skips, store, evolve, startup)
     args.out.write_text(text, encoding="utf-8")
     print(f"wrote {args.out}", file=sys.stderr)
 

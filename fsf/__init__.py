@@ -15,7 +15,16 @@ from typing import TYPE_CHECKING, Any
 
 # fsf.api loads the package fsf.codegen first, so the attribute `fsf.codegen` ends up the function (as before).
 from fsf.api import codegen, compile_source, load_schema
-from fsf.errors import DecodeError, Diagnostic, FsfError, SchemaError, StoreError, UsageError, ValidationError
+from fsf.errors import (
+    DecodeError,
+    Diagnostic,
+    FsfError,
+    IncompatibleError,
+    SchemaError,
+    StoreError,
+    UsageError,
+    ValidationError,
+)
 from fsf.schema import Schema
 
 if TYPE_CHECKING:
@@ -32,6 +41,7 @@ __all__ = [
     "DecodeError",
     "Diagnostic",
     "FsfError",
+    "IncompatibleError",
     "Schema",
     "SchemaError",
     "Store",

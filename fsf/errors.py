@@ -11,7 +11,8 @@ One root, :class:`FsfError`. Schema problems carry diagnostics rendered like a c
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import attrs
 
@@ -98,12 +99,12 @@ class Diagnostic:
             head = f"\x1b[1;31m{head}\x1b[0m"
         out = [f"{where}{head}: {_printable(self.message)}"]
         if self.span is not None:
-            out.extend(_excerpt(self.span, _printable(self.label), color))
+            out.extend(excerpt(self.span, _printable(self.label), color))
         for note in self.notes:
             where = _printable(f"{note.span}: ") if note.span else ""
             out.append(f"{where}note: {_printable(note.message)}")
             if note.span is not None:
-                out.extend(_excerpt(note.span, "", color))
+                out.extend(excerpt(note.span, "", color))
         if self.hint:
             out.append(f"   = help: {_printable(self.hint)}")
         return "\n".join(out)
@@ -115,7 +116,9 @@ def _printable(text: str) -> str:
     return text if text.isprintable() else "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in text)
 
 
-def _excerpt(span: Span, label: str, color: bool) -> list[str]:
+def excerpt(span: Span, label: str = "", color: bool = False) -> list[str]:
+    """The compiler's three lines for ``span``: a gutter, the source line, and a caret under the span (with
+    ``label``)."""
     text = span.source.line_text(span.line)
     col = span.column - 1
     length = max(1, min(span.length, len(text) - col if len(text) > col else 1))
@@ -155,13 +158,57 @@ class SchemaError(FsfError):
         return "\n\n".join(d.render(color) for d in self.diagnostics)
 
 
-class ValidationError(FsfError, ValueError):
-    """A value that does not match its type: ``Expected `str`, got `int` - at `$.tasks[3].id```."""
+Loc = tuple[Any, ...]
+"""Where in a value, as segments from the root: a field or variant name (``str``), an array index (``int``) or a
+map key as the key itself (``("tasks", 3, "dependsOn", 0)``; pydantic calls it ``loc``)."""
 
-    def __init__(self, message: str, path: str = "$") -> None:
+
+class ValidationError(FsfError, ValueError):
+    """A value that does not match its type: ``Expected `str`, got `int` - at `$.tasks[3].id```.
+
+    ``message`` is the text before `` - at``; ``path`` the ``$…`` text and ``loc`` the same place as a tuple of
+    segments (:data:`Loc`). ``errors`` lists every error found: just this one, unless it was raised by
+    ``validate(..., all_errors=True)``, when it holds all of them in the order of the value (and ``message``,
+    ``path`` and ``loc`` are the first one's).
+    """
+
+    def __init__(self, message: str, path: str = "$", loc: Loc = ()) -> None:
         self.message = message
         self.path = path
+        self.loc = loc
+        self._errors: tuple[ValidationError, ...] = ()
         super().__init__(f"{message} - at `{path}`")
+
+    @property
+    def errors(self) -> tuple[ValidationError, ...]:
+        """Every error of the value (this one alone for a first-error validation)."""
+        return self._errors or (self,)
+
+    @classmethod
+    def every(cls, errors: Sequence[ValidationError]) -> ValidationError:
+        """One error that stands for all of ``errors`` (at least one): its text has one line per error."""
+        first = errors[0]
+        out = cls(first.message, first.path, first.loc)
+        out._errors = tuple(errors)
+        out.args = ("\n".join(str(e) for e in errors),)
+        return out
+
+
+class Unreadable:
+    """A placeholder for a part of a value that an earlier stage could not read (a JSON spelling that is not
+    base64, hex, RFC 3339 or a decimal key), carrying that stage's message. Collecting validation
+    (``all_errors=True``) reports the message where it meets the placeholder, so every error of the value comes
+    out in one walk; no type accepts it. A map key stands in for the key as written, ``key``, which its path
+    shows."""
+
+    __slots__ = ("key", "message")
+
+    def __init__(self, message: str, key: str | None = None) -> None:
+        self.message = message
+        self.key = key
+
+    def __repr__(self) -> str:
+        return f"<unreadable: {self.message}>"
 
 
 class DecodeError(FsfError, ValueError):

@@ -7,13 +7,16 @@ acceptance all go to the schema's one :class:`fsf.fsv.codec.Codec`, which keeps 
 
 from __future__ import annotations
 
+import enum
+import types
+import typing
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, overload
 
 import attrs
 
 from fsf import ir
-from fsf.errors import UsageError
+from fsf.errors import UsageError, ValidationError
 from fsf.ir.ids import format_id, type_ids
 from fsf.limits import MAX_DEPTH
 
@@ -22,6 +25,13 @@ if TYPE_CHECKING:
     from fsf.codegen.objects import ObjectPlan
     from fsf.evolve import Convert, Side
     from fsf.fsv.codec import Codec, Fallback
+
+T = TypeVar("T")
+
+TypeName = str | type[Any] | types.UnionType
+"""How a root type is named: its FSF name (``"ForgePlan"``), or a class generated from this schema by ``fsf
+codegen --target python`` (``forge_plan.ForgePlan``: a shape's or enum's class; a union variant's class or the
+union's alias stands for the union), which a type checker can check."""
 
 DEFAULT_MAX_DEPTH = MAX_DEPTH
 """Values nested deeper than this (containers inside containers, by the rule of :data:`fsf.limits.MAX_DEPTH`)
@@ -48,10 +58,6 @@ class Read:
     resolved: bool
 
 
-def _nowhere(decl: str, item: str | None) -> str | None:
-    return None
-
-
 class Schema:
     """A checked schema: its named types, their ids, and validation.
 
@@ -59,7 +65,7 @@ class Schema:
     >>> s.validate("Task", {"id": "T1"})                       # doctest: +SKIP
     """
 
-    __slots__ = ("_codec", "_fast", "_ids", "_names_by_id", "_objects", "_plans", "_program", "ir", "locate", "origin")
+    __slots__ = ("_codec", "_fast", "_ids", "_names_by_id", "_objects", "_plans", "_program", "ir", "origin")
 
     def __init__(self, schema_ir: ir.Schema, program: Program | None = None, origin: str | None = None) -> None:
         self.ir = schema_ir
@@ -72,9 +78,6 @@ class Schema:
         self._codec: Codec | None = None
         self._objects: ObjectPlan | None = None
         self._plans: dict[tuple[int, bytes, str | None], tuple[Schema, str, str, Convert]] = {}
-        self.locate: Callable[[str, str | None], str | None] = _nowhere
-        """Where a declaration (or one of its fields, members, variants) was written: ``file:line:col``, or None
-        (a schema loaded from a ``.fsb`` or a store); resolution errors quote it."""
 
     def __repr__(self) -> str:
         return f"<fsf.Schema {', '.join(self.shapes)}>"
@@ -126,22 +129,98 @@ class Schema:
         other._codec = self.codec.with_paths(*paths, on_fallback=on_fallback)
         return other
 
-    def validate(self, name: str, value: Any, *, engine: str = "fast") -> None:
-        """Return None if ``value`` is a valid ``name``, else raise :class:`fsf.ValidationError`.
+    def validate(self, name: TypeName, value: Any, *, engine: str = "fast", all_errors: bool = False) -> None:
+        """Return None if ``value`` is a valid ``name``, else raise :class:`fsf.ValidationError` for its first error.
 
         ``engine="vm"`` runs the reference bytecode VM instead of the fast path. The fast path first asks the
         codec's fast paths (accept-only, see ``docs/fsv.md``); anything they do not take goes to the validator
         specialised from the bytecode, which decides and words the error exactly as the VM.
+
+        ``all_errors=True`` raises one error whose ``.errors`` lists every error of the value in its order (a
+        valid value costs what it costs by default; the errors are found by the VM, which walks on past each):
+
+        >>> s.validate("Task", {"id": 7, "dependsOn": [1]}, all_errors=True)   # doctest: +SKIP
+        fsf.errors.ValidationError: Expected `str`, got `int` - at `$.id`
+        Expected `str`, got `int` - at `$.dependsOn[0]`
         """
-        if engine == "fast":
+        if type(name) is not str:
+            name = self._type_name(name)
+        if engine == "fast" and not all_errors:
             if self.codec.accepts(name, value):
                 return
             self._judge(name, value, vm=False)
             return
         self._require(name)
-        if engine != "vm":
+        if engine != "fast" and engine != "vm":
             raise UsageError(f"unknown engine `{engine}`; use `fast` or `vm`")
-        self._judge(name, value, vm=True)
+        if not all_errors:
+            self._judge(name, value, vm=True)
+            return
+        if engine == "fast" and self.codec.accepts(name, value):
+            return
+        from fsf.bytecode.vm import errors
+
+        found = errors(self.program, name, value, DEFAULT_MAX_DEPTH)
+        if found:
+            raise ValidationError.every(found)
+
+    def from_json(self, name: TypeName, data: Any, *, all_errors: bool = False) -> Any:
+        """The Python form of ``data``, a ``name`` in the JSON form (``docs/fsv.md``, "JSON form"; what
+        ``json.load`` gives), validated: what :meth:`encode` takes. Raises :class:`fsf.ValidationError` for a
+        wrong JSON spelling (base64, hex, RFC 3339 time, integer map key) as for any other error; ``all_errors``
+        as in :meth:`validate`, the wrong spellings among them.
+
+        >>> s.from_json("Event", {"at": "2026-11-22T00:00:00.5Z"})   # doctest: +SKIP
+        {'at': 1795305600500000000}
+        """
+        from fsf.fsv.jsonform import from_json
+
+        name = self._type_name(name)
+        value = from_json(self, name, data, collect=all_errors)
+        self.validate(name, value, all_errors=all_errors)
+        return value
+
+    def to_json(self, name: TypeName, value: Any) -> Any:
+        """The JSON form of ``value`` (the Python form or objects of generated classes), validated first: plain
+        dicts, lists, str, int, float, bool and None for ``json.dump``. The inverse of :meth:`from_json`."""
+        from fsf.fsv.jsonform import to_json
+
+        name = self._type_name(name)
+        return to_json(self, name, self._python_form(name, value))
+
+    def _type_name(self, name: TypeName) -> str:
+        """The FSF type ``name`` stands for (:data:`TypeName`); :class:`fsf.UsageError` for a class generated
+        from another schema, or anything else."""
+        if type(name) is str:
+            return name
+        cls = typing.get_args(name)[0] if isinstance(name, types.UnionType) else name
+        if not isinstance(cls, type):
+            raise UsageError(f"a type is named by a `str` or a class generated from the schema, not "
+                             f"`{type(name).__name__}`")
+        from fsf.codegen.objects import root_of
+
+        found = root_of(self.object_plan, name)[1]
+        assert found is not None
+        if issubclass(cls, enum.Enum):
+            decl = self.ir[found]
+            generated = isinstance(decl, ir.Enum) and [m.value for m in cls] == [m.name for m in decl.members]
+        else:
+            generated = getattr(cls, "FSF_ID", None) == self.id(found)
+        if not generated:
+            raise UsageError(f"class `{cls.__qualname__}` was not generated from this schema's `{found}` (its id is "
+                             f"{getattr(cls, 'FSF_ID', 'missing')}, here {self.id(found)}); regenerate it with "
+                             "`fsf codegen --target python`")
+        return found
+
+    def _python_form(self, name: str, value: Any) -> Any:
+        """``value`` with the objects of generated classes in it converted to the Python form."""
+        if type(value) is dict:  # a dict tree costs nothing extra, not even the import
+            return value
+        from fsf.codegen.objects import is_object, to_python_form
+
+        if is_object(value) and name in self.ir:
+            return to_python_form(self.object_plan, name, value)
+        return value
 
     def _judge(self, name: str, value: Any, *, vm: bool) -> None:
         """The reference judgement of ``value`` (the codec's reference path calls it): the bytecode VM, or the
@@ -157,19 +236,29 @@ class Schema:
             self._fast = dict(specialize(self.program, DEFAULT_MAX_DEPTH))
         self._fast[name](value)
 
-    def encode(self, name: str, value: Any) -> bytes:
+    def encode(self, name: TypeName, value: Any) -> bytes:
         """Validate ``value`` as a ``name`` and return its canonical FSV bytes (raises :class:`fsf.ValidationError`).
 
         >>> data = s.encode("Task", {"id": "T1"})   # doctest: +SKIP
 
         ``value`` may also be an object of a class generated by ``fsf codegen --target python`` (same bytes).
         """
-        from fsf.codegen.objects import is_object, to_python_form
-        if type(value) is not dict and is_object(value) and name in self.ir:  # a dict tree costs nothing extra
-            value = to_python_form(self.object_plan, name, value)
+        if type(name) is not str:
+            name = self._type_name(name)
+        if type(value) is not dict:  # a dict tree costs nothing extra, not even a call
+            value = self._python_form(name, value)
         return self.codec.encode(name, value)
 
-    def decode(self, data: bytes, name: str | None = None, *, into: Any = None, canonical: bool = True,
+    @overload
+    def decode(self, data: bytes, name: TypeName | None = None, *, into: type[T], canonical: bool = True,
+               max_values: int | None = None, store: StoreLike | None = None, exact: bool = False) -> T: ...
+
+    @overload
+    def decode(self, data: bytes, name: TypeName | None = None, *,
+               into: types.ModuleType | types.UnionType | None = None, canonical: bool = True,
+               max_values: int | None = None, store: StoreLike | None = None, exact: bool = False) -> Any: ...
+
+    def decode(self, data: bytes, name: TypeName | None = None, *, into: Any = None, canonical: bool = True,
                max_values: int | None = None, store: StoreLike | None = None, exact: bool = False) -> Any:
         """The value of FSV bytes ``data`` (root type from its header; ``name`` insists on one), validated.
 
@@ -188,14 +277,26 @@ class Schema:
         ``schema_unknown`` when the writer's schema is not in the store). ``exact=True`` refuses any writer but
         the reader's own type (``schema_mismatch``), as without a store.
         """
+        if name is not None and type(name) is not str:
+            name = self._type_name(name)
+        if store is None:  # the common calls, as direct as the codec's own
+            if into is None:
+                return self.codec.decode(data, name, canonical=canonical, max_values=max_values)
+            from fsf.codegen.objects import decode_into
+
+            return decode_into(self.object_plan, data, name, into, self.codec, canonical=canonical,
+                               max_values=max_values)
         return self.read(data, name, into=into, canonical=canonical, max_values=max_values, store=store,
                          exact=exact).value
 
-    def read(self, data: bytes, name: str | None = None, *, into: Any = None, canonical: bool = True,
+    def read(self, data: bytes, name: TypeName | None = None, *, into: Any = None, canonical: bool = True,
              max_values: int | None = None, store: StoreLike | None = None, exact: bool = False) -> Read:
         """:meth:`decode`, with what it learnt: the reader type's name, the writer type's id and whether the value
         was resolved from another type."""
         from fsf.fsv.header import read_header
+
+        if name is not None and type(name) is not str:
+            name = self._type_name(name)
 
         header = read_header(data)
         writer_id = format_id(header.root_id)
@@ -210,11 +311,9 @@ class Schema:
             return Read(value, rname, writer_id, True)
         if into is not None:
             from fsf.codegen.objects import decode_into
-            from fsf.fsv.codec import root_name
 
-            value = decode_into(self.object_plan, data, name, into,
-                                lambda b, n: self.codec.decode(b, n, canonical=canonical, max_values=max_values),
-                                lambda h: root_name(self, h, None))
+            value = decode_into(self.object_plan, data, name, into, self.codec, canonical=canonical,
+                                max_values=max_values)
         else:
             value = self.codec.decode(data, name, canonical=canonical, max_values=max_values)
         found = self.name_of(header.root_id)
@@ -254,12 +353,18 @@ class Schema:
         self._require(rname)
         return writer, wname, rname, resolver(writer._side(), wname, self._side(), rname)
 
+    def locate(self, decl: str, item: str | None = None) -> str | None:
+        """Where declaration ``decl`` (or its field, member or variant ``item``) was written, ``file:line:col``;
+        None for a schema loaded from a ``.fsb`` or a store. Resolution errors and ``fsf breaking`` quote it."""
+        span = ir.span_of(self.ir, decl, item)
+        return None if span is None else str(span)
+
     def _side(self) -> Side:
         from fsf.evolve import Side
 
         return Side(self.ir, self._ids, self.locate)
 
-    def verify(self, data: bytes, name: str | None = None, *, max_values: int | None = None,
+    def verify(self, data: bytes, name: TypeName | None = None, *, max_values: int | None = None,
                store: StoreLike | None = None, exact: bool = False) -> str:
         """Check that FSV bytes ``data`` are a canonical, valid value (of ``name``, if given) without keeping the
         value; returns its root type's name. Raises :class:`fsf.DecodeError` exactly as :meth:`decode` does,
@@ -269,6 +374,8 @@ class Schema:
         type (as :meth:`decode` does; ``exact`` as there), and every ``ref<T>`` in the value must name a value in
         the store whose root type is ``T``, through the whole graph (:class:`fsf.StoreError` ``dangling_ref`` or
         ``ref_type``, with the value path)."""
+        if name is not None and type(name) is not str:
+            name = self._type_name(name)
         if store is None:
             return self.codec.verify(data, name, max_values=max_values)
         from fsf.fsv.header import read_header

@@ -100,7 +100,7 @@ def findings_of_plan(plan: Plan, category: str) -> Iterator[Finding]:
     work: list[Step] = [plan.root]
     while work:
         step = work.pop()
-        for rule, site, message in _failures(step):
+        for rule, site, message in _failures(step, old_readers=category == "READ_NEW"):
             yield _finding(rule, site, message, category)
         if isinstance(step, Call):
             if step.key not in seen:
@@ -118,49 +118,65 @@ def findings_of_plan(plan: Plan, category: str) -> Iterator[Finding]:
             work.extend(fields for _, _, fields in step.variants if fields is not None)
 
 
-def _failures(step: Step) -> Iterator[tuple[str, Site, str]]:
-    """The ways one step fails some value: (resolution rule, site, message)."""
+def _failures(step: Step, *, old_readers: bool) -> Iterator[tuple[str, Site, str]]:
+    """The ways one step fails some value: (resolution rule, site, message). The plan's reader is the new schema,
+    or with ``old_readers`` the old one (the messages say whose bounds they are)."""
+    who, refuses, has, whose = (("old readers", "refuse", "have", "old readers'") if old_readers
+                                else ("the new schema", "refuses", "has", "the new schema's"))
     if isinstance(step, Fail):
-        yield step.rule, step.site, step.message
+        if old_readers and step.rule == "FIELD_ADDED_REQUIRED":
+            yield step.rule, step.site, (f"old readers require `{step.site.r_item}` (no `@default` there), and new "
+                                         "values do not have it")
+        else:
+            yield step.rule, step.site, f"old readers: {step.message}" if old_readers else step.message
     elif isinstance(step, Num):
         if step.lo is not None or step.hi is not None:
-            yield "RANGE_NARROWED", step.site, f"the range is now {_range(step.lo, step.hi)}"
+            yield "RANGE_NARROWED", step.site, f"{who} {refuses} numbers {_outside(step.lo, step.hi, 'below', 'above')}"
         if step.f32 or step.exact:
-            yield "PRECISION_LOST", step.site, "some numbers have no exact spelling in the new type"
+            yield "PRECISION_LOST", step.site, f"some numbers have no exact spelling in {whose} type"
     elif isinstance(step, Length):
-        yield "LENGTH_NARROWED", step.site, f"the {step.what} length bounds are now {step.lo}..{_opt(step.hi)}"
+        yield "LENGTH_NARROWED", step.site, (f"{who} {refuses} {step.what}s "
+                                             f"{_outside(step.lo or None, step.hi, 'shorter than', 'longer than')}")
     elif isinstance(step, (Arr, MapStep)) and (step.lo is not None or step.hi is not None):
-        yield "COUNT_NARROWED", step.site, f"the count bounds are now {_opt(step.lo)}..{_opt(step.hi)}"
+        what = "arrays" if isinstance(step, Arr) else "maps"
+        yield "COUNT_NARROWED", step.site, (f"{who} {refuses} {what} with "
+                                            f"{_outside(step.lo, step.hi, 'fewer than', 'more than')} items")
     elif isinstance(step, Opt) and step.mode == "unwrap" and step.default is None:
-        yield "FIELD_OPTIONAL_TO_REQUIRED", step.site, "an absent value does not read (no `@default`)"
+        yield "FIELD_OPTIONAL_TO_REQUIRED", step.site, (
+            "old readers require it (no `@default` there), and new values may lack it" if old_readers
+            else "the new schema requires it (no `@default`), and old values may lack it")
     elif isinstance(step, (EnumStep, UnionStep)) and step.fallback is None:
         what = "member" if isinstance(step, EnumStep) else "variant"
         lacking = ([w for w, r in step.members if r is None] if isinstance(step, EnumStep)
                    else [w for w, r, _ in step.variants if r is None])
         for name in lacking:
             site = attrs.evolve(step.site, r_item=name, w_item=name)
-            yield step.fail.rule, site, f"the {what} `{name}` has no counterpart and there is no `@fallback`"
+            yield step.fail.rule, site, f"{who} {has} no {what} `{name}` and no `@fallback`"
+
+
+_LACKING = frozenset({"ENUM_MEMBER_REMOVED_NO_FALLBACK", "VARIANT_REMOVED_NO_FALLBACK"})
+"""Rules of a writer member or variant that the reader lacks: the site names it on both sides (for the path),
+but only the writer has it; the reader has its declaration."""
 
 
 def _finding(rule: str, site: Site, message: str, category: str) -> Finding:
     """A resolution failure at ``site`` as a finding: in ``READ_NEW`` the plan's reader is the old schema."""
-    new_at, old_at = _at(site.r_decl, site.r_item), _at(site.w_decl, site.w_item)
+    reader_at = _at(site.r_decl, None if rule in _LACKING else site.r_item)
+    writer_at = _at(site.w_decl, site.w_item)
     if category == "READ_OLD":  # the plan's reader is the new schema; its path is what resolution errors name
-        return Finding(rule, category, site.reader, message, new_at, old_at)
+        return Finding(rule, category, site.reader, message, reader_at, writer_at)
     path = site.writer if site.w_item is not None or site.r_item is None else site.reader  # gone: the old name
-    return Finding(READ_NEW_OF[rule], category, path, message, old_at, new_at)
+    return Finding(READ_NEW_OF[rule], category, path, message, writer_at, reader_at)
 
 
 def _at(decl: str, item: str | None) -> tuple[str, str | None] | None:
-    if not decl:
-        return None
-    return decl, None if item is None else item.rsplit(".", 1)[-1]
+    return (decl, item) if decl else None
 
 
 def _names(od: ir.Decl, nd: ir.Decl) -> Iterator[Finding]:
     """The JSON and SOURCE findings of one pair of declarations (and FIELD_RENAMED_WITHOUT_WAS)."""
     if isinstance(od, ir.Shape) and isinstance(nd, ir.Shape):
-        yield from _fields(od.fields, nd.fields, od.name, nd.name, "")
+        yield from _fields(od.fields, nd.fields, od.name, nd.name, "", "")
     elif isinstance(od, ir.Enum) and isinstance(nd, ir.Enum):
         yield from _items([(m.name, m.was) for m in od.members], [(m.name, m.was) for m in nd.members], od.name,
                           nd.name, "MEMBER", "member")
@@ -171,38 +187,43 @@ def _names(od: ir.Decl, nd: ir.Decl) -> Iterator[Finding]:
         old_variants = {v.name: v for v in od.variants}
         for v in nd.variants:
             if v.name in pairs:
-                yield from _fields(old_variants[pairs[v.name]].fields, v.fields, od.name, nd.name, f"{v.name}.")
+                yield from _fields(old_variants[pairs[v.name]].fields, v.fields, od.name, nd.name,
+                                   f"{pairs[v.name]}.", f"{v.name}.")
 
 
-def _fields(old: tuple[ir.Field, ...], new: tuple[ir.Field, ...], od: str, nd: str, prefix: str
+def _fields(old: tuple[ir.Field, ...], new: tuple[ir.Field, ...], od: str, nd: str, old_prefix: str, prefix: str
             ) -> Iterator[Finding]:
+    """The findings of a shape's fields, or of a union variant's (``old_prefix``/``prefix``: ``"Variant."`` as
+    each side names the variant)."""
     pairs = pair_names([(f.name, f.was) for f in old], [(f.name, f.was) for f in new])
     used = set(pairs.values())
     for f in new:
         source = pairs.get(f.name)
         path = f"{nd}.{prefix}{f.name}"
+        at: tuple[str, str | None] = (nd, prefix + f.name)
         if source is not None and source != f.name:
-            yield Finding("JSON_FIELD_RENAMED", "JSON", path, f"`{source}` is now `{f.name}` in JSON",
-                          (nd, f.name), (od, source))
-            yield Finding("SOURCE_FIELD_RENAMED", "SOURCE", path, f"`{source}` is now `{f.name}`", (nd, f.name),
-                          (od, source))
+            yield Finding("JSON_FIELD_RENAMED", "JSON", path, f"`{source}` is now `{f.name}` in JSON", at,
+                          (od, old_prefix + source))
+            yield Finding("SOURCE_FIELD_RENAMED", "SOURCE", path, f"`{source}` is now `{f.name}`", at,
+                          (od, old_prefix + source))
         if source is None and not f.optional:
-            yield Finding("JSON_FIELD_ADDED_REQUIRED", "JSON", path, f"JSON values must now give `{f.name}`",
-                          (nd, f.name), None)
+            yield Finding("JSON_FIELD_ADDED_REQUIRED", "JSON", path, f"JSON values must now give `{f.name}`", at,
+                          (od, old_prefix.rstrip(".") or None))
     gone = [f for f in old if f.name not in used]
     added = [f for f in new if f.name not in pairs]
     for f in gone:
-        path = f"{od}.{prefix}{f.name}"
-        yield Finding("JSON_FIELD_REMOVED", "JSON", path, f"`{f.name}` is gone from the JSON form", None,
-                      (od, f.name))
-        yield Finding("SOURCE_FIELD_REMOVED", "SOURCE", path, f"`{f.name}` is gone from the generated class", None,
-                      (od, f.name))
+        path = f"{od}.{old_prefix}{f.name}"
+        new_at, old_at = (nd, prefix.rstrip(".") or None), (od, old_prefix + f.name)
+        yield Finding("JSON_FIELD_REMOVED", "JSON", path, f"`{f.name}` is gone from the JSON form", new_at, old_at)
+        yield Finding("SOURCE_FIELD_REMOVED", "SOURCE", path, f"`{f.name}` is gone from the generated class", new_at,
+                      old_at)
         alike = [a for a in added if ir.type_name(a.type) == ir.type_name(f.type)]
         if len(alike) == 1:
             a = alike[0]
             yield Finding("FIELD_RENAMED_WITHOUT_WAS", "READ_OLD", f"{nd}.{prefix}{a.name}",
                           f"`{f.name}` looks renamed to `{a.name}` (same type `{ir.type_name(a.type)}`), but without "
-                          f"`@was(\"{f.name}\")` old values' `{f.name}` is dropped", (nd, a.name), (od, f.name))
+                          f"`@was(\"{f.name}\")` old values' `{f.name}` is dropped", (nd, prefix + a.name),
+                          (od, old_prefix + f.name))
 
 
 def _items(old: list[tuple[str, tuple[str, ...]]], new: list[tuple[str, tuple[str, ...]]], od: str, nd: str,
@@ -218,15 +239,16 @@ def _items(old: list[tuple[str, tuple[str, ...]]], new: list[tuple[str, tuple[st
                           f"`{name}`", (nd, name), (od, source))
     for name, _ in old:
         if name not in used:
-            yield Finding(f"JSON_{rule}_REMOVED", "JSON", f"{od}.{name}", f"the {what} `{name}` is gone", None,
-                          (od, name))
-            yield Finding(f"SOURCE_{rule}_REMOVED", "SOURCE", f"{od}.{name}", f"the {what} `{name}` is gone", None,
-                          (od, name))
+            yield Finding(f"JSON_{rule}_REMOVED", "JSON", f"{od}.{name}", f"the {what} `{name}` is gone",
+                          (nd, None), (od, name))
+            yield Finding(f"SOURCE_{rule}_REMOVED", "SOURCE", f"{od}.{name}", f"the {what} `{name}` is gone",
+                          (nd, None), (od, name))
 
 
-def _range(lo: float | None, hi: float | None) -> str:
-    return f"{_opt(lo)}..{_opt(hi)}"
+def _outside(lo: float | None, hi: float | None, below: str, above: str) -> str:
+    """``below 1 or above 5``: what a reader's bounds refuse (None: that side is not narrower than before)."""
+    return " or ".join(f"{word} {_number(x)}" for word, x in ((below, lo), (above, hi)) if x is not None)
 
 
-def _opt(x: float | None) -> str:
-    return "" if x is None else str(x)
+def _number(x: float) -> str:
+    return str(int(x)) if isinstance(x, float) and x.is_integer() and abs(x) < 2**53 else str(x)

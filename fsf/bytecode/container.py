@@ -8,8 +8,10 @@ Layout (all integers big-endian)::
     offset 10      n bytes   body: msgpack [schema, program]
     offset 10 + n  32 bytes  BLAKE3 of the body
 
-The schema part is a canonical encoding of the IR, doc comments included (views and code generators work
-from a ``.fsb``); the program part is the bytecode. Loading imports neither lark nor the parser, checks every
+The schema part is a canonical encoding of the IR, doc comments and evolution annotations included (views and code
+generators work from a ``.fsb``; the store rebuilds schemas from it); the program part is the bytecode. An item
+with annotations has one more entry than one without, its annotation list, so the bytes of a schema without
+annotations are those of a container written before annotations existed. Loading imports neither lark nor the parser, checks every
 byte (checksum, structure, names) and recompiles the IR to verify the bytecode, so a corrupt or hostile file
 gives a :class:`ContainerError` and nothing else. ``docs/bytecode.md`` specifies the format.
 """
@@ -19,11 +21,13 @@ from __future__ import annotations
 import math
 import struct
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
+import attrs
 import blake3
 import msgpack
 
+import fsf.ir.annotations as ann  # not `from fsf.ir import annotations`: that can be the `__future__` feature
 from fsf import ir
 from fsf.bytecode.compile import compile_schema
 from fsf.bytecode.opcodes import BY_NUMBER, FORMAT_VERSION, Instr, Kind, Operand, Program
@@ -66,7 +70,14 @@ def _type(t: ir.Type) -> list[Any]:
 
 
 def _fields(fields: tuple[ir.Field, ...]) -> list[Any]:
-    return [[f.name, f.doc, _type(f.type)] for f in fields]
+    return [[f.name, f.doc, _type(f.type), *_marks(f)] for f in fields]
+
+
+def _marks(item: ann.Item) -> list[Any]:
+    """``[annotations]`` for an item that has any (``[["was", "a"], ["fallback"], ...]``, in the table's order),
+    else nothing: an item without annotations is stored exactly as before they existed."""
+    found = ann.annotations_of(item)
+    return [[[a.name, *args] for a, args in found]] if found else []
 
 
 def _schema(schema: ir.Schema) -> list[Any]:
@@ -78,9 +89,10 @@ def _schema(schema: ir.Schema) -> list[Any]:
 
 # The stored list of each kind of declaration; a handler is reached only for its kind (hence Any).
 _DECLS: dict[IrKind, Callable[[Any], list[Any]]] = {
-    IrKind.SHAPE: lambda d: ["shape", d.name, d.doc, _fields(d.fields)],
-    IrKind.ENUM: lambda d: ["enum", d.name, d.doc, [[m.name, m.doc] for m in d.members]],
-    IrKind.UNION: lambda d: ["union", d.name, d.doc, [[v.name, v.doc, _fields(v.fields)] for v in d.variants]],
+    IrKind.SHAPE: lambda d: ["shape", d.name, d.doc, _fields(d.fields), *_marks(d)],
+    IrKind.ENUM: lambda d: ["enum", d.name, d.doc, [[m.name, m.doc, *_marks(m)] for m in d.members], *_marks(d)],
+    IrKind.UNION: lambda d: ["union", d.name, d.doc, [[v.name, v.doc, _fields(v.fields), *_marks(v)]
+                                                      for v in d.variants], *_marks(d)],
 }
 
 
@@ -131,6 +143,65 @@ def _items(x: Any, n: int, what: str) -> list[Any]:
     if type(x) is not list or len(x) != n:
         raise _Bad(f"{what} is not a list of {n} items")
     return x
+
+
+def _marked(x: Any, n: int, what: str) -> tuple[list[Any], Any]:
+    """The ``n`` items of an item's list and its annotation list (None when it has none: ``n`` items)."""
+    if type(x) is not list or len(x) not in (n, n + 1):
+        raise _Bad(f"{what} is not a list of {n} items")
+    return x[:n], (x[n] if len(x) > n else None)
+
+
+_I = TypeVar("_I", bound=ann.Item)
+
+
+def _annotate(item: _I, x: Any) -> _I:
+    """``item`` with the annotations of the stored list ``x`` (None: none), judged by the table of annotations."""
+    if x is None:
+        return item
+    if type(x) is not list or not x:
+        raise _Bad("an annotation list is empty or not a list")
+    values: dict[str, Any] = {}
+    last = -1
+    for entry in x:
+        if type(entry) is not list or not entry or not all(type(a) is str for a in entry):
+            raise _Bad("an annotation is not a list of strings")
+        name, *args = entry
+        spec = ann.BY_NAME.get(name)
+        if spec is None:
+            raise _Bad(f"unknown annotation `{name}`")
+        if ann.ORDER[name] <= last:
+            raise _Bad("annotations are not in the canonical order, or one repeats")
+        last = ann.ORDER[name]
+        if ann.place_of(item) not in spec.places:
+            raise _Bad(f"`{spec.spelled}` is not allowed on {ann.place_of(item).value}")
+        count = {ann.Args.NAMES: len(args) >= 1, ann.Args.LITERAL: len(args) == 1, ann.Args.NONE: not args,
+                 ann.Args.TEXT: len(args) == 1}[spec.args]
+        if not count:
+            raise _Bad(f"`{spec.spelled}` takes {spec.args.value}")
+        if spec.args is ann.Args.LITERAL and ann.read_literal(args[0]) is None:
+            raise _Bad(f"`{spec.spelled}` literal `{args[0]}` is not an FSF literal")
+        values[spec.attribute] = ann.value_of(spec, tuple(args))
+    return attrs.evolve(item, **values)
+
+
+def _judge(schema: ir.Schema) -> None:
+    """What the annotations say across items: every ``@default`` fits its field, one ``@fallback`` at most."""
+    for d in schema.decls:
+        items: tuple[ir.Member | ir.Variant, ...] = d.members if isinstance(d, ir.Enum) else (
+            d.variants if isinstance(d, ir.Union_) else ())
+        if sum(i.fallback for i in items) > 1:
+            raise _Bad(f"`{d.name}` has more than one `@fallback`")
+        fields = [(d.name, f) for f in d.fields] if isinstance(d, ir.Shape) else [
+            (f"{d.name}.{v.name}", f) for v in d.variants for f in v.fields] if isinstance(d, ir.Union_) else []
+        for owner, f in fields:
+            if f.default is None:
+                continue
+            read = ann.read_literal(f.default.literal)
+            assert read is not None  # _annotate checked it
+            problem = ann.default_problem(f.type, *read, schema)
+            if problem is not None:
+                raise _Bad(f"`{owner}.{f.name}`: {problem.message}")
 
 
 def _list(x: Any, what: str) -> list[Any]:
@@ -201,33 +272,44 @@ def _read_type(x: Any, names: set[str], depth: int = 1) -> ir.Type:
 def _read_fields(x: Any, names: set[str]) -> tuple[ir.Field, ...]:
     out = []
     for f in _list(x, "fields"):
-        fname, doc, t = _items(f, 3, "a field")
-        out.append(ir.Field(_text(fname, "a field name"), _read_type(t, names), _text(doc, "a doc comment")))
+        (fname, doc, t), marks = _marked(f, 3, "a field")
+        field = ir.Field(_text(fname, "a field name"), _read_type(t, names), _text(doc, "a doc comment"))
+        out.append(_annotate(field, marks))
     return tuple(out)
 
 
 def _read_schema(x: Any) -> ir.Schema:
-    decls_raw = [_items(d, 4, "a declaration") for d in _list(x, "the schema")]
-    order = [_text(d[1], "a type name") for d in decls_raw]
+    decls_raw = [_marked(d, 4, "a declaration") for d in _list(x, "the schema")]
+    order = [_text(d[1], "a type name") for d, _ in decls_raw]
     if order != sorted(set(order)):
         raise _Bad("declarations are not sorted by name, or a name repeats")
     names = set(order)
     decls: list[ir.Decl] = []
-    for kind, dname, doc, body in decls_raw:
+    for (kind, dname, doc, body), marks in decls_raw:
         _text(doc, "a doc comment")
+        decl: ir.Decl
         if kind == "shape":
-            decls.append(ir.Shape(dname, _read_fields(body, names), doc))
+            decl = ir.Shape(dname, _read_fields(body, names), doc)
         elif kind == "enum":
-            members = [_items(m, 2, "an enum member") for m in _list(body, "enum members")]
-            decls.append(ir.Enum(dname, tuple(ir.Member(_text(m, "a member"), _text(d, "a doc comment"))
-                                              for m, d in members), doc))
+            members = []
+            for m in _list(body, "enum members"):
+                (mname, mdoc), mmarks = _marked(m, 2, "an enum member")
+                members.append(_annotate(ir.Member(_text(mname, "a member"), _text(mdoc, "a doc comment")), mmarks))
+            decl = ir.Enum(dname, tuple(members), doc)
         elif kind == "union":
-            variants = [_items(v, 3, "a variant") for v in _list(body, "variants")]
-            decls.append(ir.Union_(dname, tuple(ir.Variant(_text(n, "a variant name"), _read_fields(f, names),
-                                                           _text(d, "a doc comment")) for n, d, f in variants), doc))
+            variants = []
+            for v in _list(body, "variants"):
+                (vname, vdoc, vfields), vmarks = _marked(v, 3, "a variant")
+                variant = ir.Variant(_text(vname, "a variant name"), _read_fields(vfields, names),
+                                     _text(vdoc, "a doc comment"))
+                variants.append(_annotate(variant, vmarks))
+            decl = ir.Union_(dname, tuple(variants), doc)
         else:
             raise _Bad("unknown declaration kind")
-    return ir.Schema(tuple(decls))
+        decls.append(_annotate(decl, marks))
+    schema = ir.Schema(tuple(decls))
+    _judge(schema)
+    return schema
 
 
 def _operand(kind: Kind, x: Any, size: int) -> Operand:

@@ -19,7 +19,6 @@ from typing import Any
 
 from fsf.bytecode import vm
 from fsf.bytecode.opcodes import Instr, Op, Program
-from fsf.errors import ValidationError
 from fsf.limits import MAX_DEPTH
 from fsf.pysource import Writer, load
 
@@ -204,7 +203,7 @@ class _Generator:
             elif op is Op.CALL:
                 self.call_type(fn, str(a[0]))
             else:
-                self.check(fn, ins)
+                self.check(fn, ins, pc - 1)
         return end
 
     def loop(self, fn: _Function, ins: Instr, pc: int) -> int:
@@ -247,8 +246,9 @@ class _Generator:
         else:
             self.call(fn, self.routine_names[name])
 
-    def check(self, fn: _Function, ins: Instr) -> None:
-        """One check instruction: an inline test that accepts at once, else the VM's check decides."""
+    def check(self, fn: _Function, ins: Instr, at: int = -1) -> None:
+        """One check instruction (at index ``at``, for a union): an inline test that accepts at once, else the
+        VM's check decides."""
         op, a, v = ins.op, ins.args, fn.cur
         c = [self.const(x) for x in a]
         tests: list[str]
@@ -293,7 +293,8 @@ class _Generator:
         elif op is Op.UNION:
             variants = self.const(frozenset(a[1]))  # type: ignore[arg-type]
             tests = [f"type({v}) is dict", self._depth_ok(fn), f"len({v}) == 1", f"next(iter({v})) in {variants}"]
-            slow = f"_check_union({v}, {c[0]}, {c[1]}, {deep}, {self.const(self.max_depth)})"
+            units = self.const(vm.unit_variants(self.program.code, at))
+            slow = f"_check_union({v}, {c[0]}, {c[1]}, {deep}, {self.const(self.max_depth)}, {units})"
         elif op in (Op.ARRAY, Op.MAP):
             kind = "list" if op is Op.ARRAY else "dict"
             tests = [f"type({v}) is {kind}", self._depth_ok(fn), f"{c[0]} <= len({v}) <= {c[1]}"]
@@ -353,7 +354,7 @@ def _entry(fn: Callable[[Any, int], None], program: Program, name: str, max_dept
         try:
             fn(value, 1)
         except _Fail as fail:
-            raise ValidationError(fail.message, vm.format_path(fail.segments)) from None
+            raise vm.failure(fail.message, fail.segments) from None
         except (RecursionError, UnicodeEncodeError):
             # The caller's own stack was nearly full (the VM needs no Python recursion), or a str holds a lone
             # surrogate: the VM decides the same, with the same message.

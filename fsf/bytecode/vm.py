@@ -4,7 +4,8 @@ The VM is iterative: the value being walked lives on an explicit stack, so nesti
 ``RecursionError``; a container deeper than ``max_depth`` is refused. Depth follows the one rule of
 :data:`fsf.limits.MAX_DEPTH`: the containers around a value, a union and its variant's dict counting as one. The ``check_*`` functions below are the
 meaning of each check instruction and the one home of every validation message; the specialised fast path
-(:mod:`fsf.bytecode.specialize`) calls them whenever its inline test does not accept a value outright.
+(:mod:`fsf.bytecode.specialize`) calls them whenever its inline test does not accept a value outright. The same
+machine collects every error of a value (:func:`errors`) by walking on past each one.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ import struct
 from collections.abc import Sequence
 from typing import Any
 
-from fsf.bytecode.opcodes import Op, Program
-from fsf.errors import UsageError, ValidationError
+from fsf.bytecode.opcodes import Instr, Op, Program
+from fsf.errors import Loc, Unreadable, UsageError, ValidationError
 from fsf.fsv.format import time_ns
 from fsf.ir.ids import ID_PREFIX as _ID_PREFIX
 from fsf.limits import MAX_DEPTH
@@ -84,8 +85,24 @@ def format_path(segments: Sequence[Any]) -> str:
             out.append(f"[{seg}]")
         else:
             key = seg[0]
+            if type(key) is Unreadable and key.key is not None:
+                key = key.key
             out.append(f"[{show(key)}]" if type(key) in (str, int) else f"[<{type_of(key)}>]")
     return "".join(out)
+
+
+def loc_of(segments: Sequence[Any]) -> Loc:
+    """The segments of :func:`format_path` as :attr:`fsf.ValidationError.loc`: a map key as the key itself."""
+    return tuple(seg if type(seg) in (str, int) else _key_of(seg[0]) for seg in segments)
+
+
+def _key_of(key: Any) -> Any:
+    return key.key if type(key) is Unreadable and key.key is not None else key
+
+
+def failure(message: str, segments: Sequence[Any]) -> ValidationError:
+    """The error of ``message`` at the value reached by ``segments`` (both executors raise what this builds)."""
+    return ValidationError(message, format_path(segments), loc_of(segments))
 
 
 # -- the meaning of each check instruction: None if the value passes, else the message -----------------------
@@ -195,10 +212,31 @@ def check_ref(value: Any, target: str) -> str | None:
 
 def check_enum(value: Any, name: str, members: tuple[str, ...]) -> str | None:
     if type(value) is not str:
+        if type(value) is dict and len(value) == 1 and next(iter(value)) in members:
+            return f"{expected(name, value)}; write a member as {show(next(iter(value)))}"
         return expected(name, value)
     if value not in members:
-        return f"Expected a member of `{name}`, got {show(value)}"
+        return f"Expected a member of `{name}`, got {show(value)}{_did_you_mean(value, members)}"
     return None
+
+
+def _did_you_mean(given: str, names: tuple[str, ...]) -> str:
+    """``; did you mean `name`?`` for the one of ``names`` closest to ``given`` (case aside), if one is close."""
+    if len(given) > _SHOWN_CHARS:
+        return ""
+    import difflib  # only when a message is worded: never on the way to accepting a value
+
+    folded = {n.casefold(): n for n in names}
+    close = difflib.get_close_matches(given.casefold(), list(folded), n=1)
+    return f"; did you mean `{_printable(folded[close[0]])}`?" if close else ""
+
+
+def _unknown_field(key: Any, name: str) -> str:
+    return f"Unknown field {show(key)} in `{name}`"
+
+
+def _missing_field(field: str, name: str) -> str:
+    return f"Missing required field `{field}` in `{name}`"
 
 
 def check_shape(value: Any, name: str, fields: tuple[str, ...], required: tuple[str, ...], depth: int,
@@ -210,15 +248,27 @@ def check_shape(value: Any, name: str, fields: tuple[str, ...], required: tuple[
         return too_deep
     for key in value:
         if key not in fields:
-            return f"Unknown field {show(key)} in `{name}`"
+            return _unknown_field(key, name)
     for field in required:
         if field not in value:
-            return f"Missing required field `{field}` in `{name}`"
+            return _missing_field(field, name)
     return None
 
 
-def check_union(value: Any, name: str, variants: tuple[str, ...], depth: int, max_depth: int) -> str | None:
+def shape_problems(value: dict[Any, Any], name: str, fields: tuple[str, ...], required: tuple[str, ...]) -> list[str]:
+    """Every problem of a shape ``dict`` at an allowed depth (:func:`check_shape` gives the first): each unknown
+    field in the dict's order, then each missing one in the schema's."""
+    return [*(_unknown_field(k, name) for k in value if k not in fields),
+            *(_missing_field(f, name) for f in required if f not in value)]
+
+
+def check_union(value: Any, name: str, variants: tuple[str, ...], depth: int, max_depth: int,
+                units: tuple[str, ...] = ()) -> str | None:
+    """``units`` are the variants without fields (:func:`unit_variants`): a ``str`` naming one is told how a unit
+    variant is written."""
     if type(value) is not dict:
+        if type(value) is str and value in units:
+            return f"{expected(name, value)}; write a unit variant as {{{show(value)}: {{}}}}"
         return expected(name, value)
     too_deep = check_depth(depth, max_depth)
     if too_deep:
@@ -227,8 +277,22 @@ def check_union(value: Any, name: str, variants: tuple[str, ...], depth: int, ma
         return f"Expected `{name}` as a one-key dict, got {len(value)} keys"
     tag = next(iter(value))
     if tag not in variants:
-        return f"Expected a variant of `{name}`, got {show(tag)}"
+        hint = _did_you_mean(tag, variants) if type(tag) is str else ""
+        return f"Expected a variant of `{name}`, got {show(tag)}{hint}"
     return None
+
+
+def unit_variants(code: Sequence[Instr], pc: int) -> tuple[str, ...]:
+    """The variants without fields of the union whose ``UNION`` instruction is at ``pc`` (each ``VARIANT`` is
+    followed by its payload's ``SHAPE``, and jumps to the next ``VARIANT``)."""
+    units = []
+    at = pc + 1
+    while at < len(code) and code[at].op is Op.VARIANT:
+        payload = code[at + 1]
+        if payload.op is Op.SHAPE and not payload.args[1]:
+            units.append(str(code[at].args[0]))
+        at = int(code[at].args[1])  # type: ignore[arg-type]
+    return tuple(units)
 
 
 def check_array(value: Any, lo: int, hi: int, depth: int, max_depth: int) -> str | None:
@@ -260,6 +324,28 @@ def run(program: Program, name: str, value: Any, max_depth: int = MAX_DEPTH) -> 
     Traceback (most recent call last):
     fsf.errors.ValidationError: Expected `u8` in 0..255, got 300 - at `$.n`
     """
+    _walk(program, name, value, max_depth, None)
+
+
+def errors(program: Program, name: str, value: Any, max_depth: int = MAX_DEPTH) -> list[ValidationError]:
+    """Every error of ``value`` as named type ``name``, in the order of the value (empty if it is valid).
+
+    The walk goes on past each error: a container's own problems come before those inside it; a shape's fields
+    and a map's entries are still walked when only their keys or the length are wrong, a container of the wrong
+    type, nested too deep or a union without a known variant is not looked into. An :class:`fsf.errors.Unreadable`
+    placeholder is reported with its own message.
+
+    >>> from fsf import compile_source
+    >>> [str(e) for e in errors(compile_source("shape T { n: u8, s: str }").program, "T", {"n": 300, "s": 1})]
+    ['Expected `u8` in 0..255, got 300 - at `$.n`', 'Expected `str`, got `int` - at `$.s`']
+    """
+    found: list[ValidationError] = []
+    _walk(program, name, value, max_depth, found)
+    return found
+
+
+def _walk(program: Program, name: str, value: Any, max_depth: int, found: list[ValidationError] | None) -> None:
+    """The machine: raise the first error, or with a list ``found``, collect each error into it and go on."""
     check_max_depth(max_depth)
     code = program.code
     if name not in program.entry:
@@ -277,7 +363,13 @@ def run(program: Program, name: str, value: Any, max_depth: int = MAX_DEPTH) -> 
         v = values[-1]
         problem: str | None = None
         if op is Op.FIELD:
-            values.append(v[a[0]])
+            try:
+                values.append(v[a[0]])
+            except KeyError:  # only when collecting: SHAPE reported the missing field, its checks are skipped
+                if found is None:
+                    raise
+                pc = _end_of_value(code, pc) + 1
+                continue
             segments.append(a[0])
             cursors.append(None)
         elif op is Op.POP:
@@ -341,7 +433,8 @@ def run(program: Program, name: str, value: Any, max_depth: int = MAX_DEPTH) -> 
         elif op is Op.SHAPE:
             problem = check_shape(v, a[0], a[1], a[2], len(values) - shared, max_depth)  # type: ignore[arg-type]
         elif op is Op.UNION:
-            problem = check_union(v, a[0], a[1], len(values) - shared, max_depth)  # type: ignore[arg-type]
+            problem = check_union(v, a[0], a[1], len(values) - shared, max_depth,  # type: ignore[arg-type]
+                                  unit_variants(code, pc - 1) if type(v) is str else ())
         elif op is Op.ARRAY:
             problem = check_array(v, a[0], a[1], len(values) - shared, max_depth)  # type: ignore[arg-type]
             cursors[-1] = 0
@@ -370,4 +463,46 @@ def run(program: Program, name: str, value: Any, max_depth: int = MAX_DEPTH) -> 
         else:  # pragma: no cover - the table and this loop are tested to agree
             raise AssertionError(f"unknown opcode {op!r}")
         if problem is not None:
-            raise ValidationError(problem, format_path(segments[1:]))
+            if found is None:
+                raise failure(problem, segments[1:])
+            pc = _collect(found, code, pc, v, problem, segments[1:], len(values) - shared, max_depth, cursors)
+
+
+_CONTAINERS: dict[Op, type | None] = {Op.SHAPE: dict, Op.UNION: None, Op.ARRAY: list, Op.MAP: dict}
+"""The container checks and the type a value needs for the walk to look inside it after a problem (a union
+never: without one known variant there is no payload to walk)."""
+
+_PUSHES = frozenset({Op.FIELD, Op.OPT_FIELD, Op.NEXT, Op.NEXT_KEY, Op.VALUE, Op.VARIANT})
+
+
+def _collect(found: list[ValidationError], code: Sequence[Instr], pc: int, v: Any, problem: str,
+             segments: list[Any], depth: int, max_depth: int, cursors: list[Any]) -> int:
+    """Record the problem of the check just before ``pc`` on ``v``; return where the walk goes on."""
+    op, a = code[pc - 1].op, code[pc - 1].args
+    walk_in = op in _CONTAINERS and type(v) is _CONTAINERS[op] and check_depth(depth, max_depth) is None
+    if type(v) is Unreadable:
+        problem = v.message
+    elif op is Op.SHAPE and walk_in:
+        found.extend(failure(p, segments) for p in shape_problems(v, a[0], a[1], a[2]))  # type: ignore[arg-type]
+        return pc
+    found.append(failure(problem, segments))
+    if op is Op.MAP and walk_in:
+        cursors[-1] = (list(v.items()), -1)
+    elif op in _CONTAINERS and not walk_in:
+        return _end_of_value(code, pc)
+    return pc
+
+
+def _end_of_value(code: Sequence[Instr], pc: int) -> int:
+    """The ``POP`` (or the routine's ``RET``) that ends the checks of the current value, from ``pc`` inside them:
+    every push up to it is matched by a pop (the program is properly nested, :mod:`fsf.bytecode.compile`)."""
+    open_ = 0
+    while True:
+        op = code[pc].op
+        if op in _PUSHES:
+            open_ += 1
+        elif op is Op.POP or op is Op.RET:
+            if open_ == 0:
+                return pc
+            open_ -= 1
+        pc += 1

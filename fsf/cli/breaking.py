@@ -5,9 +5,7 @@ selected categories breaks, 1 when something does, 2 for a wrong command line.""
 from __future__ import annotations
 
 import json
-import os
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -20,7 +18,7 @@ from fsf.breaking import Finding, compare
 from fsf.breaking.accept import Accepted, find_accept_file, load_accepted, split
 from fsf.breaking.corpus import Corpus, check_corpus
 from fsf.cli.common import RootOpt, StoreOpt, use_color, user_errors
-from fsf.errors import UsageError
+from fsf.errors import Span, UsageError, excerpt
 from fsf.evolve.rules import CATEGORIES
 from fsf.schema import Schema
 from fsf.store import Store, find_store, open_store
@@ -77,6 +75,8 @@ def _categories(given: list[str] | None) -> frozenset[str]:
     if not given:
         return frozenset({"READ_OLD"})
     out = {c.strip().upper() for g in given for c in g.split(",") if c.strip()}
+    if not out:
+        raise typer.BadParameter("name at least one category", param_hint="'--category'")
     bad = sorted(out - set(CATEGORIES))
     if bad:
         raise typer.BadParameter(f"`{bad[0]}`: the categories are {', '.join(CATEGORIES)}",
@@ -134,14 +134,7 @@ def _merged(schemas: list[Schema]) -> Schema:
             if seen is not None and seen[1].id(d.name) != schema.id(d.name):
                 raise UsageError(f"`{d.name}` differs between `{seen[1].origin}` and `{schema.origin}`")
             decls.setdefault(d.name, (d, schema))
-    merged = Schema(ir.Schema(tuple(decls[n][0] for n in sorted(decls))))
-
-    def locate(decl: str, item: str | None) -> str | None:
-        owner = decls.get(decl)
-        return None if owner is None else owner[1].locate(decl, item)
-
-    merged.locate = locate
-    return merged
+    return Schema(ir.Schema(tuple(decls[n][0] for n in sorted(decls))))  # the declarations keep their spans
 
 
 def _accepted(given: Path | None) -> tuple[Accepted, ...]:
@@ -177,6 +170,7 @@ class _Line:
     status: str
     location: str | None
     old_location: str | None
+    span: Span | None = attrs.field(default=None, eq=False)
     broken: int | None = None
     total: int | None = None
     examples: tuple[str, ...] = ()
@@ -210,16 +204,22 @@ class _Report:
             if entry is not None and status == "error":
                 status = "accepted"
             lines.append(_Line(f, status, _where(new, f.new_at), _where(old, f.old_at),
-                               None if c is None else c.broken, None if c is None else c.total,
+                               _span(new, f.new_at), None if c is None else c.broken, None if c is None else c.total,
                                () if c is None else c.examples, None if entry is None else entry.reason))
         return _Report(tuple(lines), stale, None if corpus is None else corpus.values,
                        None if corpus is None else corpus.writers)
 
 
 def _where(schema: Schema | None, at: tuple[str, str | None] | None) -> str | None:
+    span = _span(schema, at)
+    return None if span is None else str(span)
+
+
+def _span(schema: Schema | None, at: tuple[str, str | None] | None) -> Span | None:
+    """Where ``at`` (declaration, item) was written in ``schema``: the item, else its declaration."""
     if schema is None or at is None:
         return None
-    return schema.locate(at[0], at[1]) or schema.locate(at[0], None)
+    return ir.span_of(schema.ir, at[0], at[1]) or ir.span_of(schema.ir, at[0])
 
 
 def _text(report: _Report) -> None:
@@ -243,8 +243,8 @@ def _block(line: _Line, color: bool) -> str:
     out = [head]
     if line.location:
         out.append(f"  --> {line.location}")
-    for text in _snippet(line.location):
-        out.append(text)
+    if line.span is not None:
+        out.extend(excerpt(line.span, "", color))
     if line.old_location:
         out.append(f"   = note: in the old schema: {line.old_location}")
     out.append(f"   = hint: {f.hint}")
@@ -255,28 +255,6 @@ def _block(line: _Line, color: bool) -> str:
     if line.reason:
         out.append(f"   = accepted: {line.reason}")
     return "\n".join(out)
-
-
-def _snippet(location: str | None) -> Iterator[str]:
-    """The compiler's caret snippet of a ``file:line:col`` location (when the file is there to quote)."""
-    if location is None:
-        return
-    name, _, rest = location.rpartition(":")
-    name, _, line_text = name.rpartition(":")
-    if not (line_text.isdigit() and rest.isdigit()) or not os.path.isfile(name):
-        return
-    number, col = int(line_text), int(rest)
-    try:
-        with open(name, encoding="utf-8") as fh:
-            lines = fh.read().splitlines()
-    except (OSError, UnicodeDecodeError):
-        return
-    if not 1 <= number <= len(lines):
-        return
-    width = len(str(number))
-    yield f"{' ' * width} |"
-    yield f"{number} | {lines[number - 1]}"
-    yield f"{' ' * width} | {' ' * (col - 1)}^"
 
 
 def _json(report: _Report) -> None:
@@ -310,10 +288,24 @@ def _github(report: _Report) -> None:
         if line.location:
             name, _, col = line.location.rpartition(":")
             name, _, number = name.rpartition(":")
-            params += [f"file={name}", f"line={number}", f"col={col}"]
-        params.append(f"title={f.rule}")
-        text = f"{f.category}: {f.path}: {f.message}. Hint: {f.hint}".replace("%", "%25").replace("\n", "%0A")
-        typer.echo(f"::{kinds[line.status]} {','.join(params)}::{text}")
+            params += [f"file={_property(name)}", f"line={number}", f"col={col}"]
+        params.append(f"title={_property(f.rule)}")
+        text = f"{f.category}: {f.path}: {f.message}. Hint: {f.hint}"
+        if line.total is not None:
+            text += (f". Values: {line.broken} of {line.total} break" if line.broken
+                     else f". Values: ok (0 of {line.total})")
+        if line.reason is not None:
+            text += f". Accepted: {line.reason}"
+        typer.echo(f"::{kinds[line.status]} {','.join(params)}::{_data(text)}")
     for entry in report.stale:
-        typer.echo(f"::warning title=stale accept entry::{entry.rule} at {entry.path} matches no finding")
+        typer.echo(f"::warning title=stale accept entry::{_data(f'{entry.rule} at {entry.path} matches no finding')}")
 
+
+def _data(text: str) -> str:
+    """A workflow command's message, escaped as GitHub reads it back (``%``, CR, LF)."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _property(text: str) -> str:
+    """A workflow command's property value, escaped (``:`` and ``,`` too: they separate properties)."""
+    return _data(text).replace(":", "%3A").replace(",", "%2C")

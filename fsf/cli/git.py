@@ -17,10 +17,7 @@ from typing import Annotated
 
 import typer
 
-from fsf.cli.common import fail, make_app
-from fsf.load import write_atomic
-
-git_app = make_app("Git integration: readable diffs of .fsv files and their structural merge (docs/git.md).")
+from fsf.cli.common import fail
 
 ATTRIBUTES = "*.fsv diff=fsv merge=fsv -text"
 """The line that gives every .fsv file the `fsv` diff and merge drivers (and no end-of-line conversion)."""
@@ -90,6 +87,8 @@ def _ours(line: str) -> bool:
 
 
 def _add_attributes(path: Path) -> str:
+    from fsf.load import write_atomic
+
     lines = _lines(path)
     if any(_ours(line) for line in lines):
         return f"unchanged  {path}: {ATTRIBUTES}"
@@ -100,6 +99,8 @@ def _add_attributes(path: Path) -> str:
 
 
 def _remove_attributes(path: Path) -> str:
+    from fsf.load import write_atomic
+
     lines = _lines(path)
     kept = [line for line in lines if not _ours(line)]
     if len(kept) == len(lines):
@@ -119,7 +120,12 @@ def install(
 ) -> None:
     """Make git diff .fsv files as text (`fsv show --textconv`) and merge them with `fsv merge`: the line
     `*.fsv diff=fsv merge=fsv -text` in .gitattributes, the drivers `fsv` and `fsv-append-only` in the git config
-    (idempotent)."""
+    (idempotent).
+
+    \b
+    Example:
+      fsv git install
+    """
     scope = "--global" if global_ else "--local"
     attributes = _attributes_file(scope)
     if uninstall:
@@ -140,6 +146,3 @@ def install(
             continue
         _git("config", scope, key, value)
         typer.echo(f"set        {key} = {value}")
-
-
-git_app.command()(install)

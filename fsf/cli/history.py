@@ -25,11 +25,16 @@ def _line(text: str) -> str:
 
 
 def import_history(files: Annotated[list[Path], typer.Argument(
-                       metavar="SCHEMA...", help="Schema files (.fsf) of a git working tree; they need not exist "
+                       metavar="SCHEMA", help="Schema files (.fsf) of a git working tree; they need not exist "
                        "there now.", show_default=False)],
                    rev: RevOpt = None, store: StoreOpt = None, root: RootOpt = None) -> None:
     """Record the types of every version of each schema in git history that checks (its imports read at the
-    same commit): each commit that changed it or a .fsf file in its root folder, oldest first."""
+    same commit): each commit that changed it or a .fsf file in its root folder, oldest first.
+
+    \b
+    Example:
+      fsf store import-history shapes/forge-plan.fsf --rev v1..
+    """
     with user_errors():
         target = open_store(store)
         for path in files:

@@ -10,22 +10,27 @@ files at a revision. Exit 0 ok, 1 for a conflict, a changed value or a bad input
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from fsf import artifacts, gitrev
-from fsf.api import load_schema
-from fsf.cli import store as store_cli
-from fsf.cli.common import RootOpt, StoreOpt, user_errors
+from fsf.cli.common import (
+    Report,
+    RootOpt,
+    StoreOpt,
+    is_stdio,
+    load_schema_arg,
+    nothing_checked,
+    reported,
+    user_errors,
+    write_output,
+)
 from fsf.errors import UsageError
-from fsf.fsv.header import content_id, read_header
-from fsf.ir.ids import format_id
-from fsf.load import write_atomic
-from fsf.merge import Conflicts, report
-from fsf.merge import merge as merge_values
-from fsf.schema import Schema
-from fsf.store import Store
+
+if TYPE_CHECKING:
+    from fsf import gitrev
+    from fsf.schema import Schema
+    from fsf.store import Store
 
 
 def _err(text: str) -> None:
@@ -34,6 +39,8 @@ def _err(text: str) -> None:
 
 
 def _read(path: Path) -> bytes:
+    from fsf import artifacts
+
     artifacts.require(path, ("fsv_value",), "merged as an FSV value")
     return path.read_bytes()
 
@@ -46,6 +53,9 @@ def _reader(given: Schema | None, store: Store | None, ours: bytes) -> tuple[Sch
     if store is None:
         raise UsageError("give --schema/-s SCHEMA, or keep the values' schemas in a store (`fsf store init`, "
                          "then `fsf store add SCHEMA`)")
+    from fsf.fsv.header import read_header
+    from fsf.ir.ids import format_id
+
     root_id = read_header(ours).root_id
     writer = store.schema(format_id(root_id))
     name = writer.name_of(root_id)
@@ -69,10 +79,11 @@ def merge(
         show_default=False)],
     theirs: Annotated[Path, typer.Argument(metavar="THEIRS", help="Their version (git's %B).", show_default=False)],
     schema: Annotated[Path | None, typer.Option(
-        "--schema", "-s", help="The schema (.fsf or .fsb); default: OURS's writer schema from the store.",
-        show_default=False)] = None,
+        "--schema", "-s", metavar="SCHEMA",
+        help="The schema (.fsf or .fsb); default: OURS's writer schema from the store.", show_default=False)] = None,
     output: Annotated[Path | None, typer.Option(
-        "--output", "-o", help="Write the merged value here (default: replace OURS).", show_default=False)] = None,
+        "--output", "-o", metavar="OUT.fsv", help="Write the merged value here (default: replace OURS; - for "
+                                                  "standard output).", show_default=False)] = None,
     append_only: Annotated[bool, typer.Option(
         "--append-only", help="Only additions merge: any change or removal of an existing value is a conflict.")]
     = False,
@@ -81,15 +92,23 @@ def merge(
 ) -> None:
     """Three-way merge of FSV values field by field (git's merge driver: `fsv merge %O %A %B`): items with an `id`
     matched by id, maps by key; write the canonical merged value (atomically) and exit 0, or report every
-    conflicting path with the three versions on stderr, leave OURS untouched and exit 1."""
-    found = store_cli.optional_store(store)
+    conflicting path with the three versions on stderr, leave OURS untouched and exit 1.
+
+    \b
+    Example:
+      fsv merge base.fsv ours.fsv theirs.fsv -o merged.fsv
+    """
+    from fsf import artifacts
+    from fsf.cli.store import optional_store
+    from fsf.fsv.header import content_id
+    from fsf.merge import Conflicts, report
+    from fsf.merge import merge as merge_values
+
+    found = optional_store(store)
     with user_errors():
-        if output is not None:
+        if output is not None and not is_stdio(output):
             artifacts.require(output, ("fsv_value",), "written as an FSV value")
-        given = None
-        if schema is not None:
-            artifacts.require(schema, ("fsf_schema", "compiled_schema"), "a schema")
-            given = load_schema(schema, root=root)
+        given = None if schema is None else load_schema_arg(schema, root)
         sides = [_read(path) for path in (base, ours, theirs)]
         reader, name = _reader(given, found, sides[1])
         values = [None if i == 0 and not data else _value(reader, name, found, path, data)
@@ -102,25 +121,39 @@ def merge(
             raise typer.Exit(1)
         data = reader.encode(name, got.value)
         target = output if output is not None else ours
-        write_atomic(target, data)
-    typer.echo(f"{content_id(data)}  {target}")
+        write_output(target, data, binary=True)
+    typer.echo(f"{content_id(data)}  {target}", err=is_stdio(target))
 
 
-def verify_append_only(rev: str, paths: list[Path]) -> None:
+def verify_append_only(rev: str, paths: list[Path], json_report: Report | None = None) -> None:
     """`fsv verify --append-only-since REV PATH...`: exit 1 if any `.fsv` file under a PATH (a folder or a file)
     at commit REV is not in the working tree byte for byte as it was then (changed or removed); new files are
-    fine. Each problem on stderr, then a summary."""
+    fine (a PATH with no value committed at REV passes: everything there is new), and no PATH at all fails.
+    Each problem on stderr, then a summary (or one JSON document, ``json_report``)."""
+    from fsf import gitrev
+
     problems: list[str] = []
     checked = 0
-    with user_errors():
+    if not paths:
+        nothing_checked(json_report, "--append-only-since needs the folders or files to compare: nothing was "
+                                     "checked")
+    with reported(json_report):
         for path in paths:
             files = gitrev.files_at(path, rev, suffix=".fsv")
             since = f"since {rev} ({files.sha[:gitrev.SHORT]})"
             for rel in files.paths:
                 checked += 1
                 problem = _changed(files, rel)
-                if problem is not None:
+                if json_report is not None:
+                    json_report.files.append({"file": rel, "ok": problem is None, "status": problem or "unchanged"})
+                    if problem is not None:
+                        json_report.findings.append({"code": problem, "file": rel, "message": f"{problem} {since}: "
+                                                     "committed values are append-only"})
+                elif problem is not None:
                     problems.append(f"error: {rel}: {problem} {since}: committed values are append-only")
+    if json_report is not None:
+        json_report.emit()
+        return
     for line in problems:
         _err(line + "\n")
     if problems:
@@ -131,6 +164,8 @@ def verify_append_only(rev: str, paths: list[Path]) -> None:
 
 def _changed(files: gitrev.Files, rel: str) -> str | None:
     """How the working tree's file differs from the commit's (None: the same bytes)."""
+    from fsf import gitrev
+
     here = files.top / rel
     if not here.is_file():
         return "removed"

@@ -10,24 +10,29 @@ from __future__ import annotations
 
 from contextlib import nullcontext
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import attrs
 import typer
 
-from fsf import artifacts
-from fsf.api import load_schema
-from fsf.cli.common import RootOpt, StoreOpt, user_errors
-from fsf.cli.render import MaxValuesOpt, max_values_of
+from fsf.cli.common import (
+    MaxValuesOpt,
+    RootOpt,
+    StoreOpt,
+    is_stdio,
+    load_schema_arg,
+    max_values_of,
+    once_stdin,
+    read_input,
+    shown,
+    user_errors,
+)
 from fsf.errors import DecodeError, FsfError, UsageError
-from fsf.fsv.header import content_id, read_header
-from fsf.ir.ids import format_id
 from fsf.limits import CLI_MAX_VALUES
-from fsf.schema import Schema
-from fsf.store import Store, find_store
-from fsf.views.escape import show_invisible
-from fsf.views.show import show as show_text
-from fsf.views.show import show_unknown
+
+if TYPE_CHECKING:
+    from fsf.schema import Schema
+    from fsf.store import Store
 
 
 class _NotAValue(Exception):
@@ -39,6 +44,8 @@ class _NotAValue(Exception):
 
 def _comment(text: str) -> str:
     """``text`` as ``#`` lines, controls shown (a message may quote a file name or a value)."""
+    from fsf.views.escape import show_invisible
+
     return "".join(f"# {line}\n" for line in show_invisible(text).splitlines())
 
 
@@ -54,9 +61,14 @@ class _Show:
     def __call__(self, path: Path) -> str:
         """The text form of the file at ``path``; raises for what cannot be shown (with ``textconv``, only when
         the file cannot be read or is not FSV at all)."""
-        if not self.textconv:
+        from fsf.fsv.header import content_id, read_header
+        from fsf.ir.ids import format_id
+
+        if not self.textconv and not is_stdio(path):
+            from fsf import artifacts
+
             artifacts.require(path, ("fsv_value",), "shown as an FSV value")
-        data = path.read_bytes()
+        data = read_input(path)
         try:
             header = read_header(data)
         except DecodeError as err:
@@ -70,6 +82,9 @@ class _Show:
             return f"# ? {type_id}\n# {cid}\n" + _comment(f"cannot show: {err}")
 
     def _shown(self, data: bytes, root_id: bytes, type_id: str, cid: str, payload_size: int) -> str:
+        from fsf.views.show import show as show_text
+        from fsf.views.show import show_unknown
+
         store, given = self.store, self.schema
         known = store is not None and store.has_schema(type_id)
         if given is not None and (known or given.name_of(root_id) is not None):
@@ -86,9 +101,10 @@ class _Show:
 
 
 def show(
-    files: Annotated[list[Path], typer.Argument(metavar="IN.fsv", help="FSV value files.", show_default=False)],
+    files: Annotated[list[Path], typer.Argument(metavar="IN.fsv", help="FSV value files; - for standard input.",
+                                                show_default=False)],
     schema: Annotated[Path | None, typer.Option(
-        "--schema", "-s", help="The reader schema (.fsf or .fsb); default: the value's writer schema from the "
+        "--schema", "-s", metavar="SCHEMA", help="The reader schema (.fsf or .fsb); default: the value's writer schema from the "
                                "store.", show_default=False)] = None,
     root: RootOpt = None,
     store: StoreOpt = None,
@@ -98,21 +114,27 @@ def show(
                            "`fsv git install` writes it).")] = False,
 ) -> None:
     """Print FSV values as stable text made for diffs: a `#` header (type, type id, content id), then one field per
-    line in schema order (docs/git.md); a value whose schema is missing is shown by its header."""
+    line in schema order (docs/git.md); a value whose schema is missing is shown by its header.
+
+    \b
+    Example:
+      fsv show plan.fsv
+    """
+    from fsf.store import find_store
+    from fsf.views.escape import show_invisible
+
     problem = None
     try:
         with nullcontext() if textconv else user_errors():
-            given = None
-            if schema is not None:
-                artifacts.require(schema, ("fsf_schema", "compiled_schema"), "a schema")
-                given = load_schema(schema, root=root)
+            once_stdin([*files, schema])
+            given = None if schema is None else load_schema_arg(schema, root)
             shower = _Show(given, find_store(store), max_values_of(max_values), textconv)
     except (FsfError, OSError) as err:  # only with --textconv: user_errors exits otherwise
         problem = _comment(f"cannot show: {err}")
     failed = False
     for index, path in enumerate(files):
         if len(files) > 1:
-            _out(("\n" if index else "") + f"==> {show_invisible(str(path))} <==\n")
+            _out(("\n" if index else "") + f"==> {show_invisible(shown(path))} <==\n")
         if problem is not None:
             _out(problem)
             continue
@@ -126,7 +148,7 @@ def show(
             if textconv:
                 _out(_comment(message))
             else:
-                typer.echo(f"error: {path}: {message}", err=True)
+                typer.echo(f"error: {shown(path)}: {message}", err=True)
                 failed = True
     if failed:
         raise typer.Exit(1)

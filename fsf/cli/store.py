@@ -3,22 +3,28 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from fsf import artifacts
-from fsf.api import load_schema
-from fsf.cli.common import RootOpt, StoreOpt, make_app, user_errors
+from fsf.cli.common import (
+    RootOpt,
+    StoreOpt,
+    each,
+    is_stdio,
+    load_schema_arg,
+    once_stdin,
+    read_input,
+    shown,
+    user_errors,
+    write_output,
+)
 from fsf.errors import FsfError
-from fsf.fsv.header import content_id
-from fsf.load import write_atomic
-from fsf.store import DEFAULT_FOLDER, Store, find_store, init_store, open_store, parse_id
 
-store_app = make_app("The store: values by content id and the schemas they were written with (docs/store.md).")
+if TYPE_CHECKING:
+    from fsf.store import Store
 
 IdArg = Annotated[str, typer.Argument(metavar="ID", help="A content id (`blake3:<hex>`) or a stored .fsv file.",
                                       show_default=False)]
@@ -26,6 +32,9 @@ IdArg = Annotated[str, typer.Argument(metavar="ID", help="A content id (`blake3:
 
 def value_id(text: str) -> str:
     """The content id an ID argument names: an id as written, or the content id of an ``.fsv`` file."""
+    from fsf.fsv.header import content_id
+    from fsf.store import parse_id
+
     if text.endswith(".fsv") and Path(text).is_file():
         return content_id(Path(text).read_bytes())
     parse_id(text)
@@ -34,11 +43,15 @@ def value_id(text: str) -> str:
 
 def optional_store(where: str | None) -> Store | None:
     """The store that ``--store`` names or that is found (None when there is none)."""
+    from fsf.store import find_store
+
     with user_errors():
         return find_store(where)
 
 
 def _store(where: str | None) -> Store:
+    from fsf.store import open_store
+
     with user_errors():
         return open_store(where)
 
@@ -46,40 +59,48 @@ def _store(where: str | None) -> Store:
 # -- fsf store ------------------------------------------------------------------------------------------------
 
 
-@store_app.command()
-def init(folder: Annotated[Path, typer.Argument(metavar="[DIR]", help="Where to make it.")] = Path(DEFAULT_FOLDER),
-         ) -> None:
-    """Make a store (default `./.fsf`, which every command below finds from this folder and its children)."""
+def init(folder: Annotated[Path | None, typer.Argument(
+        metavar="DIR", help="Where to make it (default: `.fsf`).", show_default=False)] = None) -> None:
+    """Make a store (default `./.fsf`, which every command below finds from this folder and its children).
+
+    \b
+    Example:
+      fsf store init
+    """
+    from fsf.store import DEFAULT_FOLDER, init_store
+
     with user_errors():
-        store = init_store(folder)
+        store = init_store(DEFAULT_FOLDER if folder is None else folder)
     typer.echo(f"store at {store.where}")
 
 
-@store_app.command()
-def add(files: Annotated[list[Path], typer.Argument(metavar="SCHEMA...", help="Schemas (.fsf or .fsb).",
-                                                    show_default=False)],
+def add(files: Annotated[list[Path], typer.Argument(metavar="SCHEMA", help="Schemas (.fsf or .fsb); - for standard "
+                                                    "input.", show_default=False)],
         store: StoreOpt = None, root: RootOpt = None) -> None:
-    """Record the closure of every type of each schema in the store; print each type's name and id."""
+    """Record the closure of every type of each schema in the store; print each type's name and id.
+
+    \b
+    Example:
+      fsf store add shapes/*.fsf
+    """
     target = _store(store)
-    failed = False
-    for path in files:
-        try:
-            with user_errors():
-                artifacts.require(path, ("fsf_schema", "compiled_schema"), "a schema")
-                schema = load_schema(path, root=root)
-                for name, ident in zip(schema.shapes, target.add_schema(schema), strict=True):
-                    typer.echo(f"{name} {ident}")
-        except typer.Exit as done:
-            if done.exit_code == 2:
-                raise
-            failed = True
-    if failed:
+
+    def one(path: Path) -> None:
+        schema = load_schema_arg(path, root)
+        for name, ident in zip(schema.shapes, target.add_schema(schema), strict=True):
+            typer.echo(f"{name} {ident}")
+
+    if not each(files, one):
         raise typer.Exit(1)
 
 
-@store_app.command("ls")
 def ls(store: StoreOpt = None) -> None:
-    """List the stored types (`type  ID  Name`) and values (`value  ID  RootType`)."""
+    """List the stored types (`type  ID  Name`) and values (`value  ID  RootType`).
+
+    \b
+    Example:
+      fsf store ls
+    """
     target = _store(store)
     problems = []
     with user_errors():
@@ -100,10 +121,14 @@ def ls(store: StoreOpt = None) -> None:
         raise typer.Exit(1)
 
 
-@store_app.command()
 def show(type_id: Annotated[str, typer.Argument(metavar="TYPE_ID", help="A stored type's id.")],
          store: StoreOpt = None) -> None:
-    """Print a stored type's closure as FSF source (`fsf check` accepts it; every id is the same)."""
+    """Print a stored type's closure as FSF source (`fsf check` accepts it; every id is the same).
+
+    \b
+    Example:
+      fsf store show blake3:<type id>
+    """
     from fsf.ir.source import to_source
 
     target = _store(store)
@@ -114,9 +139,13 @@ def show(type_id: Annotated[str, typer.Argument(metavar="TYPE_ID", help="A store
         typer.echo(to_source(schema.ir), nl=False)
 
 
-@store_app.command("verify")
 def verify_store(store: StoreOpt = None) -> None:
-    """Check every object (hash, writer schema, references); list every problem (exit 1 if any)."""
+    """Check every object (hash, writer schema, references); list every problem (exit 1 if any).
+
+    \b
+    Example:
+      fsf store verify
+    """
     target = _store(store)
     with user_errors():
         report = target.verify()
@@ -135,57 +164,62 @@ def verify_store(store: StoreOpt = None) -> None:
 # -- fsv put|get|log|refs -------------------------------------------------------------------------------------
 
 
-def put(files: Annotated[list[Path], typer.Argument(metavar="IN.fsv", help="FSV value files.", show_default=False)],
+def put(files: Annotated[list[Path], typer.Argument(metavar="IN.fsv", help="FSV value files; - for standard input.",
+                                                    show_default=False)],
         schema: Annotated[Path | None, typer.Option(
-            "--schema", "-s", help="The writer schema (.fsf or .fsb), recorded too (default: from the store).")]
-        = None,
+            "--schema", "-s", metavar="SCHEMA",
+            help="The writer schema (.fsf or .fsb), recorded too (default: from the store).")] = None,
         store: StoreOpt = None, root: RootOpt = None) -> None:
-    """Store values (each checked canonical and valid, its references present); print `ID  FILE`."""
+    """Store values (each checked canonical and valid, its references present); print `ID  FILE`.
+
+    \b
+    Example:
+      fsv put shapes/examples/audit/*.fsv
+    """
+    from fsf import artifacts
+
     target = _store(store)
     with user_errors():
-        loaded = None
-        if schema is not None:
-            artifacts.require(schema, ("fsf_schema", "compiled_schema"), "a schema")
-            loaded = load_schema(schema, root=root)
-    failed = False
-    for path in files:
-        try:
-            with user_errors():
-                artifacts.require(path, ("fsv_value",), "read as an FSV value")
-                typer.echo(f"{target.put(path.read_bytes(), loaded)}  {path}")
-        except typer.Exit as done:
-            if done.exit_code == 2:
-                raise
-            failed = True
-    if failed:
+        once_stdin([*files, schema])
+        loaded = None if schema is None else load_schema_arg(schema, root)
+
+    def one(path: Path) -> None:
+        artifacts.require(path, ("fsv_value",), "read as an FSV value")
+        typer.echo(f"{target.put(read_input(path), loaded)}  {shown(path)}")
+
+    if not each(files, one):
         raise typer.Exit(1)
 
 
 def get(ident: IdArg,
-        output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the value here (default: stdout).")]
-        = None,
+        output: Annotated[Path | None, typer.Option(
+            "--output", "-o", metavar="OUT.fsv", help="Write the value here (default: stdout; - too).")] = None,
         store: StoreOpt = None) -> None:
-    """Write a stored value's bytes (verified) to a file or standard output."""
+    """Write a stored value's bytes (verified) to a file or standard output (never to a terminal).
+
+    \b
+    Example:
+      fsv get blake3:<id> -o value.fsv
+    """
+    from fsf import artifacts
+
     target = _store(store)
     with user_errors():
-        if output is not None:
+        if output is not None and not is_stdio(output):
             artifacts.require(output, ("fsv_value",), "written as an FSV value")
-        data = target.get(value_id(ident))
-        if output is None:
-            if sys.stdout.isatty():
-                raise typer.BadParameter("will not write binary bytes to a terminal; give -o FILE or redirect",
-                                         param_hint="'-o'")
-            sys.stdout.buffer.write(data)
-            sys.stdout.flush()
-        else:
-            write_atomic(output, data)
+        write_output(output, target.get(value_id(ident)), binary=True)
 
 
 def log(ident: IdArg,
         via: Annotated[str, typer.Option("--via", metavar="PATH",
                                          help="The field path of the link to follow (`prev`, `record.prev`).")],
         store: StoreOpt = None) -> None:
-    """Walk a chain from ID along a reference field, newest first (`ID  Type`), verifying every link."""
+    """Walk a chain from ID along a reference field, newest first (`ID  Type`), verifying every link.
+
+    \b
+    Example:
+      fsv log audit/SignedAuditRecord.3.fsv --via record.prev
+    """
     target = _store(store)
     count = 0
     with user_errors():
@@ -196,13 +230,13 @@ def log(ident: IdArg,
 
 
 def refs(ident: IdArg, store: StoreOpt = None) -> None:
-    """List every value reachable from ID through references (`ID  Type`), each verified."""
+    """List every value reachable from ID through references (`ID  Type`), each verified.
+
+    \b
+    Example:
+      fsv refs audit/SignedAuditRecord.3.fsv
+    """
     target = _store(store)
     with user_errors():
         for link in target.refs(value_id(ident)):
             typer.echo(f"{link}  {target.root_of(link)[1]}")
-
-
-from fsf.cli.history import import_history  # noqa: E402  (registered here, defined in its own module)
-
-store_app.command("import-history")(import_history)

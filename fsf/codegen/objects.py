@@ -35,7 +35,7 @@ from fsf.limits import MAX_DEPTH
 from fsf.pysource import Names, Writer, load
 
 if TYPE_CHECKING:
-    from fsf.fsv.header import Header
+    from fsf.fsv.codec import Codec
 
 # Values nested deeper than the codec allows are passed on unconverted: the validator then refuses them with
 # its own message and path, and this walk never recurses without bound. The walk's depth of a value is the
@@ -57,6 +57,10 @@ class ObjectPlan:
     from_fast: weakref.WeakKeyDictionary[types.ModuleType, dict[str, Callable[[Any], Any]]] = attrs.field(
         factory=weakref.WeakKeyDictionary, eq=False, repr=False)
     """Explicit cache: the generated Python form -> object converters of each generated module."""
+    bound: weakref.WeakKeyDictionary[types.ModuleType, tuple[Any, Any]] = attrs.field(
+        factory=weakref.WeakKeyDictionary, eq=False, repr=False)
+    """Explicit cache: each generated module's classes bound to the native program (the program, the binding or
+    None when the module's classes cannot be built directly)."""
 
 
 def make_plan(schema_ir: ir.Schema, ids: dict[str, str]) -> ObjectPlan:
@@ -212,27 +216,86 @@ def _root(name: str) -> str:
     return name.split(".", 1)[0]
 
 
-def decode_into(plan: ObjectPlan, data: bytes | bytearray | memoryview, name: str | None, into: Any,
-                decode: Callable[[bytes, str | None], Any], root_name: Callable[[Header], str]) -> Any:
-    """Decode FSV ``data`` into objects of the generated classes of ``into``.
+def decode_into(plan: ObjectPlan, data: bytes | bytearray | memoryview, name: str | None, into: Any, codec: Codec,
+                *, canonical: bool = True, max_values: int | None = None) -> Any:
+    """Decode FSV ``data`` into objects of the generated classes of ``into``, through ``codec`` (the schema's).
 
-    ``decode(data, name)`` is the façade's decode (:meth:`fsf.Schema.decode` with its options), ``root_name``
-    names the root type of a header it accepted. A class for ``into`` also insists on its type as the root
-    type, as ``name`` does.
+    The native decoder builds the objects itself in its one pass when the module's classes allow it (see
+    :func:`bind_classes`); otherwise the codec decodes to the Python form and :func:`from_python_form` converts.
+    A class for ``into`` also insists on its type as the root type, as ``name`` does.
     """
-    from fsf.fsv.header import read_header
-
-    _, root = root_of(plan, into)
+    module, root = root_of(plan, into)
     if name is None:
         name = root
     elif root is not None and root != name:
         raise UsageError(f"`into` stands for `{root}`, but `{name}` was asked for")
     if isinstance(data, bytearray | memoryview):
         data = bytes(data)
-    value = decode(data, name)
-    if name is None:
-        name = root_name(read_header(data))
-    return from_python_form(plan, into, name, value)
+    return codec.decode_objects(data, name, lambda program: bind_classes(plan, module, program),
+                                lambda n, value: from_python_form(plan, into, n, value),
+                                canonical=canonical, max_values=max_values)
+
+
+def bind_classes(plan: ObjectPlan, module: types.ModuleType, program: Any) -> Any:
+    """The classes of ``module`` bound to the native ``program`` (``Program.bind``), kept in ``plan``; None when
+    the native decoder cannot build them directly: a class is missing or foreign (the conversion then raises
+    as the walk does), or is not a plain generated class (attrs, slotted, its ``__init__`` attrs' own and
+    storing the fields unchanged: no validator, converter or init hook), so calling it could do more than
+    store the fields."""
+    hit = plan.bound.get(module)
+    if hit is not None and hit[0] is program:
+        return hit[1]
+    bound = None
+    table = _bind_table(plan, module)
+    if table is not None:
+        bound = program.bind(table)
+    plan.bound[module] = (program, bound)
+    return bound
+
+
+def _bind_table(plan: ObjectPlan, module: types.ModuleType) -> tuple[Any, ...] | None:
+    """``Program.bind``'s table for ``module``: by native node, (class, attribute names) or an enum's members."""
+    from fsf.fsv.native import UNION, program
+
+    nodes = program(plan.ir)
+    table: list[Any] = [None] * len(nodes)
+    finder = _From(plan, module)
+    names = plan.names
+    try:
+        for i, decl in enumerate(plan.ir.decls):
+            if isinstance(decl, ir.Enum):
+                found = finder.cls(decl.name, names.types[decl.name])
+                by_value = {m.value: m for m in found}
+                table[i] = tuple(by_value[m.name] for m in decl.members)
+            elif isinstance(decl, ir.Shape):
+                cls = finder.cls(decl.name, names.types[decl.name])
+                table[i] = _plain(cls, names.fields[decl.name, None])
+            else:
+                assert isinstance(decl, ir.Union_) and nodes[i][0] == UNION
+                for v, node in zip(decl.variants, nodes[i][2], strict=True):
+                    cls = finder.cls(decl.name, names.variants[decl.name, v.name], v.name)
+                    table[node] = _plain(cls, names.fields[decl.name, v.name])
+    except (UsageError, _Miss):
+        return None
+    return tuple(table)
+
+
+def _plain(cls: Any, attrs_: tuple[str, ...]) -> tuple[Any, tuple[str, ...]]:
+    """``(cls, attrs_)`` if building ``cls`` is storing its fields ``attrs_`` in its slots, else :class:`_Miss`."""
+    init = cls.__dict__.get("__init__")
+    code = getattr(init, "__code__", None)
+    if (not attrs.has(cls) or "__slots__" not in cls.__dict__ or cls.__dictoffset__ or cls.__new__ is not object.__new__
+            or code is None or not code.co_filename.startswith("<attrs generated")
+            or hasattr(cls, "__attrs_pre_init__") or hasattr(cls, "__attrs_post_init__")):
+        raise _Miss
+    fields = attrs.fields(cls)
+    if {f.name for f in fields} != set(attrs_) or len(fields) != len(attrs_) or any(
+            f.validator is not None or f.converter is not None or not f.init for f in fields):
+        raise _Miss
+    slots = {slot for c in cls.__mro__[:-1] for slot in c.__dict__.get("__slots__", ())}
+    if not slots <= {*attrs_, "__weakref__"}:
+        raise _Miss
+    return cls, attrs_
 
 
 def from_python_form(plan: ObjectPlan, into: Any, name: str, value: Any) -> Any:

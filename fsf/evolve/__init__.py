@@ -11,6 +11,7 @@ from __future__ import annotations
 from fsf.errors import IncompatibleError
 from fsf.evolve.plan import Side, build, certain_failure, match_root
 from fsf.evolve.run import Convert, compile_plan
+from fsf.fsv.format import HEADER_SIZE
 
 __all__ = ["Convert", "Side", "match_root", "resolver"]
 
@@ -23,6 +24,6 @@ def resolver(w: Side, wname: str, r: Side, rname: str) -> Convert:
     certain = certain_failure(plan)
     if certain is not None:
         raise IncompatibleError(certain.rule, certain.message, path="$", writer=writer, reader=reader,
-                                location=certain.location, site=certain.site.reader)
+                                location=certain.location, site=certain.site.reader, offset=HEADER_SIZE)
     return compile_plan(plan, writer, reader)
 

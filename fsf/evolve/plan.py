@@ -8,6 +8,7 @@ reaches (reported when the plan is built); the others fail only the values that 
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Callable
 from typing import Union, cast
 
@@ -19,6 +20,7 @@ from fsf.ir.kinds import Kind, kind_of
 
 F32_MAX = 3.4028234663852886e38
 EXACT_FLOAT_INT = 1 << 53
+EXACT_F32_INT = 1 << 24
 """Integers up to this magnitude are exact as binary64; an int range inside it reads as a float unchecked."""
 
 
@@ -74,6 +76,7 @@ class Num:
     f32: bool = False
     exact: bool = False
     site: Site = attrs.field(default=NOWHERE, eq=False)
+    location: str | None = attrs.field(default=None, eq=False)
 
 
 @attrs.frozen
@@ -84,6 +87,7 @@ class Length:
     hi: int | None
     what: str
     site: Site = attrs.field(default=NOWHERE, eq=False)
+    location: str | None = attrs.field(default=None, eq=False)
 
 
 @attrs.frozen
@@ -95,6 +99,7 @@ class Arr:
     item: Step
     w_lo: int
     site: Site = attrs.field(default=NOWHERE, eq=False)
+    location: str | None = attrs.field(default=None, eq=False)
 
 
 @attrs.frozen
@@ -105,6 +110,7 @@ class MapStep:
     value: Step
     w_lo: int
     site: Site = attrs.field(default=NOWHERE, eq=False)
+    location: str | None = attrs.field(default=None, eq=False)
 
 
 @attrs.frozen
@@ -118,6 +124,7 @@ class Opt:
     r_type: ir.Type | None = None
     where: str = ""
     site: Site = attrs.field(default=NOWHERE, eq=False)
+    location: str | None = attrs.field(default=None, eq=False)
 
 
 @attrs.frozen
@@ -160,7 +167,6 @@ class UnionStep:
     variants: tuple[tuple[str, str | None, ShapeStep | None], ...]
     fallback: str | None
     fail: Fail
-    w_count: int
     site: Site = attrs.field(default=NOWHERE, eq=False)
 
 
@@ -320,7 +326,7 @@ class _Builder:
         at = Site(rd.name, None, wd.name, None)
         fail = self.fail("VARIANT_REMOVED_NO_FALLBACK", f"the reader's union `{rd.name}` has no such variant and "
                                                         f"no `@fallback`", at)
-        return UnionStep(tuple(variants), fallback, fail, len(wd.variants), at)
+        return UnionStep(tuple(variants), fallback, fail, at)
 
     def type(self, wt: ir.Type, rt: ir.Type, at: Site) -> Step:
         wk, rk = kind_of(wt), kind_of(rt)
@@ -331,7 +337,7 @@ class _Builder:
             mode = "some" if wk is rk else "wrap" if rk is Kind.OPTIONAL else "unwrap"
             if isinstance(inner, Same) and mode != "unwrap":
                 return SAME
-            return Opt(mode, inner, site=at)
+            return Opt(mode, inner, site=at, location=self.where(at))
         if wk is Kind.NAMED and rk is Kind.NAMED:
             return self.named(cast(ir.Named, wt).name, cast(ir.Named, rt).name, at)
         if wk is Kind.REF and rk is Kind.REF:
@@ -347,21 +353,23 @@ class _Builder:
             w_len, r_len = cast(ir.Str, wt), cast(ir.Str, rt)
             if r_len.lo <= w_len.lo and (r_len.hi is None or (w_len.hi is not None and w_len.hi <= r_len.hi)):
                 return SAME
-            return Length(r_len.lo, r_len.hi, "string" if wk is Kind.STR else "byte string", at)
+            return Length(r_len.lo, r_len.hi, "string" if wk is Kind.STR else "byte string", at, self.where(at))
         if wk is rk and wk in (Kind.BOOL, Kind.HASH, Kind.TIME):
             return SAME
         if wk is Kind.ARRAY and rk is Kind.ARRAY:
             wa, ra = cast(ir.Array, wt), cast(ir.Array, rt)
             item = self.type(wa.item, ra.item, at)
             lo, hi = _narrowed(wa.lo, wa.hi, ra.lo, ra.hi)
-            return SAME if isinstance(item, Same) and lo is None and hi is None else Arr(lo, hi, item, wa.lo, at)
+            if isinstance(item, Same) and lo is None and hi is None:
+                return SAME
+            return Arr(lo, hi, item, wa.lo, at, self.where(at))
         if wk is Kind.MAP and rk is Kind.MAP:
             wm, rm = cast(ir.Map, wt), cast(ir.Map, rt)
             key, value = self.type(wm.key, rm.key, at), self.type(wm.value, rm.value, at)
             lo, hi = _narrowed(wm.lo, wm.hi, rm.lo, rm.hi)
             if isinstance(key, Same) and isinstance(value, Same) and lo is None and hi is None:
                 return SAME
-            return MapStep(lo, hi, key, value, wm.lo, at)
+            return MapStep(lo, hi, key, value, wm.lo, at, self.where(at))
         return self.fail("TYPE_CHANGED", f"a `{ir.type_name(wt)}` does not read as a `{ir.type_name(rt)}`", at)
 
     def number(self, wt: ir.Int | ir.Float, rt: ir.Type, at: Site) -> Step:
@@ -370,15 +378,30 @@ class _Builder:
         lo = None if r_lo is None or (w_lo is not None and w_lo >= r_lo) else r_lo
         hi = None if r_hi is None or (w_hi is not None and w_hi <= r_hi) else r_hi
         to_float = isinstance(wt, ir.Int) and isinstance(rt, ir.Float)
-        f32 = isinstance(rt, ir.Float) and rt.width == 32 and not (isinstance(wt, ir.Float) and wt.width == 32)
-        exact = to_float and not (-EXACT_FLOAT_INT <= cast(ir.Int, wt).lo and cast(ir.Int, wt).hi <= EXACT_FLOAT_INT)
+        # An integer is exact as an f32 up to 2^24, as a binary64 up to 2^53: a range inside needs no check.
+        exact_limit = EXACT_F32_INT if isinstance(rt, ir.Float) and rt.width == 32 else EXACT_FLOAT_INT
+        inside = isinstance(wt, ir.Int) and ((-exact_limit <= wt.lo and wt.hi <= exact_limit)
+                                             or (wt.lo == wt.hi and _exact(wt.lo, exact_limit == EXACT_F32_INT)))
+        f32 = (isinstance(rt, ir.Float) and rt.width == 32
+               and ((isinstance(wt, ir.Float) and wt.width == 64) or (isinstance(wt, ir.Int) and not inside)))
+        exact = to_float and not inside and not f32
         if lo is None and hi is None and not to_float and not f32:
             return SAME
-        return Num(lo, hi, to_float, f32, exact, at)
+        return Num(lo, hi, to_float, f32, exact, at, self.where(at))
 
     def fail(self, rule: str, message: str, at: Site) -> Fail:
-        item = None if at.r_item is None else at.r_item.rsplit(".", 1)[-1]
-        return Fail(rule, message, self.r.locate(at.r_decl, item), at)
+        return Fail(rule, message, self.where(at), at)
+
+    def where(self, at: Site) -> str | None:
+        """Where the reader's item at ``at`` was written (``Variant.field`` names a variant's field)."""
+        return self.r.locate(at.r_decl, at.r_item)
+
+
+def _exact(x: int, f32: bool) -> bool:
+    """True if the integer ``x`` is exactly a binary32 (``f32``) or a binary64."""
+    if f32:
+        return abs(x) <= F32_MAX and struct.unpack(">f", struct.pack(">f", float(x)))[0] == x
+    return float(x) == x
 
 
 def _kind(d: ir.Decl) -> str:
@@ -402,29 +425,44 @@ def _narrowed(w_lo: int, w_hi: int, r_lo: int, r_hi: int) -> tuple[int | None, i
 
 
 def certain_failure(plan: Plan) -> Fail | None:
-    """A failure that every writer value reaches (so no value can be read), or None."""
-    seen: set[tuple[str, str]] = set()
-    work: list[Step] = [plan.root]
-    while work:
-        step = work.pop()
-        if isinstance(step, Fail):
-            return step
-        if isinstance(step, Call):
-            if step.key not in seen:
-                seen.add(step.key)
-                work.append(plan.decls[step.key])
-        elif isinstance(step, ShapeStep):
-            work.extend(f.step for f in step.fields)
-        elif isinstance(step, Opt) and step.mode == "wrap":
-            work.append(step.inner)
-        elif isinstance(step, Arr) and step.w_lo > 0:
-            work.append(step.item)
-        elif isinstance(step, MapStep) and step.w_lo > 0:
-            work.extend((step.key, step.value))
-        elif isinstance(step, UnionStep) and step.w_count == 1:
-            _, rv, fields = step.variants[0]
-            work.append(step.fail if rv is None and step.fallback is None else fields or SAME)
-        elif isinstance(step, EnumStep) and all(r is None for _, r in step.members) and step.fallback is None:
-            work.append(step.fail)
-    return None
+    """A failure that every writer value reaches (so no value can be read), or None; of several, the first in the
+    order a value is read (the reader's fields in order, a map's keys before its values).
 
+    A failure is one ``Fail`` step: one place of the plan (the steps of a pair of declarations are shared by all
+    its uses). A union's values all reach a failure only when each of its variants does: its own failure when
+    no variant has a counterpart (and there is no ``@fallback``), else one that every variant's fields reach."""
+    done: dict[tuple[str, str], list[Fail]] = {}
+
+    def must(step: Step) -> list[Fail]:
+        """The failures every value read by ``step`` reaches, in reading order."""
+        if isinstance(step, Fail):
+            return [step]
+        if isinstance(step, Call):
+            if step.key not in done:
+                done[step.key] = []  # a use inside its own definition: not on every value's way (values end)
+                done[step.key] = must(plan.decls[step.key])
+            return done[step.key]
+        if isinstance(step, ShapeStep):
+            return [fail for f in step.fields for fail in must(f.step)]
+        if isinstance(step, Opt):
+            return must(step.inner) if step.mode == "wrap" else []
+        if isinstance(step, Arr):
+            return must(step.item) if step.w_lo > 0 else []
+        if isinstance(step, MapStep):
+            return must(step.key) + must(step.value) if step.w_lo > 0 else []
+        if isinstance(step, UnionStep):
+            common: list[Fail] | None = None
+            for _, rv, fields in step.variants:
+                if rv is None:
+                    here = [] if step.fallback is not None else [step.fail]  # the union's own failure, once
+                else:
+                    here = must(fields or SAME)
+                kept = {id(f) for f in here}
+                common = here if common is None else [f for f in common if id(f) in kept]
+            return common or []
+        if isinstance(step, EnumStep) and all(r is None for _, r in step.members) and step.fallback is None:
+            return [step.fail]  # at the enum itself: which member a value holds is not known before reading
+        return []
+
+    found = must(plan.root)
+    return found[0] if found else None

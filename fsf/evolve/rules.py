@@ -1,4 +1,4 @@
-"""Rules: the one table of the ways a schema change breaks a reader (``docs/breaking.md`` lists them all).
+"""Rules: the one table of the ways a schema change breaks a reader (``docs/breaking.md`` is generated from it).
 
 Each rule belongs to one category, the kind of reader it breaks: ``READ_OLD`` (the new schema reading values
 written with the old one), ``READ_NEW`` (tools still on the old schema reading values written with the new one),
@@ -6,6 +6,8 @@ written with the old one), ``READ_NEW`` (tools still on the old schema reading v
 Read-time resolution (:mod:`fsf.evolve.plan`) names a ``READ_OLD`` rule in every
 :class:`fsf.errors.IncompatibleError`; ``fsf breaking`` finds the ``READ_NEW`` ones by resolving in the other
 direction (:data:`READ_NEW_OF` names them) and the ``JSON`` and ``SOURCE`` ones from how the names pair up.
+Every rule carries its example (``tests/breaking/test_rules.py`` runs each one; :func:`markdown_table` prints the
+table of ``docs/breaking.md``).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import attrs
 
 @attrs.frozen
 class Rule:
-    """One way to break readers: a stable id, what it means and how to make the change safe."""
+    """One way to break readers: a stable id, what it means, how to make the change safe, and an example."""
 
     id: str
     summary: str
@@ -23,64 +25,133 @@ class Rule:
     per_value: bool
     """True if only some values break (the rule is checked on each value); False if the schemas decide alone."""
     category: str = "READ_OLD"
+    old: str = attrs.field(kw_only=True)
+    """The example, as FSF source text: a minimal old schema, ..."""
+    new: str = attrs.field(kw_only=True)
+    """... a new schema that triggers this rule and no other rule of its category (rules of other categories may
+    come with it: a removed field is also gone from the JSON form), ..."""
+    safe: str = attrs.field(kw_only=True)
+    """... and a neighbouring new schema that does not trigger it. All three are empty only for a rule that no
+    pair of schemas can trigger (``SCHEMA_MISSING``: a store lacks a value's writer schema)."""
 
 
 RULES: tuple[Rule, ...] = (
     Rule("ROOT_TYPE_MISSING", "the reader has no type of the value's root type name (nor a `@was` of it)",
-         "keep the type, or name its old name with `@was(\"Old\")` on the declaration", per_value=False),
+         "keep the type, or name its old name with `@was(\"Old\")` on the declaration", per_value=False,
+         old="shape Job { id: str }",
+         new="shape Task { id: str }",
+         safe="@was(\"Job\") shape Task { id: str }"),
     Rule("TYPE_CHANGED", "a field, item or root holds another kind of type than before (or a type of another "
                          "name without `@was`)",
          "keep the old type, add a new field instead, or name a renamed type's old name with `@was`",
-         per_value=False),
+         per_value=False,
+         old="shape Task { size: str }",
+         new="shape Task { size: u32 }",
+         safe="shape Task { size: str, bytes: u32? }"),
     Rule("FIELD_ADDED_REQUIRED", "the reader has a required field without `@default` that the writer lacks",
-         "make the field optional (`?`) or give it a `@default(...)`", per_value=False),
+         "make the field optional (`?`) or give it a `@default(...)`", per_value=False,
+         old="shape Task { id: str }",
+         new="shape Task { id: str, owner: str }",
+         safe="shape Task { id: str, @default(\"nobody\") owner: str }"),
     Rule("FIELD_OPTIONAL_TO_REQUIRED", "a field optional in the writer is required in the reader, and this value "
                                        "lacks it",
-         "keep it optional, or give it a `@default(...)`", per_value=True),
+         "keep it optional, or give it a `@default(...)`", per_value=True,
+         old="shape Task { id: str, note: str? }",
+         new="shape Task { id: str, note: str }",
+         safe="shape Task { id: str, @default(\"\") note: str }"),
     Rule("ENUM_MEMBER_REMOVED_NO_FALLBACK", "the value holds an enum member the reader lacks, and the reader's "
                                             "enum has no `@fallback`",
-         "keep the member, name it with `@was` on its new name, or mark one member `@fallback`", per_value=True),
+         "keep the member, name it with `@was` on its new name, or mark one member `@fallback`", per_value=True,
+         old="enum Status { todo, doing, done, unknown }",
+         new="enum Status { todo, done, unknown }",
+         safe="enum Status { todo, done, @fallback unknown }"),
     Rule("VARIANT_REMOVED_NO_FALLBACK", "the value holds a union variant the reader lacks, and the reader's union "
                                         "has no `@fallback` unit variant",
          "keep the variant, name it with `@was` on its new name, or mark a unit variant `@fallback`",
-         per_value=True),
+         per_value=True,
+         old="union Outcome { Done { at: time }, Failed { why: str }, Other }",
+         new="union Outcome { Done { at: time }, Other }",
+         safe="union Outcome { Done { at: time }, @fallback Other }"),
     Rule("RANGE_NARROWED", "a number of the value is outside the reader's narrower range",
-         "keep the range at least as wide as before", per_value=True),
+         "keep the range at least as wide as before", per_value=True,
+         old="shape Task { retries: u8 }",
+         new="shape Task { retries: u8[0..5] }",
+         safe="shape Task { retries: u16 }"),
     Rule("LENGTH_NARROWED", "a string or byte string of the value is longer or shorter than the reader allows",
-         "keep the length bounds at least as wide as before", per_value=True),
+         "keep the length bounds at least as wide as before", per_value=True,
+         old="shape Task { title: str[1..64] }",
+         new="shape Task { title: str[1..32] }",
+         safe="shape Task { title: str[0..128] }"),
     Rule("COUNT_NARROWED", "an array or map of the value has more or fewer items than the reader allows",
-         "keep the count bounds at least as wide as before", per_value=True),
+         "keep the count bounds at least as wide as before", per_value=True,
+         old="shape Task { tags: arr[0..8]<str> }",
+         new="shape Task { tags: arr[0..4]<str> }",
+         safe="shape Task { tags: arr[0..16]<str> }"),
     Rule("PRECISION_LOST", "a number of the value has no exact spelling in the reader's type (an `f64` that is "
                            "not an `f32`, an integer beyond 2^53 as a float)",
-         "keep the wider type", per_value=True),
+         "keep the wider type", per_value=True,
+         old="shape Sample { count: u32 }",
+         new="shape Sample { count: f32 }",
+         safe="shape Sample { count: f64 }"),
 )
 
 _READ_NEW: tuple[tuple[str, Rule], ...] = (
     ("TYPE_CHANGED", Rule("TYPE_CHANGED_FOR_OLD_READERS", "old readers cannot read the new type of a field",
-                          "keep the old type, or add a new field instead", per_value=False, category="READ_NEW")),
+                          "keep the old type, or add a new field instead", per_value=False, category="READ_NEW",
+                          old="shape Sample { count: u32 }",
+                          new="shape Sample { count: f64 }",
+                          safe="shape Sample { count: u32, mean: f64? }")),
     ("FIELD_ADDED_REQUIRED", Rule("FIELD_REMOVED_REQUIRED", "a field required by old readers (without `@default` "
                                                             "there) is no longer written",
                                   "keep the field, or make it optional (or give it a `@default`) in a release "
-                                  "old readers have", per_value=False, category="READ_NEW")),
+                                  "old readers have", per_value=False, category="READ_NEW",
+                                  old="shape Task { id: str, owner: str, note: str? }",
+                                  new="shape Task { id: str, note: str? }",
+                                  safe="shape Task { id: str, owner: str }")),
     ("FIELD_OPTIONAL_TO_REQUIRED", Rule("FIELD_MADE_OPTIONAL", "a field old readers require may now be absent",
                                         "keep it required, or give it a `@default` in the old readers",
-                                        per_value=True, category="READ_NEW")),
+                                        per_value=True, category="READ_NEW",
+                                        old="shape Task { owner: str, @default(\"\") note: str }",
+                                        new="shape Task { owner: str?, @default(\"\") note: str }",
+                                        safe="shape Task { owner: str, @default(\"\") note: str? }")),
     ("ENUM_MEMBER_REMOVED_NO_FALLBACK", Rule("ENUM_MEMBER_ADDED_NO_FALLBACK", "a new enum member is unknown to old "
                                                                             "readers, whose enum has no `@fallback`",
                                              "mark a member `@fallback` in a release old readers have",
-                                             per_value=True, category="READ_NEW")),
+                                             per_value=True, category="READ_NEW",
+                                             old="enum Status { todo, done } enum Level { low, @fallback other }",
+                                             new="enum Status { todo, done, doing } enum Level { low, "
+                                                 "@fallback other }",
+                                             safe="enum Status { todo, done } enum Level { low, high, "
+                                                  "@fallback other }")),
     ("VARIANT_REMOVED_NO_FALLBACK", Rule("VARIANT_ADDED_NO_FALLBACK", "a new union variant is unknown to old "
                                                                      "readers, whose union has no `@fallback`",
                                          "mark a unit variant `@fallback` in a release old readers have",
-                                         per_value=True, category="READ_NEW")),
+                                         per_value=True, category="READ_NEW",
+                                         old="union Outcome { Done, Failed } union Event { Start, @fallback Other }",
+                                         new="union Outcome { Done, Failed, Skipped } union Event { Start, "
+                                             "@fallback Other }",
+                                         safe="union Outcome { Done, Failed } union Event { Start, Stop, "
+                                              "@fallback Other }")),
     ("RANGE_NARROWED", Rule("RANGE_WIDENED", "new values may be outside the old readers' range",
-                            "widen readers first, then writers", per_value=True, category="READ_NEW")),
+                            "widen readers first, then writers", per_value=True, category="READ_NEW",
+                            old="shape Task { retries: u8[0..5] }",
+                            new="shape Task { retries: u8 }",
+                            safe="shape Task { retries: u16[0..5] }")),
     ("LENGTH_NARROWED", Rule("LENGTH_WIDENED", "new values may be longer or shorter than old readers allow",
-                             "widen readers first, then writers", per_value=True, category="READ_NEW")),
+                             "widen readers first, then writers", per_value=True, category="READ_NEW",
+                             old="shape Task { title: str[1..32] }",
+                             new="shape Task { title: str[1..64] }",
+                             safe="shape Task { title: str[1..32], longTitle: str[1..64]? }")),
     ("COUNT_NARROWED", Rule("COUNT_WIDENED", "new values may hold more or fewer items than old readers allow",
-                            "widen readers first, then writers", per_value=True, category="READ_NEW")),
+                            "widen readers first, then writers", per_value=True, category="READ_NEW",
+                            old="shape Task { tags: arr[0..4]<str> }",
+                            new="shape Task { tags: arr[0..8]<str> }",
+                            safe="shape Task { tags: arr[0..4]<str>, moreTags: arr[0..4]<str>? }")),
     ("PRECISION_LOST", Rule("PRECISION_WIDENED", "new values may have no exact spelling in the old readers' type",
-                            "widen readers first, then writers", per_value=True, category="READ_NEW")),
+                            "widen readers first, then writers", per_value=True, category="READ_NEW",
+                            old="shape Sample { ratio: f32[0..1] }",
+                            new="shape Sample { ratio: f64[0..1] }",
+                            safe="shape Sample { ratio: f32[0..1], precise: f64[0..1]? }")),
 )
 READ_NEW_OF: dict[str, str] = {old: new.id for old, new in _READ_NEW}
 """The ``READ_NEW`` rule that a resolution failure from the new type to the old one means."""
@@ -88,42 +159,105 @@ READ_NEW_OF: dict[str, str] = {old: new.id for old, new in _READ_NEW}
 _NAMES: tuple[Rule, ...] = (
     Rule("FIELD_RENAMED_WITHOUT_WAS", "a field was removed and one of the same type added: a rename without `@was` "
                                       "drops the old values' field", "add `@was(\"old\")` to the new field",
-         per_value=False),
+         per_value=False,
+         old="shape Task { note: str? }",
+         new="shape Task { comment: str? }",
+         safe="shape Task { @was(\"note\") comment: str? }"),
     Rule("JSON_FIELD_RENAMED", "a field's name in the JSON form changed (`@was` keeps FSV readers, not JSON ones)",
-         "keep the name, or tell JSON consumers", per_value=False, category="JSON"),
+         "keep the name, or tell JSON consumers", per_value=False, category="JSON",
+         old="shape Task { note: str? }",
+         new="shape Task { @was(\"note\") comment: str? }",
+         safe="shape Task { @deprecated(\"use comment\") note: str?, comment: str? }"),
     Rule("JSON_FIELD_REMOVED", "a field is gone from the JSON form", "keep the field", per_value=False,
-         category="JSON"),
+         category="JSON",
+         old="shape Task { id: str, note: str? }",
+         new="shape Task { id: str }",
+         safe="shape Task { id: str, @deprecated(\"unused\") note: str? }"),
     Rule("JSON_FIELD_ADDED_REQUIRED", "JSON producers must now give a new required field (`fsv encode` needs it)",
-         "make the field optional", per_value=False, category="JSON"),
+         "make the field optional", per_value=False, category="JSON",
+         old="shape Task { id: str }",
+         new="shape Task { id: str, @default(\"nobody\") owner: str }",
+         safe="shape Task { id: str, owner: str? }"),
     Rule("JSON_MEMBER_RENAMED", "an enum member is spelled differently in the JSON form", "keep the member's name",
-         per_value=False, category="JSON"),
+         per_value=False, category="JSON",
+         old="enum Status { todo, done }",
+         new="enum Status { todo, @was(\"done\") finished }",
+         safe="enum Status { todo, @deprecated(\"say finished\") done, finished }"),
     Rule("JSON_MEMBER_REMOVED", "an enum member is gone from the JSON form", "keep the member", per_value=False,
-         category="JSON"),
+         category="JSON",
+         old="enum Status { todo, doing, done }",
+         new="enum Status { todo, done }",
+         safe="enum Status { todo, @deprecated(\"unused\") doing, done }"),
     Rule("JSON_VARIANT_RENAMED", "a union variant is spelled differently in the JSON form",
-         "keep the variant's name", per_value=False, category="JSON"),
+         "keep the variant's name", per_value=False, category="JSON",
+         old="union Outcome { Done, Failed { why: str } }",
+         new="union Outcome { Done, @was(\"Failed\") Error { why: str } }",
+         safe="union Outcome { Done, @deprecated(\"say Error\") Failed { why: str }, Error { why: str } }"),
     Rule("JSON_VARIANT_REMOVED", "a union variant is gone from the JSON form", "keep the variant", per_value=False,
-         category="JSON"),
+         category="JSON",
+         old="union Outcome { Done, Failed { why: str } }",
+         new="union Outcome { Done }",
+         safe="union Outcome { Done, @deprecated(\"unused\") Failed { why: str } }"),
     Rule("SOURCE_TYPE_REMOVED", "a type is gone from generated code", "keep the type", per_value=False,
-         category="SOURCE"),
+         category="SOURCE",
+         old="shape Task { id: str } shape Note { text: str }",
+         new="shape Task { id: str }",
+         safe="shape Task { id: str } @deprecated(\"unused\") shape Note { text: str }"),
     Rule("SOURCE_TYPE_RENAMED", "a generated class or type is renamed", "keep the name", per_value=False,
-         category="SOURCE"),
+         category="SOURCE",
+         old="shape Job { id: str }",
+         new="@was(\"Job\") shape Task { id: str }",
+         safe="shape Job { id: str } shape Task { id: str }"),
     Rule("SOURCE_FIELD_REMOVED", "a field is gone from a generated class", "keep the field", per_value=False,
-         category="SOURCE"),
+         category="SOURCE",
+         old="shape Task { id: str, note: str? }",
+         new="shape Task { id: str }",
+         safe="shape Task { id: str, @deprecated(\"unused\") note: str? }"),
     Rule("SOURCE_FIELD_RENAMED", "a generated class's field is renamed", "keep the name", per_value=False,
-         category="SOURCE"),
+         category="SOURCE",
+         old="shape Task { note: str? }",
+         new="shape Task { @was(\"note\") comment: str? }",
+         safe="shape Task { @deprecated(\"use comment\") note: str?, comment: str? }"),
     Rule("SOURCE_MEMBER_REMOVED", "an enum member is gone from generated code", "keep the member", per_value=False,
-         category="SOURCE"),
+         category="SOURCE",
+         old="enum Status { todo, doing, done }",
+         new="enum Status { todo, done }",
+         safe="enum Status { todo, @deprecated(\"unused\") doing, done }"),
     Rule("SOURCE_MEMBER_RENAMED", "an enum member is renamed in generated code", "keep the name", per_value=False,
-         category="SOURCE"),
+         category="SOURCE",
+         old="enum Status { todo, done }",
+         new="enum Status { todo, @was(\"done\") finished }",
+         safe="enum Status { todo, @deprecated(\"say finished\") done, finished }"),
     Rule("SOURCE_VARIANT_REMOVED", "a union variant is gone from generated code", "keep the variant",
-         per_value=False, category="SOURCE"),
+         per_value=False, category="SOURCE",
+         old="union Outcome { Done, Failed { why: str } }",
+         new="union Outcome { Done }",
+         safe="union Outcome { Done, @deprecated(\"unused\") Failed { why: str } }"),
     Rule("SOURCE_VARIANT_RENAMED", "a union variant is renamed in generated code", "keep the name",
-         per_value=False, category="SOURCE"),
+         per_value=False, category="SOURCE",
+         old="union Outcome { Done, Failed { why: str } }",
+         new="union Outcome { Done, @was(\"Failed\") Error { why: str } }",
+         safe="union Outcome { Done, @deprecated(\"say Error\") Failed { why: str }, Error { why: str } }"),
     Rule("SCHEMA_MISSING", "a stored value's writer schema is not in the store, so nothing can be said about it",
-         "add it with `fsf store add` or `fsf store import-history`", per_value=True),
+         "add it with `fsf store add` or `fsf store import-history`", per_value=True,
+         old="", new="", safe=""),  # about a store, not a pair of schemas: tests/breaking/test_cli.py shows it
 )
 
 CATEGORIES: tuple[str, ...] = ("READ_OLD", "READ_NEW", "JSON", "SOURCE")
 ALL: tuple[Rule, ...] = (*RULES, *(r for _, r in _READ_NEW), *_NAMES)
 
 BY_ID: dict[str, Rule] = {r.id: r for r in ALL}
+
+
+def markdown_table() -> str:
+    """The table of every rule as ``docs/breaking.md`` shows it (its test keeps the page in step)."""
+    rows = ["| rule | category | per value | what breaks | how to make it safe | example: old → new | safe neighbour "
+            "|", "|---|---|---|---|---|---|---|"]
+    for r in ALL:
+        if r.old:
+            example, safe = f"`{r.old}` → `{r.new}`", f"`{r.safe}`"
+        else:
+            example, safe = "a stored value whose writer schema the store lacks (only with `--corpus`)", "—"
+        cells = (f"`{r.id}`", r.category, "yes" if r.per_value else "no", r.summary, r.hint, example, safe)
+        rows.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    return "\n".join(rows) + "\n"

@@ -2,9 +2,10 @@
 the reader's Python form, or an :class:`fsf.errors.IncompatibleError` naming the rule and the value path.
 
 Steps that change nothing are left out (a subtree of the same type id is not walked at all). A shape is one
-generated function that builds the reader's dict in one expression; the rest are small closures. A failure
-raises ``_Miss`` at once, and each level on the way out adds its path segment, so the fast path does no path
-bookkeeping.
+generated function that reads each changed field once and builds the reader's dict in one expression; the rest
+are small closures. A failure raises ``_Miss`` at once, and each level on the way out adds its path segment (a
+shape's field from the ``try`` around it, an array's index from the items read so far), so the fast path does no
+path bookkeeping and nothing is read twice.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from fsf.evolve.plan import (
     Step,
     UnionStep,
 )
+from fsf.fsv.format import HEADER_SIZE
 from fsf.pysource import Names, Writer, load
 
 Convert = Callable[[Any], Any]
@@ -69,7 +71,8 @@ def compile_plan(plan: Plan, writer: str, reader: str) -> Convert:
             fail = miss.fail
             message = f"{fail.message}{': ' + miss.detail if miss.detail else ''}"
             raise IncompatibleError(fail.rule, message, path=format_path(miss.segments[::-1]), writer=writer,
-                                    reader=reader, location=fail.location, site=fail.site.reader) from None
+                                    reader=reader, location=fail.location, site=fail.site.reader,
+                                    offset=HEADER_SIZE) from None
 
     return run
 
@@ -138,9 +141,9 @@ class _Maker:
 
     def _num(self, step: Num) -> Convert:
         lo, hi, to_float, f32, exact = step.lo, step.hi, step.to_float, step.f32, step.exact
-        range_fail = Fail("RANGE_NARROWED", "a number is outside the reader's range", site=step.site)
-        precision_fail = Fail("PRECISION_LOST", "a number has no exact spelling in the reader's type",
-                              site=step.site)
+        range_fail = Fail("RANGE_NARROWED", "a number is outside the reader's range", step.location, step.site)
+        precision_fail = Fail("PRECISION_LOST", "a number has no exact spelling in the reader's type", step.location,
+                              step.site)
 
         flag = self.miss
 
@@ -160,7 +163,8 @@ class _Maker:
 
     def _length(self, step: Length) -> Convert:
         lo, hi = step.lo, step.hi
-        fail = Fail("LENGTH_NARROWED", f"a {step.what}'s length is outside the reader's bounds", site=step.site)
+        fail = Fail("LENGTH_NARROWED", f"a {step.what}'s length is outside the reader's bounds", step.location,
+                    step.site)
 
         flag = self.miss
 
@@ -175,7 +179,7 @@ class _Maker:
     def _arr(self, step: Arr) -> Convert:
         lo, hi = step.lo, step.hi
         item = self.convert(step.item)
-        fail = Fail("COUNT_NARROWED", "an array's count is outside the reader's bounds", site=step.site)
+        fail = Fail("COUNT_NARROWED", "an array's count is outside the reader's bounds", step.location, step.site)
 
         flag = self.miss
 
@@ -185,18 +189,22 @@ class _Maker:
                 flag(fail, f"{n} item(s), not {_bound(lo)}..{_bound(hi)}")
             if item is None:
                 return value
+            out: list[Any] = []
+            add = out.append
             try:
-                return [item(x) for x in value]
-            except _Miss:
-                _locate(value, item, enumerate(value))
+                for x in value:
+                    add(item(x))
+            except _Miss as miss:  # the failing item is the next one: no item is read twice
+                miss.segments.append(len(out))
                 raise
+            return out
 
         return arr
 
     def _mapstep(self, step: MapStep) -> Convert:
         lo, hi = step.lo, step.hi
         key, val = self.convert(step.key) or _identity, self.convert(step.value) or _identity
-        fail = Fail("COUNT_NARROWED", "a map's count is outside the reader's bounds", site=step.site)
+        fail = Fail("COUNT_NARROWED", "a map's count is outside the reader's bounds", step.location, step.site)
 
         flag = self.miss
 
@@ -205,11 +213,16 @@ class _Maker:
             if (lo is not None and n < lo) or (hi is not None and n > hi):
                 flag(fail, f"{n} entries, not {_bound(lo)}..{_bound(hi)}")
             out = {}
-            for k, v in value.items():
+            for k, v in value.items():  # a key before its value, as they are read; a path by reader names
                 try:
-                    out[key(k)] = val(v)
+                    rk = key(k)
                 except _Miss as miss:
                     miss.segments.append((k,))
+                    raise
+                try:
+                    out[rk] = val(v)
+                except _Miss as miss:
+                    miss.segments.append((rk,))
                     raise
             return out
 
@@ -223,7 +236,7 @@ class _Maker:
             return lambda value: None if value is None else inner(value)
         default, r_type = step.default, step.r_type
         fail = Fail("FIELD_OPTIONAL_TO_REQUIRED", f"{step.where or 'a value'} is required in the reader, and this "
-                                                  f"value lacks it (no `@default`)", site=step.site)
+                                                  f"value lacks it (no `@default`)", step.location, step.site)
 
         flag = self.miss
 
@@ -274,75 +287,49 @@ class _Maker:
             try:
                 return {target: convert(fields)}
             except _Miss as miss:
-                miss.segments.append(variant)
+                miss.segments.append(target)  # the reader's name, as a shape's fields are named in paths
                 raise
 
         return union
 
     def _shapestep(self, step: ShapeStep) -> Convert:
+        # Each converted field is read once, into a local, in a `try` of its own that adds the field's segment to
+        # a failure: a failure is located without reading anything again (re-reading the failing field at each
+        # level on the way out would cost 2^depth). A `try` costs nothing until something is raised.
         names = Names()
         out = Writer()
         parts = []
-        converted = []
-        for f in step.fields:
-            key = names.const(f.name)
-            if f.source is None:
-                if f.default is None or f.r_type is None:
-                    fail = self.convert(f.step)
-                    parts.append(f"{key}: {names.const(fail)}(None)" if fail else f"{key}: None")
-                    if fail:
-                        converted.append((f.name, "", fail))
-                    continue
-                value = ir.default_value(f.r_type, f.default)
-                parts.append(f"{key}: {'[]' if value == [] else '{}' if value == {} else names.const(value)}")
-                continue
-            source = names.const(f.source)
-            convert = self.convert(f.step)
-            if convert is None:
-                parts.append(f"{key}: v[{source}]")
-            else:
-                parts.append(f"{key}: {names.const(convert)}(v[{source}])")
-                converted.append((f.name, f.source, convert))
-        fields = tuple(converted)
+        miss = names.const(_Miss)
         out.line("def shape(v):")
         with out.indent():
-            if fields:
+            for f in step.fields:
+                key = names.const(f.name)
+                if f.source is None and f.default is not None and f.r_type is not None:
+                    value = ir.default_value(f.r_type, f.default)
+                    parts.append(f"{key}: {'[]' if value == [] else '{}' if value == {} else names.const(value)}")
+                    continue
+                convert = self.convert(f.step)
+                source = "None" if f.source is None else f"v[{names.const(f.source)}]"
+                if convert is None:
+                    parts.append(f"{key}: {source}")
+                    continue
+                local = names.temp("x")
                 out.line("try:")
                 with out.indent():
-                    out.line("return {" + ", ".join(parts) + "}")
-                out.line(f"except {names.const(_Miss)} as miss:")
+                    out.line(f"{local} = {names.const(convert)}({source})")
+                out.line(f"except {miss} as miss:")
                 with out.indent():
-                    out.line(f"{names.const(_locate_field)}(miss, v, {names.const(fields)})")
-            else:
-                out.line("return {" + ", ".join(parts) + "}")
+                    out.line(f"miss.segments.append({key})")
+                    out.line("raise")
+                parts.append(f"{key}: {local}")
+            out.line("return {" + ", ".join(parts) + "}")
         made: Convert = load("\n".join(out.lines) + "\n", "fsf evolve shape", dict(names.consts))["shape"]
         return made
-
-
-def _locate_field(miss: _Miss, value: Any, fields: tuple[tuple[str, str, Convert], ...]) -> None:
-    """Add the segment of the field that failed (after the shape's one expression failed) and raise ``miss``."""
-    for name, source, convert in fields:
-        try:
-            convert(value[source] if source else None)
-        except _Miss:
-            miss.segments.append(name)
-            raise miss from None
-    raise miss
 
 
 def _at_item(fail: Fail, item: str) -> Fail:
     """``fail`` at one writer member or variant that the reader lacks (its site names it on both sides)."""
     return attrs.evolve(fail, site=attrs.evolve(fail.site, r_item=item, w_item=item))
-
-
-def _locate(value: Any, item: Convert, items: Any) -> None:
-    """Find the index of the item that fails (after the fast comprehension failed) and raise its failure."""
-    for i, x in items:
-        try:
-            item(x)
-        except _Miss as miss:
-            miss.segments.append(i)
-            raise
 
 
 def _bound(x: float | None) -> str:

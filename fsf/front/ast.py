@@ -8,6 +8,7 @@ from __future__ import annotations
 import attrs
 
 from fsf.errors import Source, Span
+from fsf.ir.annotations import Literal
 
 
 def _span() -> Span | None:
@@ -75,16 +76,41 @@ TypeExpr = NamedType | ArrayType | MapType | RefType | OptionalType
 
 
 @attrs.frozen
+class Argument:
+    """An annotation's argument as written: a string (``text`` is its value, escapes resolved), a number or a
+    name (``text`` as written), ``[]`` or ``{}``."""
+
+    kind: Literal
+    text: str
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Annotation:
+    """``@name`` or ``@name(arguments)`` before an item; ``name.text`` is without the ``@`` and ``name.span``
+    covers ``@name``. ``args`` is None when there are no parentheses. Judged by the checker, not here."""
+
+    name: Name
+    args: tuple[Argument, ...] | None
+    span: Span | None = _span()
+
+
+Annotations = tuple[Annotation, ...]
+
+
+@attrs.frozen
 class Field:
     name: Name
     type: TypeExpr
     doc: str = ""
+    annotations: Annotations = ()
 
 
 @attrs.frozen
 class Member:
     name: Name
     doc: str = ""
+    annotations: Annotations = ()
 
 
 @attrs.frozen
@@ -92,6 +118,7 @@ class Variant:
     name: Name
     fields: tuple[Field, ...]
     doc: str = ""
+    annotations: Annotations = ()
 
 
 @attrs.frozen
@@ -99,6 +126,7 @@ class ShapeDecl:
     name: Name
     fields: tuple[Field, ...]
     doc: str = ""
+    annotations: Annotations = ()
 
 
 @attrs.frozen
@@ -106,6 +134,7 @@ class EnumDecl:
     name: Name
     members: tuple[Member, ...]
     doc: str = ""
+    annotations: Annotations = ()
 
 
 @attrs.frozen
@@ -113,6 +142,7 @@ class UnionDecl:
     name: Name
     variants: tuple[Variant, ...]
     doc: str = ""
+    annotations: Annotations = ()
 
 
 @attrs.frozen
@@ -122,6 +152,8 @@ class Import:
 
 
 Decl = ShapeDecl | EnumDecl | UnionDecl
+Item = Field | Member | Variant | ShapeDecl | EnumDecl | UnionDecl
+"""Anything that can carry annotations."""
 
 
 @attrs.frozen

@@ -1,7 +1,8 @@
 """Check: AST modules (a file and its imports) -> IR schema, or a SchemaError listing every problem.
 
 Every pass is linear in the schema's size and iterative over the declaration graph, so long chains and
-exponential fan-out of shapes cost no more than their text.
+exponential fan-out of shapes cost no more than their text. Annotations are judged by the table of
+:mod:`fsf.ir.annotations` (where each may go, what it takes), a ``@default`` by its judge once every type is known.
 """
 
 from __future__ import annotations
@@ -10,13 +11,18 @@ import difflib
 import math
 import re
 import struct
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
+import attrs
+
+import fsf.ir.annotations as ann  # not `from fsf.ir import annotations`: that can be the `__future__` feature
 from fsf import ir
 from fsf.errors import Diagnostic, Note, SchemaError, Span
-from fsf.front import ast
+from fsf.front import ast, foreign
+from fsf.ir.annotations import Args, Literal, Place, Verdict
 
-MAX_BOUND_DIGITS = 40
+MAX_BOUND_DIGITS = ann.MAX_LITERAL_DIGITS
 MAX_LENGTH = (1 << 32) - 1
 """Lengths and counts are at most 2^32-1: the largest msgpack header."""
 
@@ -28,6 +34,28 @@ _INTEGER = re.compile(r"-?[0-9]+\Z")
 # Did-you-mean costs one string comparison per candidate; past this many comparisons in one check (thousands
 # of unknown names in a huge schema) the remaining unknown names get no suggestion.
 _SUGGESTION_BUDGET = 200_000
+
+
+# What the checker calls an annotated item in messages, by where it stands.
+_NOUNS = {Place.FIELD: "field", Place.MEMBER: "member", Place.UNIT_VARIANT: "variant", Place.VARIANT: "variant",
+          Place.SHAPE: "shape", Place.ENUM: "enum", Place.UNION: "union"}
+_DEFAULT_CODES = {Verdict.NO_DEFAULT: "F607", Verdict.MISFIT: "F606", Verdict.TOO_LONG: "F207"}
+_ANNOTATION_NAMES = [a.name for a in ann.ANNOTATIONS]
+_ALL_ANNOTATIONS = ", ".join(f"`{a.spelled}`" for a in ann.ANNOTATIONS[:-1]) + f" and `{ann.ANNOTATIONS[-1].spelled}`"
+
+
+@attrs.define
+class _Marks:
+    """One item's judged annotations: the IR attribute values, and the arguments the declaration-wide checks
+    (reserved names, old names, one fallback) look at again."""
+
+    name: ast.Name
+    noun: str
+    values: dict[str, Any] = attrs.field(factory=dict)
+    was: list[ast.Argument] = attrs.field(factory=list)
+    reserved: list[ast.Argument] = attrs.field(factory=list)
+    fallback: ast.Annotation | None = None
+    default: ast.Argument | None = None
 
 
 def check(modules: Sequence[ast.Module], problems: Iterable[Diagnostic] = ()) -> ir.Schema:
@@ -50,6 +78,9 @@ class _Checker:
         self.budget = _SUGGESTION_BUDGET
         self.incomplete = False
         self.candidates: list[str] = []
+        self.folded: set[str] = set()  # the declared type names in lowercase
+        self.defaults: list[tuple[ir.Type, ast.Argument]] = []  # judged once every declaration is known
+        self.types: list[_Marks] = []
 
     def error(self, code: str, message: str, span: Span | None, label: str = "",
               notes: tuple[Note, ...] = (), hint: str = "") -> None:
@@ -71,12 +102,24 @@ class _Checker:
                 decls[name.text] = decl
                 self.spans[name.text] = name.span
         self.candidates = [*decls, *_PRIMITIVES]
+        self.folded = {d.lower() for d in decls}
         resolved = [self._decl(d, decls) for d in decls.values()]
+        named = list(self.types)
         for d in duplicates:  # judged too, so that one run reports the problems inside them as well
             self._decl(d, decls)
+        self._old_names(named, [], "type", "the schema")
         schema = ir.Schema(tuple(sorted(resolved, key=lambda d: d.name)))
         self._finite(schema)
+        self._judge_defaults(schema)
         return schema
+
+    def _suggest(self, text: str, candidates: Sequence[str]) -> str | None:
+        """The did-you-mean for ``text`` among ``candidates`` (None past the check's suggestion budget)."""
+        if self.budget <= 0:
+            return None
+        self.budget -= len(candidates)
+        close = difflib.get_close_matches(text, candidates, n=1, cutoff=0.6)
+        return close[0] if close else None
 
     # -- names ---------------------------------------------------------------------------------------------
 
@@ -94,6 +137,16 @@ class _Checker:
                        hint="shape, enum, union and variant names are PascalCase"
                        + (f": `{pascal}`" if _PASCAL.match(pascal) else ""))
 
+    def _field_name(self, name: ast.Name) -> None:
+        if self._ascii(name) and not _FIELD.match(name.text):
+            self.error("F102", f"field name `{name.text}` is neither camelCase nor snake_case", name.span,
+                       "not a field name", hint=_field_hint(name.text))
+
+    def _member_name(self, name: ast.Name) -> None:
+        if self._ascii(name) and not _MEMBER.match(name.text):
+            self.error("F102", f"enum member `{name.text}` does not start with a letter", name.span,
+                       "not a member name", hint="enum members start with a letter A-Z or a-z")
+
     def _unique(self, names: Iterable[ast.Name], what: str, owner: str) -> None:
         seen: dict[str, ast.Name] = {}
         for name in names:
@@ -108,30 +161,191 @@ class _Checker:
     def _decl(self, decl: ast.Decl, decls: dict[str, ast.Decl]) -> ir.Decl:
         owner = decl.name.text
         if isinstance(decl, ast.EnumDecl):
+            marks = self._annotated(decl, Place.ENUM, self._member_name)
+            self.types.append(marks)
             for m in decl.members:
-                if self._ascii(m.name) and not _MEMBER.match(m.name.text):
-                    self.error("F102", f"enum member `{m.name.text}` does not start with a letter", m.name.span,
-                               "not a member name", hint="enum members start with a letter A-Z or a-z")
+                self._member_name(m.name)
             self._unique((m.name for m in decl.members), "member", owner)
-            return ir.Enum(owner, tuple(ir.Member(m.name.text, m.doc) for m in decl.members), decl.doc)
+            members = [(m, self._annotated(m, Place.MEMBER, self._member_name)) for m in decl.members]
+            self._siblings([k for _, k in members], marks, owner)
+            return ir.Enum(owner, tuple(ir.Member(m.name.text, m.doc, **k.values, span=m.name.span)
+                                        for m, k in members), decl.doc, **marks.values, span=decl.name.span)
         if isinstance(decl, ast.UnionDecl):
+            marks = self._annotated(decl, Place.UNION, self._variant_name)
+            self.types.append(marks)
             for v in decl.variants:
                 self._type_name(v.name, "variant")
             self._unique((v.name for v in decl.variants), "variant", owner)
-            variants = tuple(
-                ir.Variant(v.name.text, self._fields(v.fields, decls, f"{owner}.{v.name.text}"), v.doc)
-                for v in decl.variants
-            )
-            return ir.Union_(owner, variants, decl.doc)
-        return ir.Shape(owner, self._fields(decl.fields, decls, owner), decl.doc)
+            variants = []
+            for v in decl.variants:
+                place = Place.VARIANT if v.fields else Place.UNIT_VARIANT
+                variants.append((v, self._annotated(v, place, self._variant_name)))
+            self._siblings([k for _, k in variants], marks, owner)
+            return ir.Union_(owner, tuple(
+                ir.Variant(v.name.text, self._fields(v.fields, decls, f"{owner}.{v.name.text}"), v.doc, **k.values,
+                           span=v.name.span)
+                for v, k in variants), decl.doc, **marks.values, span=decl.name.span)
+        marks = self._annotated(decl, Place.SHAPE, self._field_name)
+        self.types.append(marks)
+        return ir.Shape(owner, self._fields(decl.fields, decls, owner, marks), decl.doc, **marks.values,
+                        span=decl.name.span)
 
-    def _fields(self, fields: Sequence[ast.Field], decls: dict[str, ast.Decl], owner: str) -> tuple[ir.Field, ...]:
+    def _variant_name(self, name: ast.Name) -> None:
+        self._type_name(name, "variant")
+
+    def _fields(self, fields: Sequence[ast.Field], decls: dict[str, ast.Decl], owner: str,
+                marks: _Marks | None = None) -> tuple[ir.Field, ...]:
         for f in fields:
-            if self._ascii(f.name) and not _FIELD.match(f.name.text):
-                self.error("F102", f"field name `{f.name.text}` is neither camelCase nor snake_case", f.name.span,
-                           "not a field name", hint=_field_hint(f.name.text))
+            self._field_name(f.name)
         self._unique((f.name for f in fields), "field", owner)
-        return tuple(ir.Field(f.name.text, self._type(f.type, decls), f.doc) for f in fields)
+        out = []
+        judged = []
+        for f in fields:
+            field_marks = self._annotated(f, Place.FIELD, self._field_name)
+            t = self._type(f.type, decls)
+            out.append(ir.Field(f.name.text, t, f.doc, **field_marks.values, span=f.name.span))
+            if field_marks.default is not None:
+                self.defaults.append((t, field_marks.default))
+            judged.append(field_marks)
+        # A variant's fields are a declaration of their own for names; a shape's reserved names apply to its fields.
+        self._siblings(judged, marks if marks is not None else _Marks(ast.Name(owner), "variant"), owner)
+        return tuple(out)
+
+    # -- annotations ---------------------------------------------------------------------------------------
+
+    def _annotated(self, item: ast.Item, place: Place, rule: Callable[[ast.Name], None]) -> _Marks:
+        """Judge the annotations written on ``item`` (standing at ``place``) one by one. ``rule`` is the naming
+        rule of the names its ``@was`` lists (a declaration's is the type rule) and, on a declaration, of the names
+        its ``@reserved`` lists (its fields', members' or variants')."""
+        noun = _NOUNS[place]
+        marks = _Marks(item.name, noun)
+        first: dict[str, ast.Annotation] = {}
+        for a in item.annotations:
+            spec = ann.BY_NAME.get(a.name.text)
+            if spec is None:
+                close = self._suggest(a.name.text, _ANNOTATION_NAMES)
+                self.error("F601", f"unknown annotation `@{a.name.text}`", a.name.span,
+                           f"did you mean `@{close}`?" if close else "not an annotation",
+                           hint=f"the annotations are {_ALL_ANNOTATIONS}")
+                continue
+            if place not in spec.places:
+                self.error("F602", f"`{spec.spelled}` is not allowed on {place.value}", a.name.span,
+                           "not allowed here", hint=f"`{spec.spelled}` goes on {ann.where(spec.places)}")
+                continue
+            if spec.name in first and not spec.repeatable:
+                self.error("F604", f"`{spec.spelled}` appears twice on {noun} `{item.name.text}`", a.name.span,
+                           "again here", (Note(first[spec.name].name.span, "first here"),), hint="write it once")
+                continue
+            first.setdefault(spec.name, a)
+            args = self._arguments(a, spec)
+            if args is None:
+                continue
+            if spec.args is Args.NAMES:
+                named = self._was_rule(place, rule) if spec.name == "was" else rule
+                for arg in args:
+                    named(ast.Name(arg.text, arg.span))
+                (marks.was if spec.name == "was" else marks.reserved).extend(args)
+            elif spec.args is Args.LITERAL:
+                marks.values[spec.attribute] = ir.Default(ann.spell(args[0].kind, args[0].text))
+                marks.default = args[0]
+            elif spec.args is Args.NONE:
+                marks.values[spec.attribute] = True
+                marks.fallback = a
+            else:
+                marks.values[spec.attribute] = args[0].text
+        for attribute, names in (("was", marks.was), ("reserved", marks.reserved)):
+            if names:  # every occurrence's names, in the order written
+                marks.values[attribute] = tuple(x.text for x in names)
+        return marks
+
+    def _was_rule(self, place: Place, rule: Callable[[ast.Name], None]) -> Callable[[ast.Name], None]:
+        """Old names follow the naming rule of the item itself (a declaration's are type names)."""
+        if place in ann.DECLARATIONS:
+            return self._type_name
+        return rule
+
+    def _arguments(self, a: ast.Annotation, spec: ann.Annotation) -> tuple[ast.Argument, ...] | None:
+        """The arguments of ``a`` if they are what ``spec`` takes (else an F603 and None)."""
+        args = a.args or ()
+        wanted = {Args.NAMES: (1, None), Args.LITERAL: (1, 1), Args.NONE: (0, 0), Args.TEXT: (1, 1)}[spec.args]
+        strings = spec.args in (Args.NAMES, Args.TEXT)
+        bad: tuple[Span | None, str] | None = None
+        if len(args) < wanted[0]:
+            bad = a.span, "no string" if strings else "no value"
+        elif wanted[1] is not None and len(args) > wanted[1]:
+            extra = args[wanted[1]]
+            bad = extra.span, "not expected" if wanted[1] == 0 else "extra argument"
+        elif strings:
+            odd = next((x for x in args if x.kind is not Literal.STRING), None)
+            if odd is not None:
+                bad = odd.span, "not a string"
+        if bad is None:
+            return args
+        self.error("F603", f"`{spec.spelled}` takes {spec.args.value}", bad[0], bad[1],
+                   hint=f"write `{spec.example}`")
+        return None
+
+    def _siblings(self, items: Sequence[_Marks], owner_marks: _Marks, owner: str) -> None:
+        """The checks across the items of one declaration: reserved names, old names, one ``@fallback``."""
+        reserved: dict[str, ast.Argument] = {}
+        for arg in owner_marks.reserved:
+            if arg.text in reserved:
+                self.error("F610", f"reserved name `{arg.text}` appears twice in `{owner}`", arg.span, "again here",
+                           (Note(reserved[arg.text].span, "first here"),), hint="list it once")
+            else:
+                reserved[arg.text] = arg
+        for item in items:
+            if item.name.text in reserved:
+                self.error("F608", f"{item.noun} `{item.name.text}` is reserved in `{owner}`", item.name.span,
+                           "reserved name", (Note(reserved[item.name.text].span, "reserved here"),),
+                           hint="a reserved name is never used again; choose another name")
+        self._old_names(items, list(reserved.values()), "", f"`{owner}`")
+        fallbacks = [k.fallback for k in items if k.fallback is not None]
+        for again in fallbacks[1:]:
+            self.error("F605", f"`{owner}` has more than one `@fallback`", again.name.span, "another `@fallback`",
+                       (Note(fallbacks[0].name.span, "first here"),),
+                       hint="one member or unit variant at most reads what the reader does not know")
+
+    def _old_names(self, items: Sequence[_Marks], reserved: Sequence[ast.Argument], noun: str, scope: str) -> None:
+        """Each ``@was`` name of ``items`` is nobody's current name, not reserved, and listed once in ``scope``."""
+        current = {k.name.text: k for k in items}
+        taken = {r.text: r for r in reserved}
+        seen: dict[str, ast.Argument] = {}
+        for item in items:
+            what = noun or item.noun
+            for arg in item.was:
+                old = arg.text
+                if old in taken:
+                    self.error("F608", f"old name `{old}` of {what} `{item.name.text}` is reserved in {scope}",
+                               arg.span, "reserved name", (Note(taken[old].span, "reserved here"),),
+                               hint="a reserved name is never read again; remove one of the two")
+                elif old == item.name.text:
+                    self.error("F609", f"old name `{old}` of {what} `{item.name.text}` is its current name", arg.span,
+                               "its current name", hint="remove it: an item always matches its current name")
+                elif old in current:
+                    other = current[old]
+                    self.error("F609", f"old name `{old}` of {what} `{item.name.text}` is the name of another "
+                               f"{noun or other.noun} in {scope}", arg.span, "a current name",
+                               (Note(other.name.span, f"{noun or other.noun} `{old}` is here"),),
+                               hint="an old name must not be the name of an item that exists now")
+                elif old in seen:
+                    self.error("F610", f"old name `{old}` appears twice in {scope}", arg.span, "again here",
+                               (Note(seen[old].span, "first here"),),
+                               hint="each old name belongs to one item")
+                else:
+                    seen[old] = arg
+
+    def _judge_defaults(self, schema: ir.Schema) -> None:
+        for t, arg in self.defaults:
+            problem = ann.default_problem(t, arg.kind, arg.text, schema)
+            if problem is None:
+                continue
+            label = problem.label
+            if problem.members and arg.kind is Literal.NAME:
+                close = self._suggest(arg.text, problem.members)
+                if close:
+                    label = f"did you mean `{close}`?"
+            self.error(_DEFAULT_CODES[problem.verdict], problem.message, arg.span, label, hint=problem.hint)
 
     # -- types ---------------------------------------------------------------------------------------------
 
@@ -191,10 +405,12 @@ class _Checker:
                        hint="bounds apply to str, bytes, integers, floats, arr and map")
         if name in simple:
             return simple[name]
-        self._resolve(t.name, decls)
+        self._resolve(t.name, decls, foreign.lookup(name))
         return ir.Named(name)
 
-    def _resolve(self, name: ast.Name, decls: dict[str, ast.Decl]) -> None:
+    def _resolve(self, name: ast.Name, decls: dict[str, ast.Decl], other: foreign.Foreign | None = None) -> None:
+        """Report ``name`` unless it is declared. ``other`` is what another schema language means by it (a type
+        position, not a ``ref<T>``), which is the suggestion unless a declared type differs from it only in case."""
         if name.text in decls:
             return
         label, hint = "unknown type", ""
@@ -204,11 +420,12 @@ class _Checker:
             return
         if self.incomplete:
             return
-        if self.budget > 0:
-            self.budget -= len(self.candidates)
-            close = difflib.get_close_matches(name.text, self.candidates, n=1, cutoff=0.6)
-            if close:
-                label = f"did you mean `{close[0]}`?"
+        if other is not None and name.text.lower() not in self.folded:
+            self.error("F201", f"unknown type `{name.text}`", name.span, other.label(), hint=other.hint(name.text))
+            return
+        close = self._suggest(name.text, self.candidates)
+        if close:
+            label = f"did you mean `{close}`?"
         if not close_enough_name(name.text):
             hint = "type names are PascalCase (declared types) or a primitive such as `str` or `u32`"
         self.error("F201", f"unknown type `{name.text}`", name.span, label, hint=hint)

@@ -28,6 +28,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <datetime.h>
+#include <structmember.h>
 #include <float.h>
 #include <math.h>
 #include <stdint.h>
@@ -74,12 +75,27 @@ typedef struct {
     int max_depth;          /* containers nested deeper are refused (fsf.limits.MAX_DEPTH) */
 } Program;
 
+/* Classes: the generated classes a decode builds instead of dicts (Program.bind), one entry per node. A SHAPE
+ * node (a shape or a union's variant) gets a class and the slot offsets of its fields, in field order; an ENUM
+ * node the tuple of its members, in member order. The classes' own checks are done in Python before binding
+ * (fsf/codegen/objects.py: plain attrs classes whose __init__ only stores the fields); here each field must be
+ * a writable object slot of the class. */
+typedef struct {
+    PyObject_HEAD
+    PyObject *program;      /* the Program it was bound to (owned) */
+    Py_ssize_t count;
+    PyTypeObject **cls;     /* SHAPE nodes: the class (owned), else NULL */
+    Py_ssize_t **offsets;   /* SHAPE nodes: each field's slot offset */
+    PyObject **members;     /* ENUM nodes: the members, a tuple (owned), else NULL */
+} Classes;
+
 typedef struct {
     const unsigned char *base, *p, *end;
     const Node *nodes;
     int build;              /* 0: check only (Program.check), every value read as None */
     int max_depth;
     Py_ssize_t left;        /* the decode budget: msgpack values that may still be read */
+    const Classes *cl;      /* build objects of these classes instead of dicts (NULL: dicts) */
 } Reader;
 
 /* ---------------------------------------------------------------------------------------------------------- */
@@ -384,7 +400,7 @@ static PyObject *read_fields(Reader *r, const Node *node, int depth) {
         }
         return checked();
     }
-    PyObject *out = PyDict_New();
+    PyObject *out = _PyDict_NewPresized(node->n);  /* no resize as the fields arrive */
     if (out == NULL) return NULL;
     for (Py_ssize_t i = 0; i < node->n; i++) {
         PyObject *v = read_value(r, node->kids[i], depth);
@@ -396,6 +412,32 @@ static PyObject *read_fields(Reader *r, const Node *node, int depth) {
         Py_DECREF(v);
     }
     return out;
+}
+
+/* The fields of a record as an object of its bound class: allocated, then each slot filled as its value is read
+ * (what the class's __init__ would store; a slot not reached yet is NULL, which deallocation skips). */
+static PyObject *read_object(Reader *r, const Node *node, int depth) {
+    Py_ssize_t at = node - r->nodes;
+    PyTypeObject *cls = r->cl->cls[at];
+    const Py_ssize_t *offsets = r->cl->offsets[at];
+    PyObject *out = cls->tp_alloc(cls, 0);
+    if (out == NULL) return NULL;
+    for (Py_ssize_t i = 0; i < node->n; i++) {
+        PyObject *v = read_value(r, node->kids[i], depth);
+        if (v == NULL) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        *(PyObject **)((char *)out + offsets[i]) = v;
+    }
+    return out;
+}
+
+/* An enum member: its name, or its member object when building objects. */
+static PyObject *member(const Reader *r, const Node *node, uint64_t i) {
+    PyObject *m = r->cl != NULL ? PyTuple_GET_ITEM(r->cl->members[node - r->nodes], (Py_ssize_t)i) : node->names[i];
+    Py_INCREF(m);
+    return m;
 }
 
 static PyObject *read_array(Reader *r, const Node *node, int depth) {
@@ -460,9 +502,7 @@ static PyObject *read_key(Reader *r, const Node *node, Key *k) {
     if (node->op == FSF_NODE_ENUM) {
         if (read_int(r, &k->v) < 0) return NULL;
         if (k->v.neg || k->v.u >= (uint64_t)node->n) return refuse(r, "bounds");
-        PyObject *name = node->names[k->v.u];
-        Py_INCREF(name);
-        return name;
+        return member(r, node, k->v.u);
     }
     return refuse(r, "key type");  /* not a key type of the language: the reference decides */
 }
@@ -517,6 +557,7 @@ static PyObject *read_union(Reader *r, const Node *node, int depth) {
     if (tag.neg || tag.u >= (uint64_t)node->n) return refuse(r, "bounds");
     const Node *variant = &r->nodes[node->kids[tag.u]];
     if (n != (uint64_t)variant->n + 1) return refuse(r, "arity");
+    if (r->cl != NULL && r->build) return read_object(r, variant, depth);  /* the variant's class: no wrapper */
     PyObject *body = read_fields(r, variant, depth);
     if (body == NULL || !r->build) return body;
     PyObject *out = PyDict_New();
@@ -579,9 +620,7 @@ static PyObject *read_value(Reader *r, Py_ssize_t at, int depth) {
         if (read_int(r, &v) < 0) return NULL;
         if (v.neg || v.u >= (uint64_t)node->n) return refuse(r, "bounds");
         if (!r->build) return checked();
-        PyObject *name = node->names[v.u];
-        Py_INCREF(name);
-        return name;
+        return member(r, node, v.u);
     }
     default:
         break;
@@ -597,7 +636,7 @@ static PyObject *read_value(Reader *r, Py_ssize_t at, int depth) {
         uint64_t n;
         if (read_count(r, &ARR_FAMILY, &n) < 0) return NULL;
         if (n != (uint64_t)node->n) return refuse(r, "arity");
-        return read_fields(r, node, depth + 1);
+        return r->cl != NULL && r->build ? read_object(r, node, depth + 1) : read_fields(r, node, depth + 1);
     }
     case FSF_NODE_UNION:
         return read_union(r, node, depth + 1);
@@ -1221,14 +1260,39 @@ static void Program_dealloc(Program *self) {
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
-static PyObject *run_reader(Program *self, PyObject *args, int build) {
+static PyTypeObject ClassesType;
+
+/* A Py_ssize_t argument (as PyArg_ParseTuple's "n"). */
+static int ssize_arg(PyObject *obj, Py_ssize_t *out) {
+    *out = PyNumber_AsSsize_t(obj, PyExc_OverflowError);
+    return *out == -1 && PyErr_Occurred() ? -1 : 0;
+}
+
+/* decode(data, start, root, budget=no limit, classes=None) and check(data, start, root, budget=no limit):
+ * METH_FASTCALL, so the fixed cost of a small value's call is as low as the interpreter allows. */
+static PyObject *run_reader(Program *self, PyObject *const *args, Py_ssize_t nargs, int build) {
     Py_buffer buf;
     Py_ssize_t start, root, budget = PY_SSIZE_T_MAX;
+    const Classes *cl = NULL;
     if (self->nodes == NULL) {
         PyErr_SetString(PyExc_RuntimeError, "uninitialised Program");
         return NULL;
     }
-    if (!PyArg_ParseTuple(args, "y*nn|n", &buf, &start, &root, &budget)) return NULL;
+    if (nargs < 3 || nargs > (build ? 5 : 4)) {
+        PyErr_Format(PyExc_TypeError, "%s() takes from 3 to %d arguments (%zd given)", build ? "decode" : "check",
+                     build ? 5 : 4, nargs);
+        return NULL;
+    }
+    if (ssize_arg(args[1], &start) < 0 || ssize_arg(args[2], &root) < 0) return NULL;
+    if (nargs > 3 && ssize_arg(args[3], &budget) < 0) return NULL;
+    if (nargs > 4 && args[4] != Py_None) {
+        if (!Py_IS_TYPE(args[4], &ClassesType) || ((const Classes *)args[4])->program != (PyObject *)self) {
+            PyErr_SetString(PyExc_TypeError, "classes must be bound to this Program (Program.bind)");
+            return NULL;
+        }
+        cl = (const Classes *)args[4];
+    }
+    if (PyObject_GetBuffer(args[0], &buf, PyBUF_SIMPLE) < 0) return NULL;
     PyObject *out = NULL;
     if (start < 0 || start > buf.len || root < 0 || root >= self->count) {
         PyErr_SetString(PyExc_ValueError, "start or root out of range");
@@ -1236,7 +1300,7 @@ static PyObject *run_reader(Program *self, PyObject *args, int build) {
         PyErr_SetString(PyExc_ValueError, "budget out of range");
     } else {
         Reader r = {(const unsigned char *)buf.buf, (const unsigned char *)buf.buf + start,
-                    (const unsigned char *)buf.buf + buf.len, self->nodes, build, self->max_depth, budget};
+                    (const unsigned char *)buf.buf + buf.len, self->nodes, build, self->max_depth, budget, cl};
         out = read_value(&r, root, 0);
         if (out != NULL && r.p != r.end) {
             Py_CLEAR(out);
@@ -1247,19 +1311,28 @@ static PyObject *run_reader(Program *self, PyObject *args, int build) {
     return out;
 }
 
-static PyObject *Program_decode(Program *self, PyObject *args) { return run_reader(self, args, 1); }
+static PyObject *Program_decode(Program *self, PyObject *const *args, Py_ssize_t nargs) {
+    return run_reader(self, args, nargs, 1);
+}
 
-static PyObject *Program_check(Program *self, PyObject *args) { return run_reader(self, args, 0); }
+static PyObject *Program_check(Program *self, PyObject *const *args, Py_ssize_t nargs) {
+    return run_reader(self, args, nargs, 0);
+}
 
-static PyObject *Program_encode(Program *self, PyObject *args) {
-    PyObject *value;
+static PyObject *Program_encode(Program *self, PyObject *const *args, Py_ssize_t nargs) {
     Py_buffer prefix;
     Py_ssize_t root;
     if (self->nodes == NULL) {
         PyErr_SetString(PyExc_RuntimeError, "uninitialised Program");
         return NULL;
     }
-    if (!PyArg_ParseTuple(args, "Ony*", &value, &root, &prefix)) return NULL;
+    if (nargs != 3) {
+        PyErr_Format(PyExc_TypeError, "encode() takes exactly 3 arguments (%zd given)", nargs);
+        return NULL;
+    }
+    PyObject *value = args[0];
+    if (ssize_arg(args[1], &root) < 0) return NULL;
+    if (PyObject_GetBuffer(args[2], &prefix, PyBUF_SIMPLE) < 0) return NULL;
     PyObject *result = NULL;
     Out o = {NULL, 0, 0, self->max_depth};
     if (root < 0 || root >= self->count) {
@@ -1272,17 +1345,129 @@ static PyObject *Program_encode(Program *self, PyObject *args) {
     return result;
 }
 
+/* ---------------------------------------------------------------------------------------------------------- */
+/* Classes: Program.bind */
+
+static void Classes_dealloc(Classes *self) {
+    for (Py_ssize_t i = 0; i < self->count; i++) {
+        if (self->cls != NULL) Py_XDECREF(self->cls[i]);
+        if (self->offsets != NULL) PyMem_Free(self->offsets[i]);
+        if (self->members != NULL) Py_XDECREF(self->members[i]);
+    }
+    PyMem_Free(self->cls);
+    PyMem_Free(self->offsets);
+    PyMem_Free(self->members);
+    Py_XDECREF(self->program);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+/* The slot offsets of `names` in `cls`: each a writable object member of the class (or of a base of it). */
+static Py_ssize_t *slot_offsets(PyTypeObject *cls, PyObject *names, Py_ssize_t n) {
+    if (!PyTuple_Check(names) || PyTuple_GET_SIZE(names) != n) {
+        PyErr_SetString(PyExc_ValueError, "a class needs one attribute name per field");
+        return NULL;
+    }
+    Py_ssize_t *out = PyMem_Calloc((size_t)(n ? n : 1), sizeof(Py_ssize_t));
+    if (out == NULL) {
+        PyErr_NoMemory();
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *name = PyTuple_GET_ITEM(names, i);
+        PyObject *descr = PyUnicode_Check(name) ? _PyType_Lookup(cls, name) : NULL;  /* borrowed */
+        if (descr == NULL || !Py_IS_TYPE(descr, &PyMemberDescr_Type)) goto bad;
+        PyMemberDef *m = ((PyMemberDescrObject *)descr)->d_member;
+        if (m->type != T_OBJECT_EX || (m->flags & READONLY) || m->offset <= 0 ||
+            !PyType_IsSubtype(cls, PyDescr_TYPE(descr))) goto bad;
+        for (Py_ssize_t j = 0; j < i; j++) {
+            if (out[j] == m->offset) goto bad;
+        }
+        out[i] = m->offset;
+    }
+    return out;
+bad:
+    PyMem_Free(out);
+    PyErr_SetString(PyExc_ValueError, "each field must be a distinct writable slot of its class");
+    return NULL;
+}
+
+static PyObject *Program_bind(Program *self, PyObject *table) {
+    if (self->nodes == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "uninitialised Program");
+        return NULL;
+    }
+    if (!PyTuple_Check(table) || PyTuple_GET_SIZE(table) != self->count) {
+        PyErr_SetString(PyExc_ValueError, "bind takes a tuple of one entry per node");
+        return NULL;
+    }
+    Classes *cl = PyObject_New(Classes, &ClassesType);
+    if (cl == NULL) return NULL;
+    cl->count = self->count;
+    cl->cls = PyMem_Calloc((size_t)(self->count ? self->count : 1), sizeof(PyTypeObject *));
+    cl->offsets = PyMem_Calloc((size_t)(self->count ? self->count : 1), sizeof(Py_ssize_t *));
+    cl->members = PyMem_Calloc((size_t)(self->count ? self->count : 1), sizeof(PyObject *));
+    Py_INCREF(self);
+    cl->program = (PyObject *)self;
+    if (cl->cls == NULL || cl->offsets == NULL || cl->members == NULL) {
+        Py_DECREF(cl);
+        return PyErr_NoMemory();
+    }
+    for (Py_ssize_t i = 0; i < self->count; i++) {
+        const Node *node = &self->nodes[i];
+        PyObject *entry = PyTuple_GET_ITEM(table, i);
+        if (node->op == FSF_NODE_SHAPE) {
+            PyObject *cls = PyTuple_Check(entry) && PyTuple_GET_SIZE(entry) == 2 ? PyTuple_GET_ITEM(entry, 0) : NULL;
+            if (cls == NULL || !PyType_Check(cls) || !(((PyTypeObject *)cls)->tp_flags & Py_TPFLAGS_HEAPTYPE) ||
+                (((PyTypeObject *)cls)->tp_flags & Py_TPFLAGS_IS_ABSTRACT) || ((PyTypeObject *)cls)->tp_alloc == NULL) {
+                PyErr_Format(PyExc_ValueError, "node %zd needs (class, attribute names)", i);
+                goto fail;
+            }
+            cl->offsets[i] = slot_offsets((PyTypeObject *)cls, PyTuple_GET_ITEM(entry, 1), node->n);
+            if (cl->offsets[i] == NULL) goto fail;
+            Py_INCREF(cls);
+            cl->cls[i] = (PyTypeObject *)cls;
+        } else if (node->op == FSF_NODE_ENUM) {
+            if (!PyTuple_Check(entry) || PyTuple_GET_SIZE(entry) != node->n) {
+                PyErr_Format(PyExc_ValueError, "node %zd needs a tuple of its %zd members", i, node->n);
+                goto fail;
+            }
+            Py_INCREF(entry);
+            cl->members[i] = entry;
+        } else if (entry != Py_None) {
+            PyErr_Format(PyExc_ValueError, "node %zd takes no class", i);
+            goto fail;
+        }
+    }
+    return (PyObject *)cl;
+fail:
+    Py_DECREF(cl);
+    return NULL;
+}
+
+static PyTypeObject ClassesType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "fsf.fsv._native.Classes",
+    .tp_basicsize = sizeof(Classes),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "The classes a decode builds instead of dicts (Program.bind).",
+    .tp_dealloc = (destructor)Classes_dealloc,
+};
+
 static PyMethodDef Program_methods[] = {
-    {"decode", (PyCFunction)Program_decode, METH_VARARGS,
-     "decode(data, start, root, budget=no limit): the Python form of the value of node `root` at data[start:]\n"
-     "(to its end), of at most `budget` msgpack values; fsf.errors.Refused for anything the reference reader\n"
-     "would refuse."},
-    {"check", (PyCFunction)Program_check, METH_VARARGS,
+    {"decode", (PyCFunction)(void (*)(void))Program_decode, METH_FASTCALL,
+     "decode(data, start, root, budget=no limit, classes=None): the Python form of the value of node `root` at\n"
+     "data[start:] (to its end), of at most `budget` msgpack values; with `classes` (Program.bind), objects of\n"
+     "those classes for shapes, variants and enums; fsf.errors.Refused for anything the reference reader would\n"
+     "refuse."},
+    {"check", (PyCFunction)(void (*)(void))Program_check, METH_FASTCALL,
      "check(data, start, root, budget=no limit): None when decode(data, start, root, budget) would succeed\n"
      "(it builds nothing); fsf.errors.Refused otherwise."},
-    {"encode", (PyCFunction)Program_encode, METH_VARARGS,
+    {"encode", (PyCFunction)(void (*)(void))Program_encode, METH_FASTCALL,
      "encode(value, root, prefix): prefix + the canonical payload of `value` as node `root`; Refused for\n"
      "anything that is not valid in the exact types of the canonical Python form."},
+    {"bind", (PyCFunction)Program_bind, METH_O,
+     "bind(table): the classes decode builds (its `classes` argument): one entry per node, for a SHAPE node\n"
+     "(class, attribute names in field order), for an ENUM node the tuple of its members, else None."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -1316,7 +1501,7 @@ PyMODINIT_FUNC PyInit__native(void) {
     PyDateTime_IMPORT;
     if (PyDateTimeAPI == NULL) return NULL;
     timezone_type = Py_TYPE(PyDateTime_TimeZone_UTC);
-    if (PyType_Ready(&ProgramType) < 0) return NULL;
+    if (PyType_Ready(&ProgramType) < 0 || PyType_Ready(&ClassesType) < 0) return NULL;
     PyObject *m = PyModule_Create(&native_module);
     if (m == NULL) return NULL;
     Py_INCREF(&ProgramType);

@@ -27,7 +27,7 @@ from fsf import ir
 from fsf.errors import DecodeError, Refused, UsageError, ValidationError
 from fsf.fsv import native as _native_path
 from fsf.fsv.format import REF_PREFIX, time_ns
-from fsf.fsv.header import HEAD, HEADER_SIZE, MAGIC, Header, pack_header, read_header
+from fsf.fsv.header import HEADER_SIZE, MAGIC, Header, pack_header, read_header
 from fsf.fsv.header import content_id as content_id  # re-exported
 from fsf.fsv.pure import Pure
 from fsf.fsv.reader import read_reference as read_reference  # re-exported
@@ -71,7 +71,8 @@ when :mod:`fsf.fsv.native` was first imported. Read once; a constant, never reas
 
 Fallback = Callable[[str, str], None]
 """``on_fallback(path, operation)``: told each time ``path`` refuses during ``operation`` (``encode``, ``decode``,
-``verify`` or ``accepts``), before the next path runs; raising from it makes the call raise that."""
+``verify`` or ``accepts``; ``decode into`` when the native decoder cannot build a module's classes itself),
+before the next path runs; raising from it makes the call raise that."""
 
 ToWire = Callable[[Any], Any]
 
@@ -251,7 +252,7 @@ _NO_BUDGET = sys.maxsize
 class _Shared:
     """What every :class:`Codec` of one schema shares, whichever paths it runs: built once, on first use."""
 
-    __slots__ = ("_plan", "_pure", "by_id", "by_name", "native", "nodes", "variants")
+    __slots__ = ("_plan", "_pure", "by_header", "by_id", "by_name", "native", "nodes", "variants")
 
     def __init__(self, schema: Schema) -> None:
         self.nodes = {decl.name: i for i, decl in enumerate(schema.ir.decls)}
@@ -260,6 +261,8 @@ class _Shared:
         """A type's name -> its node and the header of its values."""
         self.by_id = {schema.id_bytes(name): self.nodes[name] for name in schema.shapes}
         """The root type's id digest -> its node."""
+        self.by_header = {header: (node, name) for name, (node, header) in self.by_name.items()}
+        """A whole header -> the node and name of its root type: the one lookup of the common call."""
         self.native: Any = _native_path.codec(schema.ir)
         self._pure: Pure | None = None
         self._plan: Plan | None = None
@@ -407,15 +410,14 @@ class Codec:
         """
         budget = _NO_BUDGET if max_values is None else check_budget(max_values)
         program = self._native
-        if program is not None and type(data) is bytes and data[:5] == HEAD:  # the common call: headers known
-            node = self._shared.by_id.get(data[5:HEADER_SIZE])
-            if node is not None and (name is None or self._shared.nodes.get(name) == node):
+        if program is not None and type(data) is bytes:  # the common call: a header of this schema, one lookup
+            hit = self._shared.by_header.get(data[:HEADER_SIZE])
+            if hit is not None and (name is None or name == hit[1]):
                 try:
-                    return program.decode(data, HEADER_SIZE, node, budget)
+                    return program.decode(data, HEADER_SIZE, hit[0], budget)
                 except Refused:
                     self._fell("native", "decode")
-                    return self._decode_reference(data, root_name(self._schema, read_header(data), name),
-                                                  max_values)
+                    return self._decode_reference(data, hit[1], max_values)
         data = _as_bytes(data)
         name = root_name(self._schema, read_header(data), name)
         if program is not None:  # always strict: it checks every spelling as it reads
@@ -435,12 +437,47 @@ class Codec:
                 self._fell("pure", "decode")
         return self._decode_reference(data, name, max_values)
 
+    def decode_objects(self, data: bytes, name: str | None, classes_of: Callable[[Any], Any],
+                       convert: Callable[[str, Any], Any], *, canonical: bool = True,
+                       max_values: int | None = None) -> Any:
+        """:meth:`decode` into objects: ``classes_of(program)`` gives the native program's binding of the classes
+        (``Program.bind``, or None when it cannot build them), ``convert(name, value)`` turns the Python form of a
+        ``name`` into objects. The native decoder builds the objects in its one pass, with every check of
+        :meth:`decode`; any other case decodes the Python form and converts it (the reference path still decides
+        and words every error)."""
+        budget = _NO_BUDGET if max_values is None else check_budget(max_values)
+        program = self._native
+        if program is not None and type(data) is bytes:
+            hit = self._shared.by_header.get(data[:HEADER_SIZE])
+            if hit is not None and (name is None or name == hit[1]):
+                classes = classes_of(program)
+                if classes is not None:
+                    try:
+                        return program.decode(data, HEADER_SIZE, hit[0], budget, classes)
+                    except Refused:
+                        self._fell("native", "decode")
+                        return convert(hit[1], self._decode_reference(data, hit[1], max_values))
+                self._fell("native", "decode into")
+        data = _as_bytes(data)
+        name = root_name(self._schema, read_header(data), name)
+        return convert(name, self.decode(data, name, canonical=canonical, max_values=max_values))
+
     def verify(self, data: bytes | bytearray | memoryview, name: str | None = None, *,
                max_values: int | None = None) -> str:
         """The root type of FSV bytes ``data`` once they prove canonical and valid; raises
         :class:`fsf.DecodeError` exactly as :meth:`decode` would, the budget ``max_values`` included (counted the
         same way). The native path checks without building the value."""
-        budget = check_budget(max_values)
+        budget = _NO_BUDGET if max_values is None else check_budget(max_values)
+        if self._native is not None and type(data) is bytes:  # the common call, as in decode
+            hit = self._shared.by_header.get(data[:HEADER_SIZE])
+            if hit is not None and (name is None or name == hit[1]):
+                try:
+                    self._native.check(data, HEADER_SIZE, hit[0], budget)
+                    return hit[1]
+                except Refused:
+                    self._fell("native", "verify")
+                    self._decode_reference(data, hit[1], max_values)
+                    return hit[1]
         data = _as_bytes(data)
         name = root_name(self._schema, read_header(data), name)
         if self._native is not None:

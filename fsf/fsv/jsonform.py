@@ -21,7 +21,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from fsf import ir
-from fsf.errors import ValidationError
+from fsf.errors import Unreadable, ValidationError
 from fsf.fsv.format import EPOCH as _EPOCH
 from fsf.fsv.format import NS_PER_SECOND as _NS
 from fsf.fsv.format import delta_ns
@@ -142,26 +142,40 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 class _Bad(Exception):
     def __init__(self, message: str) -> None:
         self.message = message
-        self.path: list[str] = []
+        self.path: list[str | int | tuple[str]] = []
+        """The segments from the failure up: a field or variant name, an index, a map key (as a 1-tuple)."""
+
+    def error(self) -> ValidationError:
+        path, loc = ["$"], list[Any]()
+        for s in reversed(self.path):
+            if isinstance(s, tuple):
+                path.append(f"[{json.dumps(s[0])}]")
+                loc.append(s[0])
+            else:
+                path.append(f".{s}" if isinstance(s, str) else f"[{s}]")
+                loc.append(s)
+        return ValidationError(self.message, "".join(path), tuple(loc))
 
 
-def from_json(schema: Checked, name: str, data: Any) -> Any:
+def from_json(schema: Checked, name: str, data: Any, *, collect: bool = False) -> Any:
     """The Python value (as ``schema.encode`` takes it) of JSON-form ``data`` of type ``name``.
 
     Raises :class:`fsf.ValidationError` where the JSON spelling itself is wrong (bad base64, hex, time or map
-    key); other problems are left in place for ``schema.validate``.
+    key); other problems are left in place for ``schema.validate``. With ``collect``, nothing is raised: each
+    wrong spelling is replaced by an :class:`fsf.errors.Unreadable` with its message, which
+    ``schema.validate(..., all_errors=True)`` reports in its place among the other errors.
 
     >>> from_json(s, "Event", {"at": "2026-11-22T00:00:00.5Z"})   # doctest: +SKIP
     {'at': 1795305600500000000}
     """
     schema.id_bytes(name)
     try:
-        return _from(schema.ir, ir.Named(name), data, 0)
+        return _from(schema.ir, ir.Named(name), data, 0, collect)
     except _Bad as bad:
-        raise ValidationError(bad.message, "$" + "".join(reversed(bad.path))) from None
+        raise bad.error() from None
 
 
-def _from(schema: ir.Schema, t: ir.Type, x: Any, depth: int) -> Any:
+def _from(schema: ir.Schema, t: ir.Type, x: Any, depth: int, collect: bool) -> Any:
     kind = kind_of(t)
     if kind is Kind.OPTIONAL:
         assert isinstance(t, ir.Optional)
@@ -169,63 +183,70 @@ def _from(schema: ir.Schema, t: ir.Type, x: Any, depth: int) -> Any:
             return None
         t = t.inner
         kind = kind_of(t)
-    if kind is Kind.BYTES:
-        return _base64(x)
-    if kind is Kind.HASH:
-        if not isinstance(x, str) or not _HEX64.match(x):
-            raise _Bad(f"Expected `hash` as 64 lowercase hex digits, got {_shown(x)}")
-        return bytes.fromhex(x)
-    if kind is Kind.TIME:
-        return _parse_time(x)
+    leaf = _LEAF.get(kind)
+    if leaf is not None:
+        try:
+            return leaf(x)
+        except _Bad as bad:
+            if not collect:
+                raise
+            return Unreadable(bad.message)
     if depth > MAX_DEPTH:
         return x  # left for validate, which refuses the depth
     if kind is Kind.ARRAY and isinstance(x, list):
         assert isinstance(t, ir.Array)
-        return [_at(schema, t.item, v, depth + 1, f"[{i}]") for i, v in enumerate(x)]
+        return [_at(schema, t.item, v, depth + 1, i, collect) for i, v in enumerate(x)]
     if kind is Kind.MAP and isinstance(x, dict):
         assert isinstance(t, ir.Map)
-        key: Callable[[str], Any] = _int_key if kind_of(t.key) is Kind.INT else _same
+        int_keys = kind_of(t.key) is Kind.INT
         out = {}
         for k, v in x.items():
-            segment = f"[{json.dumps(k)}]"
-            try:
-                out[key(k)] = _from(schema, t.value, v, depth + 1)
-            except _Bad as bad:
-                bad.path.append(segment)
-                raise
+            key: Any = k
+            if int_keys:
+                try:
+                    key = _int_key(k)
+                except _Bad as bad:
+                    if not collect:
+                        bad.path.append((k,))
+                        raise
+                    key = Unreadable(bad.message, k)
+            out[key] = _at(schema, t.value, v, depth + 1, (k,), collect)
         return out
     if kind is Kind.NAMED and isinstance(x, dict):
         assert isinstance(t, ir.Named)
         decl = schema[t.name]
         if isinstance(decl, ir.Shape):
-            return _fields(schema, decl.fields, x, depth + 1)
+            return _fields(schema, decl.fields, x, depth + 1, collect)
         if isinstance(decl, ir.Union_) and len(x) == 1:
             ((vname, body),) = x.items()
             variant = next((v for v in decl.variants if v.name == vname), None)
             if variant is not None and isinstance(body, dict):
                 try:
-                    return {vname: _fields(schema, variant.fields, body, depth + 1)}
+                    return {vname: _fields(schema, variant.fields, body, depth + 1, collect)}
                 except _Bad as bad:
-                    bad.path.append(f".{vname}")
+                    bad.path.append(vname)
                     raise
     return x
 
 
-def _at(schema: ir.Schema, t: ir.Type, x: Any, depth: int, segment: str) -> Any:
+def _at(schema: ir.Schema, t: ir.Type, x: Any, depth: int, segment: str | int | tuple[str], collect: bool) -> Any:
     try:
-        return _from(schema, t, x, depth)
+        return _from(schema, t, x, depth, collect)
     except _Bad as bad:
         bad.path.append(segment)
         raise
 
 
-def _fields(schema: ir.Schema, fields: tuple[ir.Field, ...], x: dict[str, Any], depth: int) -> dict[str, Any]:
+def _fields(schema: ir.Schema, fields: tuple[ir.Field, ...], x: dict[str, Any], depth: int,
+            collect: bool) -> dict[str, Any]:
     types = {f.name: f.type for f in fields}
-    return {k: (_at(schema, types[k], v, depth, f".{k}") if k in types else v) for k, v in x.items()}
+    return {k: (_at(schema, types[k], v, depth, k, collect) if k in types else v) for k, v in x.items()}
 
 
-def _same(key: str) -> str:
-    return key
+def _hash(x: Any) -> bytes:
+    if not isinstance(x, str) or not _HEX64.match(x):
+        raise _Bad(f"Expected `hash` as 64 lowercase hex digits, got {_shown(x)}")
+    return bytes.fromhex(x)
 
 
 def _int_key(key: str) -> int:
@@ -274,6 +295,9 @@ def _parse_time(x: Any) -> int:
 
 
 _TIME_EXPECTED = "Expected `time` as RFC 3339 (`2026-11-22T00:46:54Z`)"
+
+_LEAF: dict[Kind, Callable[[Any], Any]] = {Kind.BYTES: _base64, Kind.HASH: _hash, Kind.TIME: _parse_time}
+"""The kinds whose JSON spelling is rewritten, and how (each raises ``_Bad`` for a wrong spelling)."""
 
 
 def format_time(value: Any) -> str:

@@ -12,6 +12,8 @@ from typing import Any
 
 import attrs
 
+from fsf.errors import Span
+
 INT_RANGES: dict[str, tuple[int, int]] = {
     "i8": (-(1 << 7), (1 << 7) - 1),
     "i16": (-(1 << 15), (1 << 15) - 1),
@@ -135,6 +137,8 @@ class Field:
     """``@default``: what a value written without this field reads as."""
     deprecated: str | None = None
     """``@deprecated(reason)``."""
+    span: Span | None = attrs.field(default=None, eq=False, repr=False)
+    """Where the name was written (None for an IR from a ``.fsb`` or a store); never compared, never in an id."""
 
     @property
     def optional(self) -> bool:
@@ -150,6 +154,7 @@ class Shape:
     reserved: tuple[str, ...] = ()
     """``@reserved``: field names that may never be used again in this shape."""
     deprecated: str | None = None
+    span: Span | None = attrs.field(default=None, eq=False, repr=False)
 
 
 @attrs.frozen
@@ -160,6 +165,7 @@ class Member:
     fallback: bool = False
     """``@fallback``: what a writer's member this enum lacks reads as (one member at most)."""
     deprecated: str | None = None
+    span: Span | None = attrs.field(default=None, eq=False, repr=False)
 
 
 @attrs.frozen
@@ -170,6 +176,7 @@ class Enum:
     was: tuple[str, ...] = ()
     reserved: tuple[str, ...] = ()
     deprecated: str | None = None
+    span: Span | None = attrs.field(default=None, eq=False, repr=False)
 
 
 @attrs.frozen
@@ -181,6 +188,7 @@ class Variant:
     fallback: bool = False
     """``@fallback`` (a unit variant only): what a writer's variant this union lacks reads as."""
     deprecated: str | None = None
+    span: Span | None = attrs.field(default=None, eq=False, repr=False)
 
 
 @attrs.frozen
@@ -191,6 +199,7 @@ class Union_:
     was: tuple[str, ...] = ()
     reserved: tuple[str, ...] = ()
     deprecated: str | None = None
+    span: Span | None = attrs.field(default=None, eq=False, repr=False)
 
 
 Decl = Shape | Enum | Union_
@@ -328,7 +337,7 @@ def default_value(t: Type, default: Default) -> Any:
         return []
     if literal == "{}":
         return {}
-    if literal in ("true", "false"):
+    if isinstance(inner, Bool):
         return literal == "true"
     if literal.startswith('"'):
         return _ESCAPED.sub(r"\1", literal[1:-1])
@@ -337,3 +346,19 @@ def default_value(t: Type, default: Default) -> Any:
     if isinstance(inner, Int):
         return int(literal)
     return literal
+
+
+def span_of(schema: Schema, decl: str, item: str | None = None) -> Span | None:
+    """Where declaration ``decl`` (or its field, member or variant ``item``; ``Variant.field`` for a variant's
+    field) was written, when the IR was checked from source; None otherwise or when there is no such item."""
+    if decl not in schema:
+        return None
+    found: Any = schema[decl]
+    for part in [] if item is None else item.split("."):
+        children = getattr(found, "fields", None) or getattr(found, "members", None) or \
+            getattr(found, "variants", None) or ()
+        found = next((c for c in children if c.name == part), None)
+        if found is None:
+            return None
+    span: Span | None = found.span
+    return span

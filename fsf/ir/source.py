@@ -1,8 +1,9 @@
 """Source: IR schema -> FSF source text (one file, no imports) in the canonical layout of ``fsf fmt``.
 
 The inverse of the front end: ``fsf.compile_source(to_source(s)).ir == s`` for every schema the checker produces
-(declarations in the IR's order, fields, members, variants, doc comments, exact bounds), so every type id is the
-same. ``fsf store show`` prints a stored type closure (an IR rebuilt from a ``.fsb``) through it. Types are spelled
+(declarations in the IR's order, fields, members, variants, doc comments, annotations, exact bounds), so every type
+id is the same. Annotations are printed by the table of :mod:`fsf.ir.annotations`, one per line after the doc
+comment, in its order, the strings of a repeatable one merged (``@was("a", "b")``), as ``fsf fmt`` writes them. ``fsf store show`` prints a stored type closure (an IR rebuilt from a ``.fsb``) through it. Types are spelled
 by :func:`fsf.ir.type_name`, the one spelling of a type. An IR that no FSF text reads back as (a ``.fsb`` is not
 judged by the checker) is refused with :class:`fsf.FsfError` rather than printed as something else: every name
 printed is one identifier token and every doc line stays inside its ``///`` comment, so hostile names and docs
@@ -19,6 +20,7 @@ from typing import Any
 
 from fsf import ir
 from fsf.errors import FsfError
+from fsf.ir.annotations import Args, Item, annotations_of, quote, read_literal
 from fsf.ir.kinds import Kind, kind_of
 
 INDENT = "  "
@@ -46,7 +48,8 @@ def to_source(schema: ir.Schema) -> str:
 
 
 def _shape(d: ir.Shape) -> list[str]:
-    return [*_doc(d.doc, 0, d.name), *_body(0, f"shape {_type_name(d.name, d.name)}", _fields(d.fields, 1, d.name))]
+    return [*_doc(d.doc, 0, d.name), *_annotations(d, 0, d.name),
+            *_body(0, f"shape {_type_name(d.name, d.name)}", _fields(d.fields, 1, d.name))]
 
 
 def _enum(d: ir.Enum) -> list[str]:
@@ -55,8 +58,9 @@ def _enum(d: ir.Enum) -> list[str]:
     members: list[str] = []
     for m in d.members:
         where = f"{d.name}.{m.name}"
-        members.extend([*_doc(m.doc, 1, where), f"{INDENT}{_name(m.name, where)},"])
-    return [*_doc(d.doc, 0, d.name), *_body(0, f"enum {_type_name(d.name, d.name)}", members)]
+        members.extend([*_doc(m.doc, 1, where), *_annotations(m, 1, where), f"{INDENT}{_name(m.name, where)},"])
+    return [*_doc(d.doc, 0, d.name), *_annotations(d, 0, d.name),
+            *_body(0, f"enum {_type_name(d.name, d.name)}", members)]
 
 
 def _union(d: ir.Union_) -> list[str]:
@@ -65,11 +69,12 @@ def _union(d: ir.Union_) -> list[str]:
     variants: list[str] = []
     for v in d.variants:
         where = f"{d.name}.{v.name}"
-        variants.extend(_doc(v.doc, 1, where))
+        variants.extend([*_doc(v.doc, 1, where), *_annotations(v, 1, where)])
         head = _name(v.name, where)
         # A unit variant is its bare name, as `fsf fmt` writes it (`V {}` is the same variant).
         variants.extend(_body(1, head, _fields(v.fields, 2, where), ",") if v.fields else [f"{INDENT}{head},"])
-    return [*_doc(d.doc, 0, d.name), *_body(0, f"union {_type_name(d.name, d.name)}", variants)]
+    return [*_doc(d.doc, 0, d.name), *_annotations(d, 0, d.name),
+            *_body(0, f"union {_type_name(d.name, d.name)}", variants)]
 
 
 # A handler is reached only for its kind of declaration (hence Any).
@@ -87,7 +92,7 @@ def _fields(fields: tuple[ir.Field, ...], depth: int, owner: str) -> list[str]:
     lines: list[str] = []
     for f in fields:
         where = f"{owner}.{f.name}"
-        lines.extend(_doc(f.doc, depth, where))
+        lines.extend([*_doc(f.doc, depth, where), *_annotations(f, depth, where)])
         lines.append(f"{INDENT * depth}{_name(f.name, where)}: {_type(f.type, where)},")
     return lines
 
@@ -104,6 +109,25 @@ def _doc(doc: str, depth: int, where: str) -> list[str]:
         raise _unwritable(where, "a doc comment cannot end a line or itself with whitespace")
     pad = INDENT * depth
     return [f"{pad}/// {line}" if line else f"{pad}///" for line in lines]
+
+
+def _annotations(item: Item, depth: int, where: str) -> list[str]:
+    """One line per annotation of ``item``, in the table's order."""
+    lines = []
+    for annotation, args in annotations_of(item):
+        if annotation.args is Args.NONE:
+            lines.append(f"{INDENT * depth}{annotation.spelled}")
+            continue
+        if annotation.args is Args.LITERAL:
+            if read_literal(args[0]) is None:
+                raise _unwritable(where, f"`@default` literal `{_shown(args[0])}` is not an FSF literal")
+            shown = args
+        else:
+            if any("\n" in a for a in args):
+                raise _unwritable(where, f"a string of `{annotation.spelled}` cannot hold a line break")
+            shown = tuple(quote(a) for a in args)
+        lines.append(f"{INDENT * depth}{annotation.spelled}({', '.join(shown)})")
+    return lines
 
 
 def _name(name: str, where: str) -> str:

@@ -201,7 +201,8 @@ class Store:
         data = self.backend.read(key)
         if data is None:
             raise StoreError("schema_unknown", f"the schema of type {format_id(digest)} is not in the store "
-                             f"{self.where}; add it with `fsf store add SCHEMA` or give `-s SCHEMA`",
+                             f"{self.where}; add it with `fsf store add SCHEMA` (`fsf store import-history "
+                             f"SCHEMA` for its versions in git) or give `-s SCHEMA`",
                              id=format_id(digest))
         loaded = self._type_object(key, digest, data)
         if loaded is None:

@@ -1,8 +1,10 @@
-"""Container: .fsb round trips (IR with doc comments, bytecode, ids), loading without lark, hostile files."""
+"""Container: .fsb round trips (IR with doc comments and annotations, bytecode, ids), loading without lark, the
+bytes of schemas without annotations unchanged, hostile files."""
 
 from __future__ import annotations
 
 import json
+import re
 import struct
 import subprocess
 import sys
@@ -20,6 +22,8 @@ from fsf.bytecode.container import MAX_TYPE_DEPTH, ContainerError, dump_containe
 from fsf.bytecode.opcodes import FORMAT_VERSION
 from fsf.cli.fsf_tool import app
 from fsf.front import parse
+from fsf.ir.source import to_source
+from tests.front.annotated import annotate_all, annotated
 from tests.support import strategies
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -102,6 +106,80 @@ def test_generated_schemas_round_trip(text: str) -> None:
     loaded_ir, program = load_container(dump_container(schema.ir, schema.program), "x.fsb")
     assert (loaded_ir, program) == (schema.ir, schema.program)
     assert fsf.Schema(loaded_ir, program).id("Root") == schema.id("Root")
+
+
+ANNOTATED = """
+@was("Job") @reserved("owner") @deprecated("use Work")
+shape Task {
+  @was("name", "label") title: str[1..8],
+  @default(medium) level: Level,
+  @default(0) @deprecated("gone") n: u8?,
+  @default("a \\"b\\"") note: str,
+  @default([]) tags: arr[0..2]<str>,
+  @default({}) m: map[0..2]<str, f64>,
+  @default(-1.5) f: f32[-2..2],
+  @default(true) ok: bool,
+}
+@reserved("none") enum Level { low, medium, @fallback @was("other") unknown }
+union Outcome { @was("Finished") Done { @default(0) n: u8 }, @fallback @deprecated("") Other }
+"""
+
+
+def test_annotations_survive_with_their_ids() -> None:
+    schema = fsf.compile_source(ANNOTATED)
+    data = dump_container(schema.ir, schema.program)
+    loaded, program = load_container(data, "x.fsb")
+    assert (loaded, program) == (schema.ir, schema.program)
+    assert dump_container(loaded, program) == data
+    plain = fsf.compile_source(re.sub(r'@\w+(\((?:[^()"]|"(?:[^"\\]|\\.)*")*\))?', "", ANNOTATED))
+    assert plain.ir != schema.ir and plain.program == schema.program
+    assert {n: fsf.Schema(loaded, program).id(n) for n in schema.shapes} == {n: plain.id(n) for n in plain.shapes}
+    body = msgpack.unpackb(data[10:-32], raw=False)
+    task = body[0][2]
+    assert task[4] == [["was", "Job"], ["reserved", "owner"], ["deprecated", "use Work"]]
+    assert [f[3] if len(f) == 4 else None for f in task[3]] == [
+        [["was", "name", "label"]], [["default", "medium"]], [["default", "0"], ["deprecated", "gone"]],
+        [["default", '"a \\"b\\""']], [["default", "[]"]], [["default", "{}"]], [["default", "-1.5"]],
+        [["default", "true"]]]
+    assert body[0][0][3][2] == ["unknown", "", [["was", "other"], ["fallback"]]]
+    assert body[0][0][4] == [["reserved", "none"]]
+
+
+def test_a_schema_without_annotations_is_stored_as_before() -> None:
+    # The bytes of the container of `small()` as written before annotations existed.
+    assert blake3.blake3(small()).hexdigest() == SMALL_DIGEST
+    schema = fsf.compile_source(DOCUMENTED)
+    body = msgpack.unpackb(dump_container(schema.ir, schema.program)[10:-32], raw=False)
+    assert [len(d) for d in body[0]] == [4, 4, 4]
+    assert {len(f) for f in body[0][2][3]} == {3}
+
+
+SMALL_DIGEST = "fdf746238d469f783a8623c8747b00db0afa7923013645c18c85acc960b36563"
+STORE = ROOT / "shapes" / "examples" / ".fsf" / "types"
+
+
+@pytest.mark.parametrize("path", sorted(p for p in STORE.rglob("*") if p.is_file()) if STORE.is_dir() else [],
+                         ids=lambda p: p.name[:12])
+def test_every_stored_type_closure_loads_and_dumps_to_the_same_bytes(path: Path) -> None:
+    data = path.read_bytes()
+    loaded, program = load_container(data, path.name)
+    assert dump_container(loaded, program) == data
+
+
+@pytest.mark.parametrize("path", SHAPES, ids=[p.name for p in SHAPES])
+def test_every_annotated_shape_file_round_trips(path: Path) -> None:
+    full = fsf.compile_source(to_source(annotate_all(fsf.load_schema(path).ir)))
+    data = dump_container(full.ir, full.program)
+    assert load_container(data, "x.fsb") == (full.ir, full.program)
+
+
+@seed(12)
+@settings(max_examples=60, deadline=None)
+@given(strategies.schema_texts().flatmap(lambda text: annotated(fsf.compile_source(text).ir)))
+def test_generated_annotated_schemas_round_trip(schema_ir: fsf.ir.Schema) -> None:
+    schema = fsf.Schema(schema_ir, fsf.compile_source(to_source(schema_ir)).program)
+    loaded, program = load_container(dump_container(schema.ir, schema.program), "x.fsb")
+    assert (loaded, program) == (schema.ir, schema.program)
 
 
 def test_loading_a_compiled_schema_never_imports_lark(tmp_path: Path) -> None:
@@ -205,6 +283,93 @@ HOSTILE: list[tuple[str, bytes, str]] = [
     ("label out of range", seal(_with((1, 1, 2), [0x21, "x", 10_000])), "corrupt: an operand is not a valid label"),
     ("entries", seal(_with((1, 0), [["B", 0]])), "corrupt: the program's entries are not the schema's types"),
 ]
+
+
+def _annotated_body() -> list[Any]:
+    schema = fsf.compile_source('enum E { a, @fallback b }\nshape S { @default(1) x: u8[0..5], e: E }\n'
+                                'union U { V { @was("w") y: u8 }, W }')
+    return msgpack.unpackb(dump_container(schema.ir, schema.program)[10:-32], raw=False)  # type: ignore[no-any-return]
+
+
+def _marked(at: tuple[tuple[int, ...], int], marks: Any) -> bytes:
+    """The annotated body with the item at ``at`` (a path: E=0, S=1, U=2 in the schema; and the item's length
+    without annotations) given the annotation list ``marks``."""
+    path, size = at
+    body = _annotated_body()
+    target = body[0]
+    for i in path:
+        target = target[i]
+    del target[size:]
+    target.append(marks)
+    return seal(body)
+
+
+_FIELD_X = ((1, 3, 0), 3)  # S.x: [name, doc, type, [["default", "1"]]]
+_FIELD_E = ((1, 3, 1), 3)  # S.e: [name, doc, type]
+_MEMBER_A = ((0, 3, 0), 2)  # E.a: [name, doc]
+_MEMBER_B = ((0, 3, 1), 2)  # E.b: [name, doc, [["fallback"]]]
+_VARIANT_V = ((2, 3, 0), 3)  # U.V (with fields)
+_SHAPE_S = ((1,), 4)
+_FIELD_Y = ((2, 3, 0, 2, 0), 3)  # U.V.y
+
+
+ANNOTATION_HOSTILE: list[tuple[str, bytes, str]] = [
+    ("empty list", _marked(_FIELD_E, []), "corrupt: an annotation list is empty or not a list"),
+    ("not a list", _marked(_FIELD_E, "was"), "corrupt: an annotation list is empty or not a list"),
+    ("entry not a list", _marked(_FIELD_E, ["was"]), "corrupt: an annotation is not a list of strings"),
+    ("empty entry", _marked(_FIELD_E, [[]]), "corrupt: an annotation is not a list of strings"),
+    ("argument not a string", _marked(_FIELD_E, [["was", 1]]), "corrupt: an annotation is not a list of strings"),
+    ("name not a string", _marked(_FIELD_E, [[None]]), "corrupt: an annotation is not a list of strings"),
+    ("unknown", _marked(_FIELD_E, [["wass", "a"]]), "corrupt: unknown annotation `wass`"),
+    ("out of order", _marked(_FIELD_E, [["deprecated", "x"], ["was", "a"]]),
+     "corrupt: annotations are not in the canonical order, or one repeats"),
+    ("repeated", _marked(_FIELD_E, [["was", "a"], ["was", "b"]]),
+     "corrupt: annotations are not in the canonical order, or one repeats"),
+    ("fallback on a field", _marked(_FIELD_E, [["fallback"]]), "corrupt: `@fallback` is not allowed on a field"),
+    ("fallback on a variant with fields", _marked(_VARIANT_V, [["fallback"]]),
+     "corrupt: `@fallback` is not allowed on a variant with fields"),
+    ("default on a member", _marked(_MEMBER_A, [["default", "1"]]),
+     "corrupt: `@default` is not allowed on an enum member"),
+    ("reserved on a field", _marked(_FIELD_E, [["reserved", "x"]]), "corrupt: `@reserved` is not allowed on a field"),
+    ("default on a shape", _marked(_SHAPE_S, [["default", "1"]]), "corrupt: `@default` is not allowed on a shape"),
+    ("was without names", _marked(_FIELD_E, [["was"]]), "corrupt: `@was` takes one or more strings"),
+    ("two reasons", _marked(_FIELD_E, [["deprecated", "a", "b"]]), "corrupt: `@deprecated` takes one string"),
+    ("fallback with an argument", _marked(_MEMBER_B, [["fallback", "x"]]), "corrupt: `@fallback` takes no arguments"),
+    ("default without a value", _marked(_FIELD_X, [["default"]]), "corrupt: `@default` takes one value"),
+    ("not a literal", _marked(_FIELD_X, [["default", "1) @x("]]),
+     "corrupt: `@default` literal `1) @x(` is not an FSF literal"),
+    ("not a canonical string", _marked(_FIELD_E, [["default", '"a\\b"']]),
+     "corrupt: `@default` literal `\"a\\b\"` is not an FSF literal"),
+    ("default out of range", _marked(_FIELD_X, [["default", "300"]]),
+     "corrupt: `S.x`: default `300` does not fit `u8[0..5]`"),
+    ("default not a member", _marked(_FIELD_E, [["default", "c"]]), "corrupt: `S.e`: default `c` does not fit `E`"),
+    ("default of a huge literal", _marked(_FIELD_X, [["default", "9" * 5000]]),
+     "corrupt: `S.x`: default literal has 5000 digits; at most 40 are allowed"),
+    ("default of a variant field", _marked(_FIELD_Y, [["default", "x"]]),
+     "corrupt: `U.V.y`: default `x` does not fit `u8`"),
+    ("two fallbacks", _marked(_MEMBER_A, [["fallback"]]), "corrupt: `E` has more than one `@fallback`"),
+]
+
+
+@pytest.mark.parametrize(("data", "message"), [h[1:] for h in ANNOTATION_HOSTILE],
+                         ids=[h[0] for h in ANNOTATION_HOSTILE])
+def test_hostile_annotations(data: bytes, message: str) -> None:
+    err = error_of(data)
+    assert err.code == "F504"
+    assert str(err) == f"error[F504]: `x.fsb`: {message}"
+
+
+def test_an_item_with_one_entry_too_many_is_refused() -> None:
+    body = _annotated_body()
+    body[0][1].extend([[["was", "T"]], []])  # S: [kind, name, doc, fields] + annotations + one more
+    assert str(error_of(seal(body))) == "error[F504]: `x.fsb`: corrupt: a declaration is not a list of 4 items"
+    body = _annotated_body()
+    body[0][1][3][0].append([])  # S.x: [name, doc, type, annotations] + one more
+    assert str(error_of(seal(body))) == "error[F504]: `x.fsb`: corrupt: a field is not a list of 3 items"
+    body = _annotated_body()
+    body[0][1].append("extra")  # a fifth item is the annotation list
+    assert str(error_of(seal(body))) == "error[F504]: `x.fsb`: corrupt: an annotation list is empty or not a list"
+
 
 
 @pytest.mark.parametrize(("data", "message"), [h[1:] for h in HOSTILE], ids=[h[0] for h in HOSTILE])

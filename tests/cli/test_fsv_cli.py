@@ -133,7 +133,7 @@ def test_verify_shows_progress_only_on_a_terminal(plan: Path, monkeypatch: pytes
     files = [str(plan)] * 10
     result = runner.invoke(app, ["verify", "-s", str(PLAN_SCHEMA), *files])
     assert result.exit_code == 0 and result.stdout.count("ok  ") == 10 and "verifying" not in result.stderr
-    monkeypatch.setattr("fsf.cli.fsv_tool._is_terminal", lambda stream: True)
+    monkeypatch.setattr("fsf.cli.values._is_terminal", lambda stream: True)
     result = runner.invoke(app, ["verify", "-s", str(PLAN_SCHEMA), *files])
     assert result.exit_code == 0 and result.stdout == ""
 

@@ -27,7 +27,7 @@ import fsf
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 PRE_COMMIT = shutil.which("pre-commit", path=str(BIN)) or shutil.which("pre-commit")
-SHIPPED = ("fsf/", "grammar/", "codegen/", "shapes/", "pyproject.toml", "hatch_build.py", "README.md",
+SHIPPED = ("fsf/", "grammar/", "codegen/", "shapes/", "pyproject.toml", "hatch_build.py", "README.md", "LICENSE",
            ".pre-commit-hooks.yaml")
 """What `pip install .` needs of the checkout (the wheel's contents and its build files)."""
 

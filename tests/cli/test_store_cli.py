@@ -45,8 +45,8 @@ ARTIFACT_TYPE = fsf.load_schema(SHAPES / "artifacts.fsf").id("Artifact")
 USAGE = fsf.content_id((EXAMPLES / "usage" / "UsageReport.week-47.fsv").read_bytes())
 TABLE = fsf.content_id((EXAMPLES / "artifacts" / "ArtifactTable.codec.fsv").read_bytes())
 NOWHERE = "blake3:" + "0" * 64
-UNKNOWN_SCHEMA = (f"the schema of type {SIGNED} is not in the store st; add it with `fsf store add SCHEMA` or "
-                  f"give `-s SCHEMA` [schema_unknown]")
+UNKNOWN_SCHEMA = (f"the schema of type {SIGNED} is not in the store st; add it with `fsf store add SCHEMA` "
+                  "(`fsf store import-history SCHEMA` for its versions in git) or give `-s SCHEMA` [schema_unknown]")
 NO_SCHEMA_HINT = ("error: give --schema/-s SCHEMA, or keep the value's schema in a store (`fsf store init`, then "
                   "`fsf store add SCHEMA`)\n")
 
@@ -158,7 +158,12 @@ def test_add_a_schema_with_errors_is_exit_1_and_the_others_are_still_added(st: P
     assert err == ("bad.fsf:1:7: error[F015]: expected a name, found `{`\n"
                    "  |\n"
                    "1 | shape {\n"
-                   "  |       ^ a name goes here\n")
+                   "  |       ^ a name goes here\n"
+                   "\n"
+                   "bad.fsf:1:8: error[F012]: missing `}` at end of file\n"
+                   "  |\n"
+                   "1 | shape {\n"
+                   "  |        ^ the declaration above is not closed\n")
     assert fsf_("store", "add", "missing.fsf", "--store", "st")[0] == 1
 
 
@@ -461,8 +466,8 @@ def test_show_output_checks_and_compiles_to_the_same_ids(work: Path) -> None:
 
 def test_show_an_unknown_or_malformed_type_id(work: Path) -> None:
     assert fsf_("store", "show", NOWHERE, "--store", "ex") == (
-        1, "", f"error: the schema of type {NOWHERE} is not in the store ex; add it with `fsf store add SCHEMA` or "
-               f"give `-s SCHEMA` [schema_unknown]\n")
+        1, "", f"error: the schema of type {NOWHERE} is not in the store ex; add it with `fsf store add SCHEMA` "
+               "(`fsf store import-history SCHEMA` for its versions in git) or give `-s SCHEMA` [schema_unknown]\n")
     assert fsf_("store", "show", "nope", "--store", "ex") == (
         2, "", "error: `nope` is not a content or type id (`blake3:` and 64 lowercase hex digits)\n")
 

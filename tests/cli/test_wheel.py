@@ -1,8 +1,10 @@
-"""The built wheel: install it into a fresh virtual environment, import fsf.fsv._native and run `fsf compile` there (skip: -m "not slow")."""
+"""The built wheel: install it into a fresh virtual environment, import fsf.fsv._native and run `fsf compile` and
+`python -m fsf --version` there; the wheel carries the LICENSE (skip: -m "not slow")."""
 
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import importlib.util
 import os
 import subprocess
@@ -37,6 +39,9 @@ def test_the_wheel_installs_and_compiles_forge_plan(tmp_path: Path) -> None:
     with zipfile.ZipFile(wheel) as archive:
         native = [n for n in archive.namelist() if n.startswith("fsf/fsv/_native") and n.endswith((".so", ".pyd"))]
         c_source = archive.read("fsf/fsv/_native.c") + archive.read("fsf/fsv/_format.h")  # hatch_build.source_digest
+        # The MIT license text, in the wheel's metadata folder (hatchling finds LICENSE by its name).
+        licenses = [n for n in archive.namelist() if ".dist-info/" in n and n.endswith("/LICENSE")]
+        assert licenses and archive.read(licenses[0]) == (ROOT / "LICENSE").read_bytes(), archive.namelist()
     built = bool(native) or os.environ.get("FSF_REQUIRE_NATIVE") == "1"
     assert native == ([f"fsf/fsv/_native{sysconfig.get_config_var('EXT_SUFFIX')}"] if built else []), native
     assert wheel.name.endswith("-py3-none-any.whl") != built, wheel.name
@@ -60,6 +65,8 @@ def test_the_wheel_installs_and_compiles_forge_plan(tmp_path: Path) -> None:
                            work).stdout.split()
         assert file.startswith(str(env)), file
         assert digest == hashlib.sha256(c_source).hexdigest()
+    version = run([str(python), "-m", "fsf", "--version"], work).stdout
+    assert version == f"fsf {importlib.metadata.version('fsf')}\n"
     done = run([str(env / "bin" / "fsf"), "compile", "forge-plan.fsf"], work)
     expected = fsf.load_schema(ROOT / "shapes" / "forge-plan.fsf")
     assert done.stdout == "".join(f"{n} {expected.id(n)}\n" for n in expected.shapes)

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 import fsf
 from fsf.errors import Source
-from fsf.front.fmt import format_source
+from fsf.front.fmt import canonical_decls, format_source
 from fsf.front.parse import parse
 from tests.support.golden import Golden
 from tests.support.strategies import laid_out, schema_texts
@@ -35,8 +35,10 @@ def ids(text: str, name: str = "<memory>") -> dict[str, str]:
 
 
 def same_syntax(a: str, b: str) -> bool:
+    """The same imports and declarations, annotations compared in their canonical form (``fsf fmt`` orders and
+    merges them)."""
     ma, mb = parse(Source("<a>", a)), parse(Source("<b>", b))
-    return (ma.imports, ma.decls) == (mb.imports, mb.decls)
+    return (ma.imports, canonical_decls(ma.decls)) == (mb.imports, canonical_decls(mb.decls))
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -72,7 +74,8 @@ def test_fmt_reports_syntax_errors_like_check() -> None:
         "bad.fsf:2:5: error[F015]: missing `:` before `str`\n"
         "  |\n"
         "2 |   a str,\n"
-        "  |     ^^^ expected `:`"
+        "  |     ^^^ expected `:`\n"
+        "   = help: a field is written `name: type`"
     )
 
 

@@ -1,6 +1,6 @@
 """IR -> FSF source: the text checks back to the same IR (docs included) and ids, in the layout of ``fsf fmt``.
 
-Drawn schemas (with doc comments), drawn float bounds and doc texts, the shape library, a golden file for
+Drawn schemas (with doc comments, and with drawn evolution annotations), drawn float bounds and doc texts, the shape library, a golden file for
 ``shapes/forge-plan.fsf`` (``tests/golden/source/``, ``FSF_UPDATE_GOLDEN=1`` rewrites it), the edge cases of the
 spelling, and the IRs that FSF cannot write (a ``.fsb`` is not judged by the checker), which are refused.
 """
@@ -16,9 +16,12 @@ from hypothesis import strategies as st
 
 import fsf
 from fsf import ir
+from fsf.errors import Source
 from fsf.front.fmt import format_source
+from fsf.front.parse import parse
 from fsf.ir.ids import type_ids
 from fsf.ir.source import to_source
+from tests.front.annotated import DEPRECATION, annotate_all, annotated
 from tests.support.golden import Golden
 from tests.support.strategies import laid_out, schema_texts
 
@@ -57,6 +60,28 @@ def field_type(text: str) -> ir.Type:
 def test_drawn_schemas_with_docs_check_back_to_the_same_ir_and_ids(data: st.DataObject) -> None:
     text = data.draw(laid_out(data.draw(schema_texts(), label="schema")), label="layout")  # adds `///` docs
     round_trip(fsf.compile_source(text).ir)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_drawn_schemas_with_annotations_check_back_to_the_same_ir_and_ids(data: st.DataObject) -> None:
+    base = fsf.compile_source(data.draw(schema_texts(), label="schema")).ir
+    schema = data.draw(annotated(base), label="annotations")
+    round_trip(schema)
+    assert type_ids(schema) == type_ids(base)
+
+
+def test_annotations_are_printed_in_the_layout_of_fmt() -> None:
+    schema = annotate_all(fsf.compile_source("/// E.\nenum E { a }\nunion U { V, W { x: E } }").ir)
+    quoted = '"old: use \\"other\\" \\\\ elsewhere"'
+    assert DEPRECATION == 'old: use "other" \\ elsewhere'
+    assert round_trip(schema) == (
+        '/// E.\n@was("EOld1", "EOld2")\n@reserved("retired_member")\n' f"@deprecated({quoted})\n"
+        'enum E {\n  @was("a_old1", "a_old2")\n  @fallback\n' f"  @deprecated({quoted})\n  a,\n}}\n\n"
+        '@was("UOld1", "UOld2")\n@reserved("RetiredVariant")\n' f"@deprecated({quoted})\n"
+        'union U {\n  @was("VOld1", "VOld2")\n  @fallback\n' f"  @deprecated({quoted})\n  V,\n"
+        '  @was("WOld1", "WOld2")\n' f"  @deprecated({quoted})\n"
+        '  W {\n    @was("xOld1", "xOld2")\n    @default(a)\n' f"    @deprecated({quoted})\n    x: E,\n  }},\n}}\n")
 
 
 _BOUNDS = st.sampled_from([32, 64]).flatmap(lambda width: st.tuples(
@@ -234,6 +259,14 @@ def test_a_recursive_schema_round_trips() -> None:
      "cannot write `A.x` as FSF: a doc comment cannot end a line or itself with whitespace"),
     (shape(doc="a\n"), "cannot write `A` as FSF: a doc comment cannot end a line or itself with whitespace"),
     (ir.Schema((ir.Enum("E", ()),)), "cannot write `E` as FSF: an enum needs at least one member"),
+    (shape(ir.Field("x", ir.Str(), deprecated="a\nb")),
+     "cannot write `A.x` as FSF: a string of `@deprecated` cannot hold a line break"),
+    (ir.Schema((ir.Shape("A", (), was=("B\nshape C",)),)),
+     "cannot write `A` as FSF: a string of `@was` cannot hold a line break"),
+    (shape(ir.Field("x", ir.Str(), default=ir.Default("1) @was(\"y\""))),
+     "cannot write `A.x` as FSF: `@default` literal `1) @was(\"y\"` is not an FSF literal"),
+    (shape(ir.Field("x", ir.Str(), default=ir.Default('"a\\b"'))),
+     "cannot write `A.x` as FSF: `@default` literal `\"a\\b\"` is not an FSF literal"),
     (ir.Schema((ir.Union_("U", ()),)), "cannot write `U` as FSF: a union needs at least one variant"),
 ])
 def test_an_ir_that_fsf_cannot_write_is_refused(schema: ir.Schema, message: str) -> None:
@@ -247,3 +280,14 @@ def test_a_doc_cannot_leave_its_comment() -> None:
     schema = shape(doc="x\n}\nshape B {")
     text = round_trip(schema)
     assert text == "/// x\n/// }\n/// shape B {\nshape A {}\n"
+
+
+def test_an_annotation_string_cannot_leave_its_string() -> None:
+    # Quotes and backslashes are escaped: a hostile reason or old name is one string, never more annotations.
+    schema = ir.Schema((ir.Shape("A", (ir.Field("x", ir.Str(), deprecated='\\") }'),), deprecated='"); shape B {'),))
+    assert round_trip(schema).count("\n") == 5
+    hostile = ir.Schema((ir.Shape("A", (ir.Field("x", ir.Str(), was=('y") @default(1',)),)),))
+    module = parse(Source("<t>", to_source(hostile)))
+    (decl,) = module.decls
+    (f,) = decl.fields  # type: ignore[union-attr]
+    assert [(a.name.text, [x.text for x in a.args or ()]) for a in f.annotations] == [("was", ['y") @default(1'])]

@@ -3,10 +3,11 @@
 # ModelRef blake3:e62b9504f1895468eefe29248f364041c5e14026bf8a8732e9ab18f5fb33140c
 # Provider blake3:513c55217978d1064bd428ef0bee3c42ce61ee9a7cf8c2e1dafac60caed12bca
 # SignedAuditRecord blake3:0a300a46bfcf87e004d1c7bbed52c4eb28e562d53d9e4742052ec14c1b4764e7
+# A `time` field is an `int`: nanoseconds since 1970-01-01T00:00:00Z (UTC), what `schema.decode(data, into=...)`
+# gives; `schema.encode` also takes an aware `datetime.datetime` in its place (docs/codegen.md).
 
 from __future__ import annotations
 
-import datetime
 import enum
 import typing
 
@@ -22,7 +23,7 @@ class AuditRecord:
 
     seq: int  # u64
     """Position in the chain; the first record is 1 and each next record adds 1."""
-    at: datetime.datetime | int  # time
+    at: int  # time
     """When the dispatch finished."""
     provider: Provider
     """Who served the model."""

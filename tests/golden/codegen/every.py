@@ -5,10 +5,11 @@
 # Plan blake3:91a4e88e7eb7f15ee778b9cd43415c636783511d26035ca66110866fd86cb556
 # Primitives blake3:bacc565e44dbb3943d14ffe4b131ffe929e13240e871dfb7b25ea2b26c49869c
 # Tree blake3:92ce5e26a6155cfee220c4155b0cfb540758a08489d38d86966984d4acfdbcf5
+# A `time` field is an `int`: nanoseconds since 1970-01-01T00:00:00Z (UTC), what `schema.decode(data, into=...)`
+# gives; `schema.encode` also takes an aware `datetime.datetime` in its place (docs/codegen.md).
 
 from __future__ import annotations
 
-import datetime
 import enum
 import typing
 
@@ -114,7 +115,7 @@ class Primitives:
     text: str
     blob: bytes
     digest: bytes  # hash
-    at: datetime.datetime | int  # time
+    at: int  # time
 
 
 @attrs.frozen(kw_only=True)

@@ -6,10 +6,11 @@
 # PlanIssue blake3:d528879140b21b176f09862c06c2bd3122d0ace8f7c69ab8dc06cacd5e921c49
 # Severity blake3:736e36499a670f1ccc35fcd79e2a5b715b908431cf5d34b95f8ff1352213281b
 # Verdict blake3:b3dc2838cee06a0fab596bf03f9802f2a52f353e074f0a8b347ef42364be3d0b
+# A `time` field is an `int`: nanoseconds since 1970-01-01T00:00:00Z (UTC), what `schema.decode(data, into=...)`
+# gives; `schema.encode` also takes an aware `datetime.datetime` in its place (docs/codegen.md).
 
 from __future__ import annotations
 
-import datetime
 import enum
 import typing
 
@@ -49,7 +50,7 @@ class ForgeReport:
     """The content id of the FSV value of the plan that was checked."""
     sessionId: str  # str[1..128]
     """The plan's session id, for people reading the report."""
-    checkedAt: datetime.datetime | int  # time
+    checkedAt: int  # time
     """When the check ran."""
     taskCount: int  # u16
     """How many tasks the plan has."""

@@ -5,10 +5,11 @@
 # QuotaCheck blake3:40335f74acce17432e6e1670be3dfd699ed8bb0d6f0be914d4559936b1985808
 # QuotaDecision blake3:43696906d62dfc5853500615ff3d15017dc0ee14e6999d09097ba998b0664afe
 # QuotaPlan blake3:8bc2d76d0e027dde8d4294afadc8007e5bab0cacb47b3aa33559197e1bf6022a
+# A `time` field is an `int`: nanoseconds since 1970-01-01T00:00:00Z (UTC), what `schema.decode(data, into=...)`
+# gives; `schema.encode` also takes an aware `datetime.datetime` in its place (docs/codegen.md).
 
 from __future__ import annotations
 
-import datetime
 import enum
 import typing
 
@@ -63,7 +64,7 @@ class QuotaCheck:
 
     model: ModelRef
     """The model the dispatch asked for."""
-    at: datetime.datetime | int  # time
+    at: int  # time
     """When the check ran."""
     decision: QuotaDecision
     """The decision."""

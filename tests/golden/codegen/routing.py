@@ -5,10 +5,11 @@
 # ModelRef blake3:e62b9504f1895468eefe29248f364041c5e14026bf8a8732e9ab18f5fb33140c
 # Provider blake3:513c55217978d1064bd428ef0bee3c42ce61ee9a7cf8c2e1dafac60caed12bca
 # RoutingPolicy blake3:f1e6943c74f3c40922e42bac59da29e30808a5dc8a94a3565335ea9e0d3013fd
+# A `time` field is an `int`: nanoseconds since 1970-01-01T00:00:00Z (UTC), what `schema.decode(data, into=...)`
+# gives; `schema.encode` also takes an aware `datetime.datetime` in its place (docs/codegen.md).
 
 from __future__ import annotations
 
-import datetime
 import enum
 import typing
 
@@ -35,9 +36,9 @@ class BreakerState_Open:
     FSF_VARIANT: typing.ClassVar[str] = "Open"
     FSF_ID: typing.ClassVar[str] = "blake3:dbe47bcb54569c92e49f66263d6349205374ffc86fe6dad51f39ad0e80622fb6"
 
-    openedAt: datetime.datetime | int  # time
+    openedAt: int  # time
     """When the breaker opened."""
-    retryAt: datetime.datetime | int  # time
+    retryAt: int  # time
     """When one probe call will be let through."""
     lastError: str  # str[0..1024]
     """The error that opened it."""

@@ -6,10 +6,11 @@
 # ModelRef blake3:e62b9504f1895468eefe29248f364041c5e14026bf8a8732e9ab18f5fb33140c
 # Provider blake3:513c55217978d1064bd428ef0bee3c42ce61ee9a7cf8c2e1dafac60caed12bca
 # UsageReport blake3:c781f770aa4e907e20e0ddb40cbbcd4c2e4bf266006b2fe286652fc99f33d7a3
+# A `time` field is an `int`: nanoseconds since 1970-01-01T00:00:00Z (UTC), what `schema.decode(data, into=...)`
+# gives; `schema.encode` also takes an aware `datetime.datetime` in its place (docs/codegen.md).
 
 from __future__ import annotations
 
-import datetime
 import enum
 import typing
 
@@ -42,7 +43,7 @@ class FeatureRecord:
     """The pipeline step."""
     commit: str  # str[40..40]
     """The full git commit id (40 hex digits)."""
-    at: datetime.datetime | int  # time
+    at: int  # time
     """The commit time."""
     netLines: int  # i32
     """Lines added minus lines removed."""
@@ -74,7 +75,7 @@ class MeterReading:
 
     provider: Provider
     """Whose meter."""
-    at: datetime.datetime | int  # time
+    at: int  # time
     """When it was read."""
     fiveHourPercent: float  # f32[0..100]
     """Share of the rolling 5-hour window used, in percent."""
@@ -84,7 +85,7 @@ class MeterReading:
     """Prompts sent in the current 5-hour window."""
     windowId: str  # str[1..64]
     """The provider's name for the current 5-hour window."""
-    windowResetsAt: datetime.datetime | int | None = None  # time?
+    windowResetsAt: int | None = None  # time?
     """When the current window ends, if the provider says."""
     creditBalanceCents: int | None = None  # i64?
     """Prepaid credit left, in cents; negative when in overage; absent for flat-rate plans."""
@@ -129,9 +130,9 @@ class UsageReport:
     FSF_NAME: typing.ClassVar[str] = "UsageReport"
     FSF_ID: typing.ClassVar[str] = "blake3:c781f770aa4e907e20e0ddb40cbbcd4c2e4bf266006b2fe286652fc99f33d7a3"
 
-    periodStart: datetime.datetime | int  # time
+    periodStart: int  # time
     """Start of the period (inclusive)."""
-    periodEnd: datetime.datetime | int  # time
+    periodEnd: int  # time
     """End of the period (exclusive)."""
     readings: list[MeterReading]  # arr[0..10000]<MeterReading>
     """Meter readings, oldest first."""

@@ -1,0 +1,1 @@
+"""`fsf breaking`: which schema changes break which readers, and which stored values (``docs/breaking.md``)."""
