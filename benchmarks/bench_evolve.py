@@ -56,6 +56,7 @@ import attrs
 import fsf
 from benchmarks import workload
 from benchmarks.bench_store import Call, interleave
+from benchmarks.harness import replace_section
 from fsf.evolve import resolver
 
 PLAN_TASKS = 512
@@ -288,20 +289,6 @@ def section(results: list[Result], settings: Settings, command: str) -> list[str
     return lines
 
 
-def replace_section(text: str, lines: list[str]) -> str:
-    """``text`` (a RESULTS.md) with its "## Evolution" section replaced by ``lines``, or with them added before
-    "## Not measured in this run" (where the report puts it), else at the end."""
-    block = "\n".join(lines) + "\n"
-    start = text.find(f"\n{HEADING}\n")
-    if start >= 0:
-        end = text.find("\n## ", start + 1)
-        return text[:start + 1] + block + (text[end:] if end >= 0 else "")
-    end = text.find("\n## Not measured in this run\n")
-    if end >= 0:
-        return text[:end + 1] + block + text[end:]
-    return text.rstrip("\n") + "\n\n" + block
-
-
 def main(argv: list[str] | None = None) -> None:
     """Command line: run the evolution benchmark, print the section or write it into a RESULTS.md."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
@@ -321,7 +308,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.out is None:
         print("\n".join(lines))
         return
-    args.out.write_text(replace_section(args.out.read_text(encoding="utf-8"), lines), encoding="utf-8")
+    args.out.write_text(replace_section(args.out.read_text(encoding="utf-8"), HEADING, lines), encoding="utf-8")
     print(f"wrote the Evolution section of {args.out}", file=sys.stderr)
 
 
@@ -333,7 +320,7 @@ def test_evolve_bench_quick() -> None:
     assert [r.tasks for r in results] == [PLAN_TASKS, SMALL_PLAN_TASKS] and all(len(r.pairs) == 6 for r in results)
     lines = section(results, settings, "pytest")
     assert lines[0] == HEADING and sum(line.startswith(f"| {PLAN_TASKS} tasks") for line in lines) == 6
-    assert replace_section(replace_section("# R\n", lines), lines).count(HEADING) == 1
+    assert replace_section(replace_section("# R\n", HEADING, lines), HEADING, lines).count(HEADING) == 1
 
 
 if __name__ == "__main__":

@@ -44,6 +44,8 @@ from pathlib import Path
 
 import attrs
 
+from benchmarks.harness import replace_section
+
 try:
     import resource
 except ImportError:  # pragma: no cover - Windows: no CPU column for children
@@ -274,20 +276,6 @@ def section(rows: list[Row], settings: Settings, command: str) -> list[str]:
     return lines
 
 
-def replace_section(text: str, lines: list[str]) -> str:
-    """``text`` (a RESULTS.md) with its "## Start-up" section replaced by ``lines``, or with them added before
-    "## Not measured in this run" (where the report puts it), else at the end."""
-    block = "\n".join(lines) + "\n"
-    start = text.find(f"\n{HEADING}\n")
-    if start >= 0:
-        end = text.find("\n## ", start + 1)
-        return text[:start + 1] + block + (text[end:] if end >= 0 else "")
-    end = text.find("\n## Not measured in this run\n")
-    if end >= 0:
-        return text[:end + 1] + block + text[end:]
-    return text.rstrip("\n") + "\n\n" + block
-
-
 def main(argv: list[str] | None = None) -> None:
     """Command line: run the start-up benchmark, print the section or write it into a RESULTS.md."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
@@ -307,7 +295,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.out is None:
         print("\n".join(lines))
         return
-    args.out.write_text(replace_section(args.out.read_text(encoding="utf-8"), lines), encoding="utf-8")
+    args.out.write_text(replace_section(args.out.read_text(encoding="utf-8"), HEADING, lines), encoding="utf-8")
     print(f"wrote the Start-up section of {args.out}", file=sys.stderr)
 
 
@@ -326,7 +314,7 @@ def test_startup_bench_quick(tmp_path: Path) -> None:
     by_case = next(t for t in tables if t.startswith("| command | median"))
     floors = next(t for t in tables if t.startswith("| command | goal"))
     assert lines[0] == HEADING and len(by_case.splitlines()) == 2 + len(CASES) and len(floors.splitlines()) == 2 + 4
-    assert replace_section(replace_section("# R\n", lines), lines).count(HEADING) == 1
+    assert replace_section(replace_section("# R\n", HEADING, lines), HEADING, lines).count(HEADING) == 1
     assert len(verdicts(rows)) == 4
 
 

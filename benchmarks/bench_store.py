@@ -46,6 +46,7 @@ import attrs
 
 import fsf
 from benchmarks import workload
+from benchmarks.harness import replace_section
 from fsf.api import write_compiled
 from fsf.load import write_atomic
 from fsf.store import ENV, VALUES, Store, init_store, key_of, locate_store
@@ -364,20 +365,6 @@ def section(pairs: list[Pair], settings: Settings, command: str, folder: Path | 
     return lines
 
 
-def replace_section(text: str, lines: list[str]) -> str:
-    """``text`` (a RESULTS.md) with its "## Store" section replaced by ``lines``, or with them added before "## Not
-    measured in this run" (where the report puts it), else at the end."""
-    block = "\n".join(lines) + "\n"
-    start = text.find("\n## Store\n")
-    if start >= 0:
-        end = text.find("\n## ", start + 1)
-        return text[:start + 1] + block + (text[end:] if end >= 0 else "")
-    end = text.find("\n## Not measured in this run\n")
-    if end >= 0:
-        return text[:end + 1] + block + text[end:]
-    return text.rstrip("\n") + "\n\n" + block
-
-
 def main(argv: list[str] | None = None) -> None:
     """Command line: run the store benchmarks, print the section or write it into a RESULTS.md."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
@@ -399,7 +386,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.out is None:
         print("\n".join(lines))
         return
-    args.out.write_text(replace_section(args.out.read_text(encoding="utf-8"), lines), encoding="utf-8")
+    args.out.write_text(replace_section(args.out.read_text(encoding="utf-8"), "## Store", lines), encoding="utf-8")
     print(f"wrote the Store section of {args.out}", file=sys.stderr)
 
 
@@ -410,7 +397,7 @@ def test_store_bench_quick(tmp_path: Path) -> None:
     assert len(pairs) == 10
     lines = section(pairs, settings, "pytest")
     assert lines[0] == "## Store" and sum(line.startswith("| put ") for line in lines) == 5
-    assert replace_section(replace_section("# R\n", lines), lines).count("## Store") == 1
+    assert replace_section(replace_section("# R\n", "## Store", lines), "## Store", lines).count("## Store") == 1
 
 
 if __name__ == "__main__":

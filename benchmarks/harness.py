@@ -40,3 +40,17 @@ def probe(what: str, fn: Callable[..., T], *args: Any) -> T:
         return fn(*args)
     except (ImportError, NotImplementedError) as err:
         pytest.skip(f"{what} cannot run yet: {type(err).__name__}: {err}")
+
+
+def replace_section(text: str, heading: str, lines: list[str]) -> str:
+    """``text`` (a RESULTS.md) with its section ``heading`` ("## Store") replaced by ``lines``, or with them added
+    before "## Not measured in this run" (where the report puts sections), else at the end."""
+    block = "\n".join(lines) + "\n"
+    start = text.find(f"\n{heading}\n")
+    if start >= 0:
+        end = text.find("\n## ", start + 1)
+        return text[:start + 1] + block + (text[end:] if end >= 0 else "")
+    end = text.find("\n## Not measured in this run\n")
+    if end >= 0:
+        return text[:end + 1] + block + text[end:]
+    return text.rstrip("\n") + "\n\n" + block
