@@ -10,19 +10,27 @@ from __future__ import annotations
 import re
 
 # `_` inside a word (``in_progress``) cannot open or close emphasis, so it stays readable; anywhere else it is
-# escaped like the other punctuation Markdown gives a meaning to.
-_INLINE_SPECIAL = re.compile(r"[\\`*\[\]<>|#~$]|&(?=#?[0-9A-Za-z]+;)|(?<![^\W_])_|_(?![^\W_])")
+# escaped like the other punctuation Markdown gives a meaning to. Every alternative starts with its character (the
+# `_` rule looks behind only after it), so the engine skips to candidates instead of trying each position.
+_PUNCTUATION = r"\\`*\[\]<>|#~$"
+_INLINE_SPECIAL = re.compile(rf"[{_PUNCTUATION}]|&(?=#?[0-9A-Za-z]+;)|_(?:(?<![^\W_]_)|(?![^\W_]))")
 LINE_BREAK = re.compile(r"\r\n|\r|\n")
 """A line break in any of its three spellings; every line of a view ends with LF alone."""
 # What a reader must see rather than have acted on: C0 and C1 controls except tab and the line breaks (each
 # escaper treats those), DEL, and the bidirectional marks, embeddings, overrides and isolates that reorder text.
-_INVISIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_INVISIBLE_CLASS = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+_INVISIBLE = re.compile(f"[{_INVISIBLE_CLASS}]")
 # What makes a line a list item, a thematic break or a setext underline when it starts the line.
 _LIST_START = re.compile(r"(?:[-+]|\d{1,9}[.)])(?=[ \t\r\n]|\Z)|[-=](?=[-= \t]*(?:[\r\n]|\Z))")
-
-
-def _escape_char(m: re.Match[str]) -> str:
-    return "\\" + m.group()
+# The fast paths' one scan: a string without any of these characters is left as it is by every substitution of
+# `escape_inline` (it may still need its start escaped). `_` and `&` are here whatever follows them: the scan only
+# decides whether the exact rules run.
+_INLINE_TOUCHED = re.compile(f"[{_INVISIBLE_CLASS}{_PUNCTUATION}&_\r\n]")
+# The same for paragraphs and code spans, which change only controls and line breaks.
+_LINE_TOUCHED = re.compile(f"[{_INVISIBLE_CLASS}\r\n]")
+# The first characters `_LIST_START` can match (`\d` is any Unicode decimal digit, see `str.isdecimal`) and the
+# two a leading-space rule rewrites.
+_START_TOUCHED = frozenset("-+= \t")
 
 
 def _shown_as_code_point(m: re.Match[str]) -> str:
@@ -51,7 +59,18 @@ def escape_inline(text: str) -> str:
     >>> escape_inline("# a|b <script>")
     '\\\\# a\\\\|b \\\\<script\\\\>'
     """
-    out = _INLINE_SPECIAL.sub(_escape_char, show_invisible(text))
+    # The fast paths: no rule would change the text. Letters and digits alone (an id, a status, a word) are
+    # neither punctuation nor controls nor line breaks, and cannot start a list item (that takes `-`, `+`, `=` or
+    # digits and then `.` or `)`); other text takes one scan for what any rule acts on, and a look at its start.
+    if text.isalnum() or (_INLINE_TOUCHED.search(text) is None
+                          and not (text[:1] in _START_TOUCHED or text[:1].isdecimal())):
+        return text
+    return _escape_inline(text)
+
+
+def _escape_inline(text: str) -> str:
+    """:func:`escape_inline`, every rule applied (the reference its fast path is tested against)."""
+    out = _INLINE_SPECIAL.sub(r"\\\g<0>", show_invisible(text))
     m = _LIST_START.match(out)
     if m:
         out = out[: m.end() - 1] + "\\" + out[m.end() - 1 :]
@@ -62,6 +81,14 @@ def escape_inline(text: str) -> str:
 
 def escape_paragraphs(text: str) -> str:
     """Multi-line ``text`` as Markdown paragraphs: blank lines separate paragraphs, other lines stay lines."""
+    if _LINE_TOUCHED.search(text) is None:  # the fast path: one line with nothing to show
+        stripped = text.strip()
+        return escape_inline(stripped) if stripped else ""
+    return _escape_paragraphs(text)
+
+
+def _escape_paragraphs(text: str) -> str:
+    """:func:`escape_paragraphs`, line by line (the reference its fast path is tested against)."""
     paragraphs: list[list[str]] = [[]]
     for line in LINE_BREAK.split(show_invisible(text)):  # first: strip() would drop some controls unseen
         stripped = line.strip()
@@ -85,11 +112,14 @@ def code_span(text: str, in_table: bool = True) -> str:
     """
     if not text:
         return ""
-    body = LINE_BREAK.sub("\u2424", show_invisible(text))
+    body = text if _LINE_TOUCHED.search(text) is None else LINE_BREAK.sub("\u2424", show_invisible(text))
     if in_table:
         body = body.replace("|", "\\|")
-    longest = max((len(run) for run in re.findall(r"`+", body)), default=0) if "`" in body else 0
-    fence = "`" * (longest + 1)
-    pad = body[0] == "`" or body[-1] == "`" or (body[0] == " " and body[-1] == " " and body.strip(" ") != "")
-    return f"{fence} {body} {fence}" if pad else f"{fence}{body}{fence}"
+    # A space each side keeps a backtick at either end off the fence; with a space at both ends (and something
+    # else inside) CommonMark would strip one from each side, so one more is added.
+    spaced = body[0] == " " and body[-1] == " " and body.strip(" ") != ""
+    if "`" not in body:
+        return f"` {body} `" if spaced else f"`{body}`"
+    fence = "`" * (max(len(run) for run in re.findall(r"`+", body)) + 1)
+    return f"{fence} {body} {fence}" if spaced or body[0] == "`" or body[-1] == "`" else f"{fence}{body}{fence}"
 

@@ -57,8 +57,8 @@ def find_template(type_name: str, template: str | os.PathLike[str] | None = None
     if template is not None:
         path = Path(template)
     else:
-        found = next((d / f"{type_name}{TEMPLATE_SUFFIX}" for d in dirs
-                      if (d / f"{type_name}{TEMPLATE_SUFFIX}").is_file()), None)
+        file_name = f"{type_name}{TEMPLATE_SUFFIX}"
+        found = next((candidate for d in dirs if (candidate := d / file_name).is_file()), None)
         if found is None and type_id is not None and bundled is not None:
             found = bundled().get(type_id)
         path = found if found is not None else BUNDLED_DIR / GENERIC_TEMPLATE

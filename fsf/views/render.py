@@ -19,7 +19,7 @@ from fsf import ir
 from fsf.errors import ViewError
 from fsf.views.escape import LINE_BREAK, show_invisible
 from fsf.views.lookup import TemplateChoice
-from fsf.views.model import view_value
+from fsf.views.model import ModelPlan
 from fsf.views.outline import Section, outline
 from fsf.views.sandbox import Budget, ConfinedLoader, Environment, Limits
 
@@ -51,7 +51,7 @@ def render_with(schema: ir.Schema, name: str, value: Any, value_id: str, type_id
     except Exception as err:  # a template is user code: whatever its compilation raises is its error
         raise _located(err, display, []) from None
     context = {
-        "value": view_value(schema, ir.Named(name), value),
+        "value": ModelPlan(schema)(ir.Named(name), value),
         "type_name": name,
         "type_doc": schema[name].doc,
         "value_id": value_id,
@@ -60,18 +60,19 @@ def render_with(schema: ir.Schema, name: str, value: Any, value_id: str, type_id
     }
     try:
         chunks: list[str] = []
-        size = 0
-        for chunk in compiled.generate(context):
+        append, size, cap = chunks.append, 0, limits.max_output
+        for chunk in compiled.generate(context):  # the output budget, checked per chunk as it comes
             size += len(chunk)
-            if size > limits.max_output:
-                raise ViewError(f"template limit: output above {limits.max_output} characters")
-            chunks.append(chunk)
+            if size > cap:
+                raise ViewError(f"template limit: output above {cap} characters")
+            append(chunk)
     except Exception as err:  # templates are user code: every failure becomes a located ViewError
         raise _located(err, display, loader.loaded) from None
     # Once more over the whole text, for what `raw` and the template's own text bring: no control or bidi
     # character reaches a view, and every line ends with LF alone.
     text = show_invisible("".join(chunks))
-    body = "\n".join(line.rstrip() for line in LINE_BREAK.split(text)).strip("\n")
+    lines = LINE_BREAK.split(text) if "\r" in text else text.split("\n")
+    body = "\n".join(map(str.rstrip, lines)).strip("\n")
     header = provenance(value_id, name, type_id, choice.hash)
     return f"{header}\n{body}\n" if body else f"{header}\n"
 

@@ -3,7 +3,7 @@
 Templates are code from users. They run in Jinja's immutable sandbox with strict undefined, a loader confined to
 the template folders, caps on ``*``, ``**``, ``+`` and ``~``, a budget on loop steps, calls, nesting and output
 size, and a whitelist of filters and methods. Only data reaches the output (:func:`_data`), and every
-``{{ … }}`` is escaped for Markdown unless a filter marks it trusted (:func:`_finalize`).
+``{{ … }}`` is escaped for Markdown unless a filter marks it trusted (:func:`_emit`).
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ import functools
 import os
 import re
 import types
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, cast
 
 import attrs
 import jinja2
@@ -59,11 +59,12 @@ _SEQUENCE_METHODS = frozenset({"index", "count"})
 
 _KEPT_FILTERS = (
     "abs", "attr", "capitalize", "count", "d", "default", "dictsort", "filesizeformat", "first", "float", "groupby",
-    "int", "items", "last", "length", "list", "lower", "map", "max", "min", "reject", "rejectattr", "reverse",
+    "int", "items", "last", "length", "list", "lower", "max", "min", "reject", "rejectattr", "reverse",
     "round", "select", "selectattr", "sort", "string", "striptags", "sum", "title", "trim", "truncate", "unique",
     "upper", "urlencode", "wordcount",
 )
-"""Jinja's filters that cannot grow their output beyond their input; the others are replaced or left out."""
+"""Jinja's filters that cannot grow their output beyond their input; the others are replaced (``map`` by a
+faster equal, see `Environment._map`) or left out."""
 _LEFT_OUT_FILTERS = ("center", "format", "pprint", "random", "tojson", "urlize", "wordwrap", "xmlattr")
 """Left out: they pad without bound, are not deterministic, or emit HTML."""
 _TEXT_FILTERS = frozenset({"capitalize", "lower", "string", "striptags", "title", "trim", "truncate", "upper",
@@ -81,15 +82,20 @@ class Budget:
         self.steps = 0
         self.depth = 0
 
-    def step(self) -> None:
-        self.steps += 1
+    def step(self, n: int = 1) -> None:
+        """Spend ``n`` steps (a loop over a sequence spends its length when it starts)."""
+        self.steps += n
         if self.steps > self.limits.max_steps:
-            raise ViewError(f"template limit: more than {self.limits.max_steps} loop steps and calls")
+            self.exhausted()
+
+    def exhausted(self) -> NoReturn:
+        raise ViewError(f"template limit: more than {self.limits.max_steps} loop steps and calls")
 
 
 class _Generator(CodeGenerator):
-    """Jinja's code generator, plus a budget check around every ``for`` iterable and every ``~`` result, and a
-    data check around every ``~`` operand (it becomes text, as a printed value does)."""
+    """Jinja's code generator, plus a budget check around every ``for`` iterable and every ``~`` result, a data
+    check around every ``~`` operand (it becomes text, as a printed value does), and every ``{{ … }}`` written
+    through :func:`_emit` alone."""
 
     def _wrap(self, node: jinja2.nodes.Node, hook: str) -> None:
         hooks: dict[int, str] = self.__dict__.setdefault("_fsf_hooks", {})
@@ -118,6 +124,30 @@ class _Generator(CodeGenerator):
         result: str = super()._output_child_to_const(node, frame, finalize)
         return result
 
+    def visit_Output(self, node: jinja2.nodes.Output, frame: Frame) -> None:
+        """One chunk per run of template text and ``{{ … }}`` (Jinja yields each piece on its own): the pieces are
+        collected as Jinja collects a macro's output, then joined and yielded once, so the render loop (and its
+        output budget) sees a handful of chunks per loop step instead of one per piece."""
+        if frame.buffer is not None or frame.require_output_check or len(node.nodes) < 2:
+            super().visit_Output(node, frame)
+            return
+        self.writeline("_fsf_out = []")
+        frame.buffer = "_fsf_out"
+        try:
+            super().visit_Output(node, frame)
+        finally:
+            frame.buffer = None
+        self.writeline("yield ''.join(_fsf_out)")
+
+    def _output_child_pre(self, node: jinja2.nodes.Expr, frame: Frame, finalize: Any) -> None:
+        """Jinja writes ``escape(environment.finalize(x))``, where ``finalize`` (:func:`_finalize`) already returns
+        trusted text and ``escape`` only re-wraps it; one call writes the same text, as a plain ``str`` (a macro,
+        ``set`` or ``filter`` block that collects output marks the joined text trusted itself, as before)."""
+        self.write("environment.fsf_emit(")
+
+    def _output_child_post(self, node: jinja2.nodes.Expr, frame: Frame, finalize: Any) -> None:
+        self.write(")")
+
     def visit_Concat(self, node: jinja2.nodes.Concat, frame: Frame) -> None:
         for operand in node.nodes:
             self._wrap(operand, "fsf_text")
@@ -137,25 +167,33 @@ class Environment(ImmutableSandboxedEnvironment):
                          trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True, auto_reload=False,
                          cache_size=0, optimized=False)
         self.fsf_budget = budget
+        self.fsf_emit: Callable[[Any], str] = _emit  # what every `{{ … }}` writes (see `_Generator`)
         self.globals.clear()
         self.globals.update(range=self._range, dict=dict, cycler=jinja2.utils.Cycler,
                             joiner=jinja2.utils.Joiner, namespace=jinja2.utils.Namespace)
-        builtin = jinja2.filters.FILTERS
-        self.filters = {name: _checked(builtin[name]) if name in _TEXT_FILTERS else builtin[name]
-                        for name in _KEPT_FILTERS}
-        self.filters.update(
-            raw=_raw, safe=_raw, md=_md, e=_md, escape=_md, forceescape=_md, code=_code, paragraphs=_paragraphs,
-            join=self._join, replace=self._replace, indent=self._indent, batch=self._batch, slice=self._slice,
-            heading=_heading, time=_time_filter,
-        )
-        self.filters.update({name: _unavailable(name) for name in _LEFT_OUT_FILTERS})
+        self.filters = {
+            **_SHARED_FILTERS,
+            "join": self._join, "replace": self._replace, "indent": self._indent, "batch": self._batch,
+            "slice": self._slice, "map": self._map,
+        }
 
     # -- budget hooks called from generated code
 
-    def fsf_iterate(self, iterable: Any) -> Iterator[Any]:
-        step = self.fsf_budget.step
+    def fsf_iterate(self, iterable: Any) -> Iterable[Any]:
+        """``iterable`` with one budget step per item: a sequence spends its length at once and is iterated as it
+        is; anything else (a generator, ``map``, ``reversed``) is charged item by item as it yields."""
+        if type(iterable) in _SIZED:
+            self.fsf_budget.step(len(iterable))
+            return cast(Iterable[Any], iterable)
+        return self._stepped(iterable)
+
+    def _stepped(self, iterable: Iterable[Any]) -> Iterator[Any]:
+        budget = self.fsf_budget
+        limit = budget.limits.max_steps
         for item in iterable:
-            step()
+            budget.steps += 1
+            if budget.steps > limit:
+                budget.exhausted()
             yield item
 
     @staticmethod
@@ -205,9 +243,12 @@ class Environment(ImmutableSandboxedEnvironment):
     # -- what templates may touch
 
     def getattr(self, obj: Any, attribute: str) -> Any:
-        if type(obj) is Record and not attribute.startswith("_"):  # the hot path: fields are plain data
+        if type(obj) is Record:  # the hot path: fields are plain data (a name with `_` is the sandbox's to refuse)
             fields = obj._fields
-            return fields[attribute] if attribute in fields else self._no_field(obj, attribute)
+            if attribute in fields and attribute[0] != "_":
+                return fields[attribute]
+            if not attribute.startswith("_"):
+                return self._no_field(obj, attribute)
         return super().getattr(obj, attribute)
 
     def getitem(self, obj: Any, argument: Any) -> Any:
@@ -246,19 +287,31 @@ class Environment(ImmutableSandboxedEnvironment):
             raise ViewError(f"template limit: `range` of more than {self.fsf_budget.limits.max_items} items")
         return rng
 
+    @jinja2.pass_context
+    def _map(self, context: jinja2.runtime.Context, value: Iterable[Any], *args: Any, **kwargs: Any) -> Iterator[Any]:
+        """Jinja's ``map``, with a plain filter looked up once instead of once per item (Jinja's ``call_filter``
+        path); ``map(attribute=…)``, a filter that takes the context or environment, and an unknown name are
+        Jinja's own, errors included."""
+        func = self.filters.get(args[0]) if args and type(args[0]) is str else None
+        if func is None or getattr(func, "jinja_pass_arg", None) is not None:
+            return cast(Iterator[Any], jinja2.filters.sync_do_map(context, value, *args, **kwargs))
+        return _mapped(func, value, args[1:], kwargs)
+
     def _join(self, items: Iterable[Any], separator: str = "", attribute: str | int | None = None) -> Markup:
         if attribute is not None:
             items = map(jinja2.filters.make_attrgetter(self, attribute), items)
-        sep = _md(separator)  # and each item through _finalize: both are checked as printed values
+        # The separator and each item are checked and escaped as printed values.
+        sep = escape_inline(separator) if type(separator) is str else _emit(separator)
         parts: list[str] = []
-        size, cap = 0, self.fsf_budget.limits.max_output
+        append = parts.append
+        size, cap, extra = 0, self.fsf_budget.limits.max_output, len(sep)
         for item in self.fsf_iterate(items):
-            part = _finalize(item)
-            size += len(part) + len(sep)
+            part = escape_inline(item) if type(item) is str else _emit(item)
+            size += len(part) + extra
             if size > cap:
                 raise ViewError(f"template limit: `join` result above {cap} characters")
-            parts.append(part)
-        return Markup(sep.join(parts))
+            append(part)
+        return _trusted(str.join(sep, parts))  # `str.join`: a trusted separator's own join would escape the parts
 
     def _replace(self, text: Any, old: str, new: str, count: int | None = None) -> Any:
         s, old, new = str(_data(text)), str(_data(old)), str(_data(new))
@@ -284,6 +337,12 @@ class Environment(ImmutableSandboxedEnvironment):
         return iter(jinja2.filters.do_slice(value, slices, fill_with))
 
 
+def _mapped(func: Callable[..., Any], value: Iterable[Any], args: tuple[Any, ...],
+            kwargs: dict[str, Any]) -> Iterator[Any]:
+    for item in value:  # a generator, as Jinja's: nothing (not even `iter(value)`) runs before the first item
+        yield func(item, *args, **kwargs)
+
+
 def _is_int(x: Any) -> bool:
     return isinstance(x, int) and not isinstance(x, bool)
 
@@ -301,6 +360,8 @@ def _no_format(*args: Any, **kwargs: Any) -> NoReturn:
 
 _PRINTABLE = frozenset({str, Markup, int, float, bool, type(None), Record, Variant, Instant, Blob})
 """The types of the view model's values (see `view_value`) and of text: what may become output."""
+_SIZED = frozenset({tuple, list, dict, str, range})
+"""What a loop charges its length up front (see `Environment.fsf_iterate`): sized, and fixed while it runs."""
 
 
 def _data(value: Any) -> Any:
@@ -341,24 +402,33 @@ def _checked(text_filter: Callable[..., Any]) -> Callable[..., Any]:
     return checked
 
 
-def _finalize(value: Any) -> Markup:
-    """Every ``{{ … }}`` ends here: trusted Markup passes, data is escaped for Markdown, anything else refused."""
+def _emit(value: Any) -> str:
+    """What a ``{{ … }}`` writes: trusted Markup as it is, data escaped for Markdown, anything else refused."""
+    if type(value) is str:
+        return escape_inline(value)
     if isinstance(value, Markup):
         return value
-    if type(value) is str:
-        return Markup(escape_inline(value))
     if value is None:
-        return Markup("")
+        return ""
     if isinstance(value, bool):
-        return Markup("true" if value else "false")
+        return "true" if value else "false"
     if isinstance(value, float):
-        return Markup(escape_inline(repr(value)))
-    return Markup(escape_inline(str(_data(value))))
+        return escape_inline(repr(value))
+    return escape_inline(str(_data(value)))
+
+
+def _finalize(value: Any) -> Markup:
+    """:func:`_emit` as trusted Markup (the environment's ``finalize``, and the ``md`` filter)."""
+    return value if isinstance(value, Markup) else _trusted(_emit(value))
+
+
+_trusted: Callable[[str], Markup] = functools.partial(str.__new__, Markup)
+"""``text`` marked trusted: ``Markup(text)`` for a plain ``str``, without its Python-level constructor."""
 
 
 def _raw(value: Any) -> Markup:
     """Opt out of escaping: the value is trusted Markdown (but it must still be data)."""
-    return value if isinstance(value, Markup) else Markup(str(_data(value)))
+    return value if isinstance(value, Markup) else _trusted(str(_data(value)))
 
 
 def _md(value: Any) -> Markup:
@@ -366,11 +436,11 @@ def _md(value: Any) -> Markup:
 
 
 def _code(value: Any, in_table: bool = True) -> Markup:
-    return Markup(code_span(str(_data(value)), in_table))
+    return _trusted(code_span(value if type(value) is str else str(_data(value)), in_table))
 
 
 def _paragraphs(value: Any) -> Markup:
-    return value if isinstance(value, Markup) else Markup(escape_paragraphs(str(_data(value))))
+    return value if isinstance(value, Markup) else _trusted(escape_paragraphs(str(_data(value))))
 
 
 def _heading(level: Any) -> Markup:
@@ -381,13 +451,27 @@ def _time_filter(value: Any) -> str:
     return format_time(value.ns if isinstance(value, Instant) else int(value))
 
 
+_SHARED_FILTERS: Mapping[str, Callable[..., Any]] = types.MappingProxyType({
+    **{name: _checked(jinja2.filters.FILTERS[name]) if name in _TEXT_FILTERS else jinja2.filters.FILTERS[name]
+       for name in _KEPT_FILTERS},
+    "raw": _raw, "safe": _raw, "md": _md, "e": _md, "escape": _md, "forceescape": _md, "code": _code,
+    "paragraphs": _paragraphs, "heading": _heading, "time": _time_filter,
+    **{name: _unavailable(name) for name in _LEFT_OUT_FILTERS},
+})
+"""The filters that need no environment, built once (each environment adds the budgeted ones)."""
+
+
 class ConfinedLoader(jinja2.FileSystemLoader):
     """Templates by relative name from the given folders only: no ``..``, no absolute names, no symlink out."""
 
     def __init__(self, folders: Sequence[Path]) -> None:
         super().__init__([str(f) for f in folders], encoding="utf-8", followlinks=False)
-        self._roots = [os.path.realpath(f) for f in folders]
         self.loaded: list[str] = []
+
+    @functools.cached_property
+    def _roots(self) -> list[str]:
+        """The folders resolved, once, when a template first includes another (most renders never do)."""
+        return [os.path.realpath(f) for f in self.searchpath]
 
     def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Callable[[], bool]]:
         pieces = template.replace("\\", "/").split("/")
