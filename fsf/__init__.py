@@ -4,16 +4,19 @@
 >>> schema = fsf.compile_source("shape Task { id: str[1..16], dependsOn: arr[0..8]<str> }")
 >>> schema.validate("Task", {"id": "T1", "dependsOn": []})
 
-``import fsf`` stays light: the codec (msgpack, blake3) and the Markdown views (jinja2) are imported on first
-use of a name that needs them (PEP 562), and lark only when schema source text is parsed.
+``import fsf`` stays light: the Markdown views (jinja2), the store and the code generators are imported on first
+use of a name that needs them (PEP 562), the codec when a value is first encoded, decoded or verified, and the
+parser (``fsf/front/_lalr.py``, pre-built: no lark) only when schema source text is parsed; ``tests/test_imports.py``
+guards each.
 """
 
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 from typing import TYPE_CHECKING, Any
 
-# fsf.api loads the package fsf.codegen first, so the attribute `fsf.codegen` ends up the function (as before).
 from fsf.api import codegen, compile_source, load_schema
 from fsf.errors import (
     DecodeError,
@@ -57,6 +60,22 @@ __all__ = [
     "open_store",
     "render_markdown",
 ]
+
+
+class _Package(types.ModuleType):
+    """The module type of ``fsf``: the name ``fsf.codegen`` stays the function :func:`fsf.api.codegen`.
+
+    Importing the subpackage ``fsf.codegen`` (which ``import fsf`` no longer does: it waits for first use) binds it
+    as an attribute of its parent, which would hide the function; that one binding is dropped.
+    """
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name == "codegen" and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 
 def __getattr__(name: str) -> Any:

@@ -4,17 +4,16 @@ façade-level helpers over a Schema: :func:`write_compiled` (a ``.fsb`` file) an
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from fsf.codegen import codegen as _codegen
 from fsf.errors import Diagnostic, SchemaError, Source, UsageError
 from fsf.schema import Schema
 
 if TYPE_CHECKING:
     from fsf.load import Reader, Root
 
-# The parser (and lark) is imported only where source text is read: loading a .fsb never needs it.
+# Each helper is imported by the function that uses it: the parser only where source text is read (loading a .fsb
+# never needs it), the code generators (and jinja2) only by codegen; `import fsf` stays cheap (tests/test_imports.py).
 
 COMPILED_SUFFIX = ".fsb"
 
@@ -67,6 +66,8 @@ def write_compiled(source: str | os.PathLike[str], target: str | os.PathLike[str
                    root: str | os.PathLike[str] | None = None) -> Schema:
     """Compile schema file ``source`` (imports confined to ``root``, see :func:`load_schema`) and write its
     container atomically to ``target`` (default: the same path with the suffix ``.fsb``). Returns the schema."""
+    from pathlib import Path
+
     from fsf.bytecode.container import dump_container
     from fsf.load import write_atomic
 
@@ -86,7 +87,9 @@ def codegen(schema: Schema, target: str) -> str:
     >>> print(codegen(fsf.compile_source("enum Color { red }"), "typescript").splitlines()[-1])
     export type Color = "red";
     """
-    return _codegen(schema.ir, {name: schema.id(name) for name in schema.shapes}, target)
+    from fsf.codegen import codegen as generate
+
+    return generate(schema.ir, {name: schema.id(name) for name in schema.shapes}, target)
 
 
 def _compile(text: str, filename: str, read: Reader | None, root: Root) -> Schema:

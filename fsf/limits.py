@@ -28,6 +28,11 @@ the parser and by the container reader alike."""
 MAX_SOURCE_BYTES = 1 << 20
 """A schema file larger than this (1 MiB of UTF-8) is refused before parsing."""
 
+MAX_LITERAL_DIGITS = 40
+"""A number literal (a bound or a ``@default``) has at most this many characters after an optional ``-``: the
+checker (:mod:`fsf.front.check`, ``F207``) and the annotation table (:mod:`fsf.ir.annotations`) refuse longer ones
+before turning them into numbers (``int("9" * 5000)`` alone costs quadratic time)."""
+
 CLI_MAX_VALUES = 1 << 20
 """The decode budget the ``fsv`` command line applies by default (``--max-values``): 1 Mi msgpack values, at
 most 129 MiB of Python objects plus the value's str and bin contents (``docs/fsv.md``, "Decode budget")."""

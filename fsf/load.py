@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from collections.abc import Callable
-from pathlib import Path
 
 import attrs
 
@@ -213,6 +211,9 @@ def _cycles(root: str, edges: dict[str, list[tuple[ast.Import, str]]]) -> list[D
 
 def write_atomic(path: str | os.PathLike[str], data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file in the same folder and ``os.replace``."""
+    import tempfile  # only when a file is written
+    from pathlib import Path
+
     target = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or ".")
     try:

@@ -11,7 +11,6 @@ machine collects every error of a value (:func:`errors`) by walking on past each
 from __future__ import annotations
 
 import datetime as dt
-import json
 import math
 import struct
 from collections.abc import Sequence
@@ -46,6 +45,8 @@ def type_of(value: Any) -> str:
 def show(value: Any) -> str:
     """A short, safe rendering of ``value`` (JSON-quoted text, numbers, else its type in backticks)."""
     if type(value) is str:
+        import json  # only when a message is worded
+
         text = value if len(value) <= _SHOWN_CHARS else value[:_SHOWN_CHARS] + "…"
         return _printable(json.dumps(text, ensure_ascii=False))
     if type(value) is bool:

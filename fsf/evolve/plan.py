@@ -104,6 +104,9 @@ class Arr:
 
 @attrs.frozen
 class MapStep:
+    """A map: its count checked (``None``: not narrowed), each key read by ``key`` and each value by ``value``;
+    ``merge`` (when two writer keys can read as one reader key) fails a value where two of its keys do."""
+
     lo: int | None
     hi: int | None
     key: Step
@@ -111,6 +114,7 @@ class MapStep:
     w_lo: int
     site: Site = attrs.field(default=NOWHERE, eq=False)
     location: str | None = attrs.field(default=None, eq=False)
+    merge: Fail | None = None
 
 
 @attrs.frozen
@@ -369,8 +373,21 @@ class _Builder:
             lo, hi = _narrowed(wm.lo, wm.hi, rm.lo, rm.hi)
             if isinstance(key, Same) and isinstance(value, Same) and lo is None and hi is None:
                 return SAME
-            return MapStep(lo, hi, key, value, wm.lo, at, self.where(at))
+            merge = self.merging(key, at) if wm.hi >= 2 else None
+            return MapStep(lo, hi, key, value, wm.lo, at, self.where(at), merge)
         return self.fail("TYPE_CHANGED", f"a `{ir.type_name(wt)}` does not read as a `{ir.type_name(rt)}`", at)
+
+    def merging(self, key: Step, at: Site) -> Fail | None:
+        """MAP_KEYS_MERGE at the map at ``at`` when two writer keys can read as one reader key, else None. Keys are
+        strings, integers (which read as themselves or fail) or enum members, and two writer members read as one
+        reader member only through the reader's ``@fallback`` (``@was`` pairs one with one)."""
+        enum = self.decls.get(key.key) if isinstance(key, Call) else None  # an enum's step is built: no cycles
+        if not isinstance(enum, EnumStep) or enum.fallback is None:
+            return None
+        if sum(r is None or r == enum.fallback for _, r in enum.members) < 2:
+            return None
+        return self.fail("MAP_KEYS_MERGE", f"two keys of the map read as the same key `{enum.fallback}` (the "
+                                           f"`@fallback` of the reader's enum `{enum.site.r_decl}`)", at)
 
     def number(self, wt: ir.Int | ir.Float, rt: ir.Type, at: Site) -> Step:
         w_lo, w_hi = _bounds(wt)

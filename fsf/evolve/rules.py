@@ -72,6 +72,14 @@ RULES: tuple[Rule, ...] = (
          old="union Outcome { Done { at: time }, Failed { why: str }, Other }",
          new="union Outcome { Done { at: time }, Other }",
          safe="union Outcome { Done { at: time }, @fallback Other }"),
+    Rule("MAP_KEYS_MERGE", "two keys of a map of the value read as one key of the reader's (enum members the "
+                           "reader lacks read as its `@fallback`), so an entry would be lost",
+         "keep the members of an enum that keys a map (`@deprecated` if unused), or name a renamed one with `@was`",
+         per_value=True,
+         old="enum Level { low, mid, @fallback other } shape Task { counts: map[0..3]<Level, u32> }",
+         new="enum Level { low, @fallback other } shape Task { counts: map[0..3]<Level, u32> }",
+         safe="enum Level { low, @deprecated(\"unused\") mid, @fallback other } shape Task { counts: "
+              "map[0..3]<Level, u32> }"),
     Rule("RANGE_NARROWED", "a number of the value is outside the reader's narrower range",
          "keep the range at least as wide as before", per_value=True,
          old="shape Task { retries: u8 }",
@@ -132,6 +140,15 @@ _READ_NEW: tuple[tuple[str, Rule], ...] = (
                                              "@fallback Other }",
                                          safe="union Outcome { Done, Failed } union Event { Start, Stop, "
                                               "@fallback Other }")),
+    ("MAP_KEYS_MERGE", Rule("MAP_KEYS_MERGE_FOR_OLD_READERS", "two keys of a new value's map read as one key for "
+                                                              "old readers (a new member of an enum that keys it "
+                                                              "reads as their `@fallback`)",
+                            "add the member to readers first, then writers", per_value=True, category="READ_NEW",
+                            old="enum Level { low, @fallback other } shape Task { counts: map[0..3]<Level, u32> }",
+                            new="enum Level { low, high, @fallback other } shape Task { counts: "
+                                "map[0..3]<Level, u32> }",
+                            safe="enum Level { low, @fallback other } shape Task { counts: map[0..3]<Level, u32>, "
+                                 "high: u32? }")),
     ("RANGE_NARROWED", Rule("RANGE_WIDENED", "new values may be outside the old readers' range",
                             "widen readers first, then writers", per_value=True, category="READ_NEW",
                             old="shape Task { retries: u8[0..5] }",

@@ -205,6 +205,7 @@ class _Maker:
         lo, hi = step.lo, step.hi
         key, val = self.convert(step.key) or _identity, self.convert(step.value) or _identity
         fail = Fail("COUNT_NARROWED", "a map's count is outside the reader's bounds", step.location, step.site)
+        merge = step.merge
 
         flag = self.miss
 
@@ -219,6 +220,9 @@ class _Maker:
                 except _Miss as miss:
                     miss.segments.append((k,))
                     raise
+                if merge is not None and rk in out:  # at the map: neither key alone is wrong
+                    first = next(w for w in value if key(w) == rk)  # keys that can merge never fail
+                    flag(merge, f"`{first}` and `{k}`")
                 try:
                     out[rk] = val(v)
                 except _Miss as miss:

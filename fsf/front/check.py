@@ -7,7 +7,6 @@ exponential fan-out of shapes cost no more than their text. Annotations are judg
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
 import struct
@@ -21,8 +20,8 @@ from fsf import ir
 from fsf.errors import Diagnostic, Note, SchemaError, Span
 from fsf.front import ast, foreign
 from fsf.ir.annotations import Args, Literal, Place, Verdict
+from fsf.limits import MAX_LITERAL_DIGITS as MAX_BOUND_DIGITS
 
-MAX_BOUND_DIGITS = ann.MAX_LITERAL_DIGITS
 MAX_LENGTH = (1 << 32) - 1
 """Lengths and counts are at most 2^32-1: the largest msgpack header."""
 
@@ -118,6 +117,8 @@ class _Checker:
         if self.budget <= 0:
             return None
         self.budget -= len(candidates)
+        import difflib  # only when a name is unknown
+
         close = difflib.get_close_matches(text, candidates, n=1, cutoff=0.6)
         return close[0] if close else None
 

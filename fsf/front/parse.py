@@ -1,8 +1,9 @@
 """Parse: .fsf text -> AST module (fsf.front.ast), or a SchemaError with every syntax-level diagnostic.
 
-The Lark grammar lives in ``grammar/fsf.lark``; the parser is built once and cached. After a syntax error the
-parser repairs the text with the cheapest few edits that let it read on, or else resumes at the next line that
-starts a declaration, so one run reports every error (up to ``MAX_SYNTAX_ERRORS``), each once.
+The Lark grammar lives in ``grammar/fsf.lark``; the parser runs from ``fsf/front/_lalr.py``, generated from it by
+lark's stand-alone generator (``python -m fsf.front.generate``), and is loaded once and cached. After a syntax
+error the parser repairs the text with the cheapest few edits that let it read on, or else resumes at the next line
+that starts a declaration, so one run reports every error (up to ``MAX_SYNTAX_ERRORS``), each once.
 Tree building is iterative and type nesting is capped, so hostile input costs time and memory proportional
 to its size and never a RecursionError.
 """
@@ -68,13 +69,11 @@ _AFTER_ANNOTATION = re.compile(r"(?:@[^\W\d]\w*|\))[ \t\r\n\f]*\Z")  # `)` ends 
 
 @functools.cache
 def _parser() -> Any:
-    import lark  # lazily: loading a compiled .fsb must not import lark
+    # Lazily: loading a compiled .fsb must not import the parser. The parser is pre-built from grammar/fsf.lark by
+    # lark's stand-alone generator (fsf.front.generate), so parsing imports neither lark nor the grammar.
+    from fsf.front import _lalr
 
-    from fsf._resources import resource_dir
-
-    grammar = (resource_dir("grammar") / "fsf.lark").read_text(encoding="utf-8")
-    return lark.Lark(grammar, parser="lalr", lexer="contextual", propagate_positions=False,
-                     maybe_placeholders=False)
+    return _lalr.Lark_StandAlone()  # type: ignore[no-untyped-call]
 
 
 def parse(source: Source) -> ast.Module:
@@ -132,7 +131,7 @@ def _parse_tree(source: Source, text: str) -> tuple[Any, list[Diagnostic]]:
     goes on, so that later errors of the same declaration are found too; where no small repair reads on, it
     resumes at the next line that starts a declaration.
     """
-    import lark
+    from fsf.front import _lalr
 
     problems: list[Diagnostic] = []
     start = 0
@@ -141,7 +140,7 @@ def _parse_tree(source: Source, text: str) -> tuple[Any, list[Diagnostic]]:
         try:
             tree = _parser().parse(recovery.text, on_error=recovery.on_error)
             return (None if problems else tree), problems
-        except lark.exceptions.UnexpectedInput:
+        except _lalr.UnexpectedInput:
             pass
         if len(problems) >= MAX_SYNTAX_ERRORS:
             last = problems[-1]
@@ -206,11 +205,11 @@ class _Recovery:
         self.went_on: int | None = None  # where the next token after the last repair starts
 
     def on_error(self, err: Any) -> bool:
-        import lark
+        from fsf.front import _lalr
 
         diag, at = _syntax_diagnostic(self.source, err, self.base)  # before any edit: it reads the parser state
         self.resync_at = at
-        char = isinstance(err, lark.exceptions.UnexpectedCharacters)
+        char = isinstance(err, _lalr.UnexpectedCharacters)
         end = not char and err.token.type == "$END"
         pos = int(err.pos_in_stream or 0) if char else err.token.start_pos
         if (end or pos != self.went_on) and diag not in self.problems:  # the same error seen again after a resync
@@ -230,7 +229,10 @@ class _Recovery:
         state.line_ctr = copy.copy(edit.point.lexer.line_ctr)
         if edit.insert is not None:
             near = state.last_token if char else err.token  # the inserted token borrows its position
-            made = lark.Token(edit.insert, "") if near is None else lark.Token.new_borrow_pos(edit.insert, "", near)
+            if near is None:
+                made = _lalr.Token(edit.insert, "")
+            else:
+                made = _lalr.Token.new_borrow_pos(edit.insert, "", near)  # type: ignore[misc]
             err.interactive_parser.feed_token(made)
         self.went_on = _IGNORED.match(self.text, state.line_ctr.char_pos).end()  # type: ignore[union-attr]
         return True
@@ -238,7 +240,7 @@ class _Recovery:
     def _repair(self, parser: Any, token: Any) -> _Edit | None:
         """The first edit of the cheapest repair from where ``parser`` stopped (before ``token``, or before an
         unexpected character if None), or None if no repair within the limits reads on."""
-        from lark.parsers.lalr_parser_state import ParserState
+        from fsf.front._lalr import ParserState
 
         conf = copy.copy(parser.parser_state.parse_conf)
         conf.callbacks = {}  # the search builds no tree
@@ -287,17 +289,17 @@ class _Search:
     def _next(self, point: _Point) -> tuple[Any, Any]:
         """The next token at ``point`` (a ``$END`` token at the end, None for a character that starts no token)
         and the lexer state after it."""
-        import lark
+        from fsf.front import _lalr
 
         after = copy.copy(point.lexer)
         after.line_ctr = copy.copy(after.line_ctr)
         try:
             return next(iter(self.lexer.lex(after, self._state(point.stack)))), after
         except StopIteration:
-            return lark.Token("$END", ""), None
-        except lark.exceptions.UnexpectedToken as err:  # a token the lexer knows, not allowed here
+            return _lalr.Token("$END", ""), None
+        except _lalr.UnexpectedToken as err:  # a token the lexer knows, not allowed here
             return err.token, after
-        except lark.exceptions.UnexpectedCharacters:  # the lexer stopped at the character: step over it
+        except _lalr.UnexpectedCharacters:  # the lexer stopped at the character: step over it
             pos = after.line_ctr.char_pos
             after.line_ctr.feed(self.text[pos:pos + 1])
             return None, after
@@ -305,20 +307,20 @@ class _Search:
     def _feed(self, stack: list[Any], token: Any) -> list[Any] | None:
         """The stack after ``token``, or None if the parser cannot take it (``$END``: the stack is returned as is
         when the text is complete)."""
-        import lark
+        from fsf.front import _lalr
 
         state = self._state(list(stack))
         try:
             state.feed_token(token, token.type == "$END")
-        except lark.exceptions.UnexpectedToken:
+        except _lalr.UnexpectedToken:
             return None
         return state.state_stack  # type: ignore[no-any-return]
 
     def _accepted(self, stack: list[Any]) -> list[tuple[str, list[Any]]]:
         """The terminals the parser takes next, in order of preference, each with the stack after it."""
-        import lark
+        from fsf.front import _lalr
 
-        fed = [(t, self._feed(stack, lark.Token(t, ""))) for t in self.conf.states[stack[-1]]
+        fed = [(t, self._feed(stack, _lalr.Token(t, ""))) for t in self.conf.states[stack[-1]]
                if t.isupper() and t != "$END"]
         ok = [(t, after) for t, after in fed if after is not None]
         return sorted(ok, key=lambda f: (_PREFERRED.index(f[0]) if f[0] in _PREFERRED else len(_PREFERRED), f[0]))
@@ -357,9 +359,9 @@ class _Search:
 
 def _syntax_diagnostic(source: Source, err: Any, base: int) -> tuple[Diagnostic, int]:
     """A human message for one syntax error (``base`` is where the parsed text starts) and its offset."""
-    import lark
+    from fsf.front import _lalr
 
-    if isinstance(err, lark.exceptions.UnexpectedCharacters):
+    if isinstance(err, _lalr.UnexpectedCharacters):
         pos = base + int(err.pos_in_stream or 0)
         ch = source.text[pos]
         span = span_at(source, pos)
@@ -463,9 +465,9 @@ class _Builder:
 
     def module(self, tree: Any) -> tuple[ast.Module | None, Diagnostic | None]:
         """The module, or None and an F016 diagnostic if a type expression is nested too deeply."""
-        import lark
+        from fsf.front import _lalr
 
-        Tree = lark.Tree
+        Tree = _lalr.Tree
         rules = self.rules
         done: list[Any] = []  # values of finished subtrees (tokens stay in their parent's children)
         depths: list[int] = []  # type nesting depth of each entry of ``done``
@@ -498,7 +500,7 @@ class _Builder:
 
     def _too_deep(self, tree: Any) -> Diagnostic:
         """F016 at the first type constructor that is one level too deep, counting from the outside."""
-        import lark
+        from fsf.front import _lalr
 
         stack: list[tuple[Any, int]] = [(tree, 0)]
         while stack:
@@ -507,12 +509,12 @@ class _Builder:
                 depth += 1
                 if depth > MAX_TYPE_DEPTH:
                     token = node.children[-1] if node.data == "optional" else node.children[0]
-                    while isinstance(token, lark.Tree):
+                    while isinstance(token, _lalr.Tree):
                         token = token.children[0]
                     return Diagnostic(
                         "F016", f"type nested more than {MAX_TYPE_DEPTH} levels deep", self._token_span(token),
                         f"level {depth} starts here", hint="name an inner part as a shape of its own")
-            stack.extend((c, depth) for c in reversed(node.children) if isinstance(c, lark.Tree))
+            stack.extend((c, depth) for c in reversed(node.children) if isinstance(c, _lalr.Tree))
         raise AssertionError("the builder found a type nested too deeply")
 
     def _span(self, start: int, end: int) -> Span:

@@ -7,7 +7,6 @@ size, canonical range).
 
 from __future__ import annotations
 
-import json
 import math
 import struct
 from typing import Any, NoReturn, cast
@@ -224,6 +223,8 @@ class _Reader:
             key = self.read(t.key, depth)
             rank = key if order is None else order[key]
             if i and rank <= last:
+                import json  # only when a message is worded
+
                 what = "duplicate map key" if rank == last else "map keys out of canonical order"
                 fail = _Fail("non_canonical", f"{what} {json.dumps(key)}", key_at)
                 fail.path.append(f"[{json.dumps(key)}]")
@@ -232,6 +233,8 @@ class _Reader:
             try:
                 out[key] = self.read(t.value, depth)
             except _Fail as fail:
+                import json
+
                 fail.path.append(f"[{json.dumps(key)}]")
                 raise
         return out

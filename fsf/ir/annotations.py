@@ -22,9 +22,7 @@ from typing import Any
 import attrs
 
 from fsf import ir
-
-MAX_LITERAL_DIGITS = 40
-"""A number literal (a bound or a ``@default``) has at most this many characters after an optional ``-``."""
+from fsf.limits import MAX_LITERAL_DIGITS
 
 
 class Place(enum.Enum):

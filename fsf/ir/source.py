@@ -2,7 +2,10 @@
 
 The inverse of the front end: ``fsf.compile_source(to_source(s)).ir == s`` for every schema the checker produces
 (declarations in the IR's order, fields, members, variants, doc comments, annotations, exact bounds), so every type
-id is the same. Annotations are printed by the table of :mod:`fsf.ir.annotations`, one per line after the doc
+id is the same; except that the printed text must say what it holds wherever it is shown (a terminal, an editor,
+``fsf store show`` of a hostile store): a control, bidirectional or line-breaking character (:mod:`fsf.text`) in
+a doc comment is written ``\\u{XXXX}`` (a doc never changes an id), and in an annotation's string it is refused
+(shown, the string would read back as another one). Annotations are printed by the table of :mod:`fsf.ir.annotations`, one per line after the doc
 comment, in its order, the strings of a repeatable one merged (``@was("a", "b")``), as ``fsf fmt`` writes them. ``fsf store show`` prints a stored type closure (an IR rebuilt from a ``.fsb``) through it. Types are spelled
 by :func:`fsf.ir.type_name`, the one spelling of a type. An IR that no FSF text reads back as (a ``.fsb`` is not
 judged by the checker) is refused with :class:`fsf.FsfError` rather than printed as something else: every name
@@ -22,6 +25,7 @@ from fsf import ir
 from fsf.errors import FsfError
 from fsf.ir.annotations import Args, Item, annotations_of, quote, read_literal
 from fsf.ir.kinds import Kind, kind_of
+from fsf.text import invisible_in_a_line, show_in_a_line
 
 INDENT = "  "
 """The indentation of ``fsf fmt`` (``fsf.front.fmt.INDENT``; the IR does not import the front end)."""
@@ -101,10 +105,12 @@ def _fields(fields: tuple[ir.Field, ...], depth: int, owner: str) -> list[str]:
 
 
 def _doc(doc: str, depth: int, where: str) -> list[str]:
-    """The ``///`` lines that the parser reads back as ``doc`` (its lines, one space after ``///``)."""
+    """The ``///`` lines that the parser reads back as ``doc`` (its lines, one space after ``///``), every
+    control, bidirectional and line-breaking character in them shown as ``\\u{XXXX}``: printed, a line says what
+    it holds (it cannot move the cursor, reorder itself or seem to end), and a doc never changes an id."""
     if not doc:
         return []
-    lines = doc.split("\n")
+    lines = [show_in_a_line(line) for line in doc.split("\n")]
     if doc != doc.rstrip() or any(line != line.rstrip() for line in lines):
         raise _unwritable(where, "a doc comment cannot end a line or itself with whitespace")
     pad = INDENT * depth
@@ -126,6 +132,12 @@ def _annotations(item: Item, depth: int, where: str) -> list[str]:
             if any("\n" in a for a in args):
                 raise _unwritable(where, f"a string of `{annotation.spelled}` cannot hold a line break")
             shown = tuple(quote(a) for a in args)
+        # A string says what reading does (an old name, a reserved one, a default): shown otherwise, it would
+        # read back as another string, so one that a printed line cannot hold as it is is refused.
+        bad = next((m.group() for a in args if (m := invisible_in_a_line(a)) is not None), None)
+        if bad is not None:
+            raise _unwritable(where, f"`{annotation.spelled}` cannot hold U+{ord(bad):04X}, a control, "
+                                     "bidirectional or line-breaking character")
         lines.append(f"{INDENT * depth}{annotation.spelled}({', '.join(shown)})")
     return lines
 

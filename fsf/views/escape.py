@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import re
 
+from fsf.text import INVISIBLE_CLASS as _INVISIBLE_CLASS
+from fsf.text import code_point
+
 # `_` inside a word (``in_progress``) cannot open or close emphasis, so it stays readable; anywhere else it is
 # escaped like the other punctuation Markdown gives a meaning to. Every alternative starts with its character (the
 # `_` rule looks behind only after it), so the engine skips to candidates instead of trying each position.
@@ -16,9 +19,8 @@ _PUNCTUATION = r"\\`*\[\]<>|#~$"
 _INLINE_SPECIAL = re.compile(rf"[{_PUNCTUATION}]|&(?=#?[0-9A-Za-z]+;)|_(?:(?<![^\W_]_)|(?![^\W_]))")
 LINE_BREAK = re.compile(r"\r\n|\r|\n")
 """A line break in any of its three spellings; every line of a view ends with LF alone."""
-# What a reader must see rather than have acted on: C0 and C1 controls except tab and the line breaks (each
-# escaper treats those), DEL, and the bidirectional marks, embeddings, overrides and isolates that reorder text.
-_INVISIBLE_CLASS = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+# What a reader must see rather than have acted on: the one list in fsf/text.py (each escaper treats tab and the
+# line breaks itself).
 _INVISIBLE = re.compile(f"[{_INVISIBLE_CLASS}]")
 # What makes a line a list item, a thematic break or a setext underline when it starts the line.
 _LIST_START = re.compile(r"(?:[-+]|\d{1,9}[.)])(?=[ \t\r\n]|\Z)|[-=](?=[-= \t]*(?:[\r\n]|\Z))")
@@ -34,7 +36,7 @@ _START_TOUCHED = frozenset("-+= \t")
 
 
 def _shown_as_code_point(m: re.Match[str]) -> str:
-    return f"\\u{{{ord(m.group()):04X}}}"
+    return code_point(m.group())
 
 
 def show_invisible(text: str) -> str:

@@ -23,8 +23,8 @@ from fsf.bytecode.opcodes import FORMAT_VERSION
 from fsf.cli.fsf_tool import app
 from fsf.front import parse
 from fsf.ir.source import to_source
-from tests.front.annotated import annotate_all, annotated
 from tests.support import strategies
+from tests.support.annotated import annotate_all, annotated
 
 ROOT = Path(__file__).resolve().parents[2]
 SHAPES = sorted((ROOT / "shapes").glob("*.fsf"))

@@ -22,6 +22,7 @@ import fsf
 from fsf import ir
 from fsf.cli.fsv_tool import app as fsv_app
 from fsf.errors import IncompatibleError, Source, Span
+from fsf.evolve.plan import MapStep, ShapeStep, build
 from fsf.fsv.header import HEADER_SIZE
 from fsf.schema import Read, Schema
 from fsf.store import Store, locate_store
@@ -150,14 +151,17 @@ CASES = [
     Case("add an enum member, the old reader has a fallback", LEVEL + LEVELS, LEVEL3 + LEVELS,
          old_notes={"Level.low": {"fallback": True}},
          forward=((levels("high", [], {}), levels("high", [], {})),),
-         backward=((levels("mid", ["mid", "high"], {"mid": 1}), levels("low", ["low", "high"], {"low": 1})),)),
+         backward=((levels("mid", ["mid", "high"], {"mid": 1}), levels("low", ["low", "high"], {"low": 1})),
+                   (levels("low", [], {"low": 1, "mid": 2}), Refuse("MAP_KEYS_MERGE", "$.m")))),
     Case("remove an enum member", LEVEL3 + LEVELS, LEVEL + LEVELS,
          forward=((levels("low", ["high"], {"high": 2}), levels("low", ["high"], {"high": 2})),
                   (levels("high", ["mid"], {}), Refuse("ENUM_MEMBER_REMOVED_NO_FALLBACK", "$.ls[0]"))),
          backward=((levels("high", ["low"], {}), levels("high", ["low"], {})),)),
     Case("remove an enum member, the new reader has a fallback", LEVEL3 + LEVELS, LEVEL + LEVELS,
          new_notes={"Level.high": {"fallback": True}},
-         forward=((levels("mid", ["low", "mid"], {"mid": 3}), levels("high", ["low", "high"], {"high": 3})),),
+         forward=((levels("mid", ["low", "mid"], {"mid": 3}), levels("high", ["low", "high"], {"high": 3})),
+                  (levels("low", [], {"low": 1, "mid": 2}), levels("low", [], {"low": 1, "high": 2})),
+                  (levels("low", [], {"mid": 2, "high": 1}), Refuse("MAP_KEYS_MERGE", "$.m"))),
          backward=((levels("high", [], {}), levels("high", [], {})),)),
     Case("rename an enum member with @was", LEVEL3 + LEVELS, "enum Level { low, medium, high }\n" + LEVELS,
          new_notes={"Level.medium": {"was": "mid"}}, backward_needs_writer_notes=True,
@@ -522,16 +526,25 @@ def test_of_several_plan_failures_the_first_in_reading_order_is_reported(store: 
         assert (caught.value.rule, caught.value.path, caught.value.site) == (rule, "$", site)
 
 
-def test_the_root_type_missing(store: Store) -> None:
+def test_the_root_type_missing(store: Store, tmp_path: Path) -> None:
     old, new = compiled("shape Plan { n: u8 }"), compiled("shape Schedule { n: u8 }")
     store.add_schema(old)
+    data = old.encode("Plan", {"n": 1})
     with pytest.raises(IncompatibleError) as caught:
-        new.decode(old.encode("Plan", {"n": 1}), store=store)
+        new.decode(data, store=store)
     err = caught.value
     assert (err.rule, err.path, err.writer, err.reader) == ("ROOT_TYPE_MISSING", "$", label(old, "Plan"),
                                                             "this schema")
+    assert (err.code, err.offset, err.site, err.location) == ("incompatible", HEADER_SIZE, "Plan", None)
     assert str(err) == (f"cannot read `Plan` {old.id('Plan')} as this schema: the reader has no type `Plan` (nor one "
                         "whose `@was` names it) [ROOT_TYPE_MISSING] - at `$`")
+    path = tmp_path / "new.fsf"  # a reader loaded from a file is named by it (it has no type to label or locate)
+    path.write_text("shape Schedule { n: u8 }\n", encoding="utf-8")
+    with pytest.raises(IncompatibleError) as caught:
+        fsf.load_schema(path).decode(data, store=store)
+    assert caught.value.reader == f"the schema `{path}`"
+    assert str(caught.value) == (f"cannot read `Plan` {old.id('Plan')} as the schema `{path}`: the reader has no "
+                                 "type `Plan` (nor one whose `@was` names it) [ROOT_TYPE_MISSING] - at `$`")
 
 
 def test_a_name_asked_for_is_the_reader_type(store: Store) -> None:
@@ -713,17 +726,56 @@ def test_enum_keys_of_a_map_are_renamed(store: Store) -> None:
     assert got == {"m": {"low": 1, "medium": 2}}
 
 
-@pytest.mark.xfail(strict=True, reason="open: two writer keys that read as one reader key (a `@fallback`) merge "
-                                       "silently; no rule of docs/evolution.md refuses it")
-def test_map_keys_that_merge_do_not_lose_entries(store: Store) -> None:
+def test_map_keys_that_merge_are_refused_at_the_map(codec_path: CodecPath, store: Store) -> None:
     old = compiled(LEVEL3 + "shape T { m: map[2..3]<Level, u8> }")
-    new = compiled(LEVEL + "shape T { m: map[2..3]<Level, u8> }", {"Level.low": {"fallback": True}})
+    new = codec_path.use(compiled(LEVEL + "shape T { m: map[2..3]<Level, u8> }", {"Level.low": {"fallback": True}}))
     store.add_schema(old)
-    try:
-        got = new.decode(old.encode("T", {"m": {"low": 2, "mid": 1}}), store=store)  # today: {"m": {"low": 1}}
-    except IncompatibleError:
-        return  # refusing is fine
-    new.validate("T", got)  # reading is fine too, as long as it reads as a valid value of the reader's type
+    on = OnPath(store, codec_path)
+    assert new.decode(old.encode("T", {"m": {"low": 2, "high": 1}}), store=on) == {"m": {"low": 2, "high": 1}}
+    with pytest.raises(IncompatibleError) as caught:  # `mid` reads as `low`: one of the two entries would be lost
+        new.decode(old.encode("T", {"m": {"low": 2, "mid": 1}}), store=on)
+    err = caught.value
+    assert str(err) == (f"cannot read `T` {old.id('T')} as `T` {new.id('T')}: two keys of the map read as the same "
+                        "key `low` (the `@fallback` of the reader's enum `Level`): `low` and `mid` [MAP_KEYS_MERGE] "
+                        "- at `$.m` (reader: <memory>:2:11)")
+    assert (err.rule, err.path, err.site) == ("MAP_KEYS_MERGE", "$.m", "T.m")
+
+
+def test_map_keys_that_merge_are_counted_by_the_corpus_check(store: Store) -> None:
+    """`fsf breaking --corpus` counts exactly the values whose keys merge, with its screen and without it."""
+    from fsf.breaking.corpus import check_corpus
+
+    old = compiled(LEVEL3 + "shape T { m: map[0..3]<Level, u8> }")
+    new = compiled(LEVEL + "shape T { m: map[0..3]<Level, u8> }", {"Level.low": {"fallback": True}})
+    store.add_schema(old)
+    merging = old.encode("T", {"m": {"low": 1, "mid": 2}})
+    values = [merging, old.encode("T", {"m": {"mid": 2, "high": 1}}), old.encode("T", {"m": {}})]
+    for screen in (True, False):
+        corpus = check_corpus(new, values, store, screen=screen)
+        assert [(c.finding.rule, c.finding.path, c.broken, c.total, c.examples) for c in corpus.findings] == [
+            ("MAP_KEYS_MERGE", "T.m", 1, 3, (fsf.content_id(merging),))], screen
+
+
+def test_map_keys_merge_only_where_two_writer_members_read_as_the_fallback() -> None:
+    """No check when at most one writer member reads as the `@fallback`, or the writer's map holds one entry."""
+    def merge(old: str, new: str, notes: Notes) -> bool:
+        w, r = compiled(old), compiled(new, notes)
+        step = build(w._side(), "T", r._side(), "T").decls["T", "T"]
+        assert isinstance(step, ShapeStep)
+        (field,) = step.fields
+        assert isinstance(field.step, MapStep)
+        return field.step.merge is not None
+
+    low = {"Level.low": {"fallback": True}}
+    assert merge(LEVEL3 + "shape T { m: map[0..3]<Level, u8> }", LEVEL + "shape T { m: map[0..3]<Level, u8> }", low)
+    assert not merge(LEVEL3 + "shape T { m: map[0..1]<Level, u8> }", LEVEL + "shape T { m: map[0..3]<Level, u8> }",
+                     low)
+    assert not merge(LEVEL + "shape T { m: map[0..2]<Level, u8> }",
+                     "enum Level { low, high, other }\nshape T { m: map[0..2]<Level, u8> }",
+                     {"Level.other": {"fallback": True}})  # the fallback is new: only itself reads as itself
+    assert not merge("enum Level { low, mid }\nshape T { m: map[0..2]<Level, u8> }",
+                     "enum Level { low, other }\nshape T { m: map[0..2]<Level, u8> }",
+                     {"Level.other": {"fallback": True}})  # only `mid` reads as `other`
 
 
 def test_an_f32_default_is_exactly_an_f32() -> None:

@@ -28,7 +28,7 @@ from fsf.front.parse import parse
 from fsf.ir.annotations import ANNOTATIONS, BY_NAME, ORDER, Args, Literal, Place
 from fsf.ir.ids import type_ids
 from fsf.ir.source import to_source
-from tests.front.annotated import annotate_all, annotated, messy
+from tests.support.annotated import annotate_all, annotated, messy
 from tests.support.golden import Golden
 from tests.support.strategies import schema_texts
 

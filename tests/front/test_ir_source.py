@@ -19,9 +19,11 @@ from fsf import ir
 from fsf.errors import Source
 from fsf.front.fmt import format_source
 from fsf.front.parse import parse
+from fsf.ir.annotations import quote
 from fsf.ir.ids import type_ids
 from fsf.ir.source import to_source
-from tests.front.annotated import DEPRECATION, annotate_all, annotated
+from fsf.text import invisible_in_a_line, show_in_a_line
+from tests.support.annotated import DEPRECATION, annotate_all, annotated
 from tests.support.golden import Golden
 from tests.support.strategies import laid_out, schema_texts
 
@@ -121,8 +123,44 @@ def test_doc_comments_the_parser_reads_are_written_back(lines: list[str]) -> Non
     docs = "".join(f"/// {line}\n" for line in lines)
     text = f"{docs}shape A {{\n{docs}a: E,\n}}\n{docs}enum E {{\n{docs}m,\n}}\n{docs}union U {{\n{docs}V,\n}}\n"
     schema = fsf.compile_source(text).ir
-    assert schema["A"].doc == "\n".join(line.rstrip() for line in lines).rstrip()
-    round_trip(schema)
+    doc = "\n".join(line.rstrip() for line in lines).rstrip()
+    assert schema["A"].doc == doc
+    if invisible_in_a_line(doc.replace("\n", "")) is None:
+        round_trip(schema)
+        return
+    # What a printed line cannot hold as it is is shown as `\u{XXXX}`: the text reads back with those docs and
+    # the same ids (a doc is no part of one).
+    again = fsf.compile_source(to_source(schema)).ir
+    assert type_ids(again) == type_ids(schema)
+    shown = "\n".join(show_in_a_line(line) for line in doc.split("\n"))
+    assert [again[n].doc for n in "AEU"] == [shown] * 3
+    assert invisible_in_a_line(to_source(schema).replace("\n", "")) is None
+
+
+@pytest.mark.parametrize(("doc", "printed"), [
+    ("run \u202eexe.txt", "/// run \\u{202E}exe.txt"),  # would print as `run txt.exe`
+    ("a\u2066b\u2069 \u200f\u061c", "/// a\\u{2066}b\\u{2069} \\u{200F}\\u{061C}"),
+    ("ok\rshape Evil {}", "/// ok\\u{000D}shape Evil {}"),  # a terminal would print `shape Evil {}` over `/// ok`
+    ("x\x1b[2Jy\x07\x7f\x85\u2028z", "/// x\\u{001B}[2Jy\\u{0007}\\u{007F}\\u{0085}\\u{2028}z"),
+    ("tab\tand é 中 and 👍", "/// tab\tand é 中 and 👍"),
+])
+def test_a_doc_prints_what_it_holds(doc: str, printed: str) -> None:
+    schema = shape(ir.Field("x", ir.Str(), doc))
+    text = to_source(schema)
+    assert text == f"shape A {{\n  {printed}\n  x: str,\n}}\n"
+    again = fsf.compile_source(text).ir
+    assert type_ids(again) == type_ids(schema)
+
+
+@pytest.mark.parametrize("char", ["\u202e", "\u2066", "\x1b", "\r", "\u2028", "\x85", "\x00"])
+def test_an_annotation_string_that_a_line_cannot_hold_is_refused(char: str) -> None:
+    for item, name in ((ir.Field("x", ir.Str(), deprecated=f"a{char}b"), "@deprecated"),
+                       (ir.Field("x", ir.Str(), was=(f"y{char}",)), "@was"),
+                       (ir.Field("x", ir.Str(), default=ir.Default(quote(f"a{char}"))), "@default")):
+        with pytest.raises(fsf.FsfError) as info:
+            to_source(shape(item))
+        assert str(info.value) == (f"cannot write `A.x` as FSF: `{name}` cannot hold U+{ord(char):04X}, a control, "
+                                   "bidirectional or line-breaking character")
 
 
 # -- the shape library and the golden file -------------------------------------------------------------------

@@ -2,8 +2,8 @@
 nothing read from the working tree), the commits that changed a folder's schemas, and every hostile revision and
 path refused before git runs.
 
-Each test builds a throwaway repository under ``tmp_path``; every git call (the tests' and the library's) runs
-without the user's or the system's git configuration.
+Each test builds a throwaway repository under ``tmp_path`` (:mod:`tests.support.gitrepo`); every git call (the
+tests' and the library's) runs without the user's or the system's git configuration.
 """
 
 from __future__ import annotations
@@ -15,102 +15,27 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import attrs
 import pytest
 
 import fsf
 from fsf import gitrev
 from fsf.gitrev import GitError
 from fsf.limits import MAX_SOURCE_BYTES
+from tests.support.gitrepo import (
+    HISTORY,
+    LIB_1,
+    PLAN_1,
+    SCHEMA_COMMITS,
+    Built,
+    build_history,
+    checkout,
+    commit,
+    git,
+    hermetic_git,
+    init,
+)
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
-
-GIT_ENV = {"GIT_AUTHOR_NAME": "Test", "GIT_AUTHOR_EMAIL": "test@example.invalid", "GIT_COMMITTER_NAME": "Test",
-           "GIT_COMMITTER_EMAIL": "test@example.invalid", "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
-
-LIB_1 = "shape Lib { a: str }\n"
-LIB_2 = "shape Lib { a: str, b: u32 }\n"
-OTHER = "shape Other { n: u32 }\n"
-PLAN_1 = 'import "lib.fsf"\n\nshape Plan { lib: Lib }\n'
-PLAN_BROKEN = 'import "lib.fsf"\n\nshape Plan { lib: Lob }\n'
-PLAN_OTHER = 'import "other.fsf"\n\nshape Plan { other: Other, note: str }\n'
-
-# The history every test walks: (subject, files changed: text, or None for a deletion). The fourth commit changes
-# no .fsf file; every other one changes the schema or a file it imports.
-HISTORY: tuple[tuple[str, dict[str, str | None]], ...] = (
-    ("first", {"schemas/lib.fsf": LIB_1, "schemas/plan.fsf": PLAN_1, "README.md": "x\n"}),
-    ("plan names a type that is not there", {"schemas/plan.fsf": PLAN_BROKEN}),
-    ("lib grows", {"schemas/lib.fsf": LIB_2, "schemas/plan.fsf": PLAN_1}),
-    ("readme only", {"README.md": "y\n"}),
-    ("plan imports other, lib deleted", {"schemas/other.fsf": OTHER, "schemas/plan.fsf": PLAN_OTHER,
-                                         "schemas/lib.fsf": None}),
-    ("plan deleted", {"schemas/plan.fsf": None}),
-)
-SCHEMA_COMMITS = (0, 1, 2, 4, 5)  # the commits of HISTORY that changed a .fsf file
-CHECKS = (0, 2, 4)  # where schemas/plan.fsf is present and checks
-
-
-def git(repo: Path, *args: str) -> str:
-    """Run git in ``repo`` for a test (no user or system configuration); its stdout."""
-    done = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=True,
-                          env={**os.environ, **GIT_ENV})
-    return done.stdout.strip()
-
-
-def commit(repo: Path, subject: str, files: dict[str, str | None]) -> str:
-    """Write (or delete, for None) ``files`` in ``repo``, commit them all, and return the commit's id."""
-    for rel, text in files.items():
-        path = repo / rel
-        if text is None:
-            path.unlink()
-        else:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", subject)
-    return git(repo, "rev-parse", "HEAD")
-
-
-def init(repo: Path) -> Path:
-    repo.mkdir(parents=True)
-    git(repo, "init", "-q")
-    return repo
-
-
-@attrs.frozen
-class Built:
-    """A repository with :data:`HISTORY`: its top, each commit's id, and each commit's whole tree."""
-
-    top: Path
-    shas: tuple[str, ...]
-    trees: tuple[dict[str, str], ...]
-
-    @property
-    def plan(self) -> Path:
-        return self.top / "schemas" / "plan.fsf"
-
-
-def build_history(where: Path) -> Built:
-    """:data:`HISTORY` committed in a new repository at ``where``."""
-    top = init(where)
-    shas, trees, tree = [], [], {}
-    for subject, files in HISTORY:
-        shas.append(commit(top, subject, files))
-        for rel, text in files.items():
-            if text is None:
-                tree.pop(rel)
-            else:
-                tree[rel] = text
-        trees.append(dict(tree))
-    return Built(top.resolve(), tuple(shas), tuple(trees))
-
-
-def checkout(tree: dict[str, str], where: Path) -> Path:
-    """The files of ``tree`` written under ``where`` (a plain folder: what the working tree held then)."""
-    for rel, text in tree.items():
-        (where / rel).parent.mkdir(parents=True, exist_ok=True)
-        (where / rel).write_text(text, encoding="utf-8")
-    return where
 
 
 def expected(built: Built, i: int, tmp: Path, root: str | None = None) -> fsf.Schema:
@@ -128,9 +53,7 @@ def codes(err: fsf.SchemaError) -> list[tuple[str, str, int, int]]:
 @pytest.fixture(autouse=True)
 def _hermetic_git(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """The library's git calls see no configuration and no repository above ``tmp_path``."""
-    for name in ("GIT_CONFIG_GLOBAL", "GIT_CONFIG_NOSYSTEM"):
-        monkeypatch.setenv(name, GIT_ENV[name])
-    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))
+    hermetic_git(monkeypatch, tmp_path)
 
 
 @pytest.fixture

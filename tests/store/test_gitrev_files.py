@@ -12,7 +12,7 @@ import pytest
 
 from fsf import gitrev
 from fsf.gitrev import GitError
-from tests.store.test_gitrev import GIT_ENV, git
+from tests.support.gitrepo import git, hermetic_git
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
 
@@ -22,9 +22,7 @@ FILES = ("audit/1.fsv", "audit/2026/2.fsv", "audit/notes.md", "audit2/x.fsv", "a
 
 @pytest.fixture(autouse=True)
 def _hermetic_git(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in ("GIT_CONFIG_GLOBAL", "GIT_CONFIG_NOSYSTEM"):
-        monkeypatch.setenv(name, GIT_ENV[name])
-    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))
+    hermetic_git(monkeypatch, tmp_path)
 
 
 @pytest.fixture

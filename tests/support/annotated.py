@@ -1,10 +1,10 @@
-"""Tests, front end and back: IR schemas with evolution annotations added (every one, or drawn by Hypothesis), and a
-messy layout of annotated FSF text.
+"""Test support, front end and back: IR schemas with evolution annotations added (every one, or drawn by
+Hypothesis), and a messy layout of annotated FSF text.
 
 ``annotate_all(schema)`` gives every item of a checked schema every annotation it can take (valid, so it still
 checks); ``annotated(schema)`` draws a random valid subset; ``messy(text)`` respells FSF text the ways ``fsf fmt``
 must undo (annotations out of order, a ``@was`` split in several, any spacing, ``//`` comments). These build on
-the schemas of ``tests.support.strategies`` and belong next to them; they live here because that file is shared.
+the schemas of :mod:`tests.support.strategies` (drawn there, annotated here).
 """
 
 from __future__ import annotations
