@@ -8,7 +8,11 @@ contender in one group (``decode 512``) and ``benchmarks/report.py`` can read th
 from __future__ import annotations
 
 import importlib.util
+import os
+import subprocess
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
@@ -54,3 +58,17 @@ def replace_section(text: str, heading: str, lines: list[str]) -> str:
     if end >= 0:
         return text[:end + 1] + block + text[end:]
     return text.rstrip("\n") + "\n\n" + block
+
+
+def run_tool(args: list[str], cwd: Path, codes: tuple[int, ...] = (0,), *, capture: bool = False) -> str:
+    """``python -c ARGS...`` (a tool's ``main()`` call, then its arguments) in ``cwd``, without an ambient store
+    (``$FSF_STORE`` unset): its standard output with ``capture`` (else it goes to /dev/null and "" is returned,
+    as for a timed run); an AssertionError with its standard error on an exit code not in ``codes`` (``fsf
+    breaking`` exits 1 when something breaks, which a benchmark may mean to measure)."""
+    from fsf.store import ENV
+
+    env = {k: v for k, v in os.environ.items() if k != ENV}
+    done = subprocess.run([sys.executable, "-c", *args], cwd=cwd, env=env, text=True, check=False,
+                          stdout=subprocess.PIPE if capture else subprocess.DEVNULL, stderr=subprocess.PIPE)
+    assert done.returncode in codes, f"exit {done.returncode} (expected {codes}): {done.stderr[-2000:]}"
+    return done.stdout or ""

@@ -113,7 +113,7 @@ def findings_of_plan(plan: Plan, category: str) -> Iterator[Finding]:
         elif isinstance(step, Arr):
             work.append(step.item)
         elif isinstance(step, MapStep):
-            work.extend((step.key, step.value))
+            work.extend((step.key, step.value) if step.merge is None else (step.key, step.value, step.merge))
         elif isinstance(step, UnionStep):
             work.extend(fields for _, _, fields in step.variants if fields is not None)
 
