@@ -15,10 +15,11 @@ schema at most 8×.
 What runs: each command as its console script does (``python -c "from fsf.cli.fsv_tool import main; main()"
 ARGS…``) in a scratch folder with a four-field schema (``task.fsf`` and its ``task.fsb``), one value of it
 (``task.json``, ``task.fsv``) and no store to find. Reference rows (no target) show the floors the commands stand
-on, as processes too: ``import fsf``, ``import typer``, and the library calls a command makes without the
-command line (``import fsf`` + load + verify or decode). Children write and read bytecode caches as an installed
+on, as processes too: ``import fsf``, ``import typer``, ``import attrs`` (the data classes every stage is made of:
+under ``import fsf`` and all the rest), and the library calls a command makes without the command line
+(``import fsf`` + load + verify or decode). Children write and read bytecode caches as an installed
 package does (``PYTHONPYCACHEPREFIX`` points to a scratch folder; ``PYTHONDONTWRITEBYTECODE`` is dropped), one
-untimed round warms them, and each command's heavy imports (lark, jinja2, pydantic, rich) are recorded from a
+untimed round warms them, and each command's heavy imports (lark, jinja2, pydantic, rich, typer) are recorded from a
 separate run.
 
 Times are wall-clock (``time.perf_counter``) and the CPU time of the child (``RUSAGE_CHILDREN``: user + system).
@@ -62,8 +63,9 @@ shape Task {
 }
 """
 VALUE = {"id": "T1", "title": "Write the start-up benchmark", "done": False, "dependsOn": ["T0"]}
-HEAVY = ("lark", "jinja2", "pydantic", "rich")
-"""Imports a command should make only when it needs them (the parser, the views, neither of the last two ever)."""
+HEAVY = ("lark", "jinja2", "pydantic", "rich", "typer")
+"""Imports a command should make only when it needs them (the parser, the views; pydantic and rich never, typer only
+for help and errors: an ordinary command line takes the fast path, fsf/cli/argspec.py)."""
 _FSF = "from fsf.cli.fsf_tool import main; main()"
 _FSV = "from fsf.cli.fsv_tool import main; main()"
 _VERIFY_FLOOR = "import fsf, pathlib; fsf.load_schema('task.fsb').verify(pathlib.Path('task.fsv').read_bytes())"
@@ -92,6 +94,7 @@ CASES = (
     Case("fsf check task.fsf", ("-c", _FSF, "check", "task.fsf"), 8.0),
     Case(IMPORT_FSF := "python -c 'import fsf'", ("-c", "import fsf"), reference=True),
     Case(IMPORT_TYPER := "python -c 'import typer'", ("-c", "import typer"), reference=True),
+    Case(IMPORT_ATTRS := "python -c 'import attrs'", ("-c", "import attrs"), reference=True),
     Case(VERIFY_FLOOR := "import fsf + load task.fsb + verify", ("-c", _VERIFY_FLOOR), reference=True),
     Case(CHECK_FLOOR := "import fsf + load task.fsf", ("-c", _CHECK_FLOOR), reference=True),
     Case(DECODE_FLOOR := "import fsf + load task.fsf + decode", ("-c", _DECODE_FLOOR), reference=True),
@@ -239,8 +242,8 @@ def section(rows: list[Row], settings: Settings, command: str) -> list[str]:
         "says what runs) against an empty interpreter, `python -c pass`, in the same rounds. Ratios are medians of",
         "per-round ratios (command ÷ empty interpreter, the order rotated from round to round); the verdict uses the",
         "CPU ratio (the child's user + system time), which other jobs on a shared machine do not stretch. The",
-        "reference rows are the floors under the commands: what `import fsf`, `import typer` and the library calls",
-        "alone cost as processes.",
+        "reference rows are the floors under the commands: what `import fsf`, `import typer`, `import attrs` and the",
+        "library calls alone cost as processes.",
         "",
         f"- Date: {dt.date.today().isoformat()}; commit: {_commit()}",
         f"- Machine: {_machine()}",
@@ -258,8 +261,8 @@ def section(rows: list[Row], settings: Settings, command: str) -> list[str]:
         name = f"reference: `{r.case.label}`" if r.case.reference else f"`{r.case.label}`"
         lines.append(f"| {name} | {_fmt(r.wall)} | {_fmt(r.cpu)} | {r.ratio_wall:.2f}× | "
                      f"{r.ratio_cpu:.2f}× | {goal} | {verdict} | {heavy} |")
-    fsf_alone, typer_alone = by.get(IMPORT_FSF), by.get(IMPORT_TYPER)
-    if fsf_alone is None or typer_alone is None:
+    fsf_alone, typer_alone, attrs_alone = by.get(IMPORT_FSF), by.get(IMPORT_TYPER), by.get(IMPORT_ATTRS)
+    if fsf_alone is None or typer_alone is None or attrs_alone is None:
         return lines
     lines += ["", "Where the time goes (CPU ratios of this run): each command against the floor of its library calls",
               "alone (the reference row that does the same work without the command line):", "",
@@ -271,7 +274,9 @@ def section(rows: list[Row], settings: Settings, command: str) -> list[str]:
                          f"(`{floor.case.label}`) | {r.ratio_cpu - floor.ratio_cpu:+.1f}× |")
     lines += ["", f"`import fsf` alone is {fsf_alone.ratio_cpu:.1f}× and `import typer` alone "
               f"{typer_alone.ratio_cpu:.1f}× (the two share the interpreter's standard library, so their costs do",
-              "not add up in full); a `.fsf` source adds lark and the building of its parser. A goal below its floor",
+              f"not add up in full); `import attrs` alone, under every stage of fsf, is "
+              f"{attrs_alone.ratio_cpu:.1f}×. A `.fsf` source adds the",
+              "pre-built parser (`fsf/front/_lalr.py`: no lark), the AST and the checker. A goal below its floor",
               "cannot be met by the command line: the floors are the library's import and load costs."]
     return lines
 
@@ -301,14 +306,15 @@ def main(argv: list[str] | None = None) -> None:
 
 def test_startup_bench_quick(tmp_path: Path) -> None:
     """The quick run completes (every command exits 0), renders a row per case and records the heavy imports: the
-    verify of a `.fsb` imports none of them, no command imports pydantic or rich (no timing is asserted)."""
+    verify of a `.fsb` imports none of them, no command imports lark (a `.fsf` is read by the pre-built parser),
+    pydantic or rich (no timing is asserted)."""
     settings = Settings.quick()
     rows = run(settings, tmp_path)
     assert [r.case for r in rows] == list(CASES) and all(r.rounds == settings.rounds for r in rows)
     heavy = {r.case.label: r.heavy for r in rows}
     assert heavy["fsv verify -s task.fsb task.fsv"] == ()
-    assert all("pydantic" not in r.heavy and "rich" not in r.heavy for r in rows)
-    assert heavy["fsf check task.fsf"] == ("lark",)
+    assert all(not {"lark", "pydantic", "rich"} & set(r.heavy) for r in rows)
+    assert all("typer" not in r.heavy for r in rows if r.case.target is not None)
     lines = section(rows, settings, "pytest")
     tables = "\n".join(lines).split("\n\n")
     by_case = next(t for t in tables if t.startswith("| command | median"))

@@ -7,22 +7,35 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import attrs
-import typer
 
 from fsf import artifacts, ir
 from fsf.api import load_schema
 from fsf.breaking import Finding, compare
 from fsf.breaking.accept import Accepted, find_accept_file, load_accepted, split
 from fsf.breaking.corpus import Corpus, check_corpus
-from fsf.cli.common import RootOpt, StoreOpt, use_color, user_errors
+from fsf.cli.common import (
+    BadParameter,
+    Exit,
+    Lazy,
+    echo,
+    use_color,
+    user_errors,
+)
 from fsf.errors import Span, UsageError, excerpt
 from fsf.evolve.rules import CATEGORIES
 from fsf.schema import Schema
 from fsf.store import Store, find_store, open_store
 from fsf.store.backend import MARKER
+
+if TYPE_CHECKING:
+    import typer
+
+    from fsf.cli import options
+else:  # names for typer to read in the signatures: neither is imported unless typer runs (fsf.cli.common.Lazy)
+    typer, options = Lazy("typer"), Lazy("fsf.cli.options")
 
 _GIT = "git:"
 
@@ -43,15 +56,21 @@ def breaking(
         "--accept", metavar="FILE", help="The accept list (default: the nearest fsf-breaking.toml).")] = None,
     output_format: Annotated[str, typer.Option("--format", metavar="FORMAT", help="text, json or github.")]
     = "text",
-    root: RootOpt = None,
-    store: StoreOpt = None,
+    root: options.RootOpt = None,
+    store: options.StoreOpt = None,
 ) -> None:
-    """Say which changes from OLD to NEW break which readers, and, with --corpus, which stored values."""
+    """Say which changes from OLD to NEW break which readers, and, with --corpus, which stored values.
+
+    \b
+    Examples:
+      fsf breaking shapes/ --against git:main
+      fsf breaking shapes/task.fsf --against released/task.fsb --corpus .fsf
+    """
     failing = _categories(category)
     if output_format not in ("text", "json", "github"):
-        raise typer.BadParameter(f"`{output_format}`: use text, json or github", param_hint="'--format'")
+        raise BadParameter(f"`{output_format}`: use text, json or github", "'--format'")
     if against is None and not corpus:
-        raise typer.BadParameter("give --against OLD, --corpus PATH, or both", param_hint="'--against'")
+        raise BadParameter("give --against OLD, --corpus PATH, or both", "'--against'")
     with user_errors():
         new_schema = _load_set(new, root)
         old_schema = None if against is None else _load_old(against, new, root)
@@ -68,7 +87,7 @@ def breaking(
     report = _Report.make(findings, counted, accepted, failing, new_schema, old_schema)
     {"text": _text, "json": _json, "github": _github}[output_format](report)
     if report.failed:
-        raise typer.Exit(1)
+        raise Exit(1)
 
 
 def _categories(given: list[str] | None) -> frozenset[str]:
@@ -76,11 +95,10 @@ def _categories(given: list[str] | None) -> frozenset[str]:
         return frozenset({"READ_OLD"})
     out = {c.strip().upper() for g in given for c in g.split(",") if c.strip()}
     if not out:
-        raise typer.BadParameter("name at least one category", param_hint="'--category'")
+        raise BadParameter("name at least one category", "'--category'")
     bad = sorted(out - set(CATEGORIES))
     if bad:
-        raise typer.BadParameter(f"`{bad[0]}`: the categories are {', '.join(CATEGORIES)}",
-                                 param_hint="'--category'")
+        raise BadParameter(f"`{bad[0]}`: the categories are {', '.join(CATEGORIES)}", "'--category'")
     return frozenset(out)
 
 
@@ -225,13 +243,13 @@ def _span(schema: Schema | None, at: tuple[str, str | None] | None) -> Span | No
 def _text(report: _Report) -> None:
     color = use_color(sys.stdout)
     for line in report.lines:
-        typer.echo(_block(line, color))
+        echo(_block(line, color))
     for entry in report.stale:
-        typer.echo(f"warning: stale accept entry: {entry.rule} at {entry.path} matches no finding any more "
+        echo(f"warning: stale accept entry: {entry.rule} at {entry.path} matches no finding any more "
                    f"(reason was: {entry.reason})")
     counts = {s: sum(1 for line in report.lines if line.status == s) for s in ("error", "info", "accepted", "ok")}
     tail = "" if report.values is None else f"; {report.values} stored value(s) of {report.writers} writer type(s)"
-    typer.echo(f"{counts['error']} breaking, {counts['info']} information, {counts['accepted']} accepted, "
+    echo(f"{counts['error']} breaking, {counts['info']} information, {counts['accepted']} accepted, "
                f"{counts['ok']} ok{tail}")
 
 
@@ -265,7 +283,7 @@ def _json(report: _Report) -> None:
     }
     if report.values is not None:
         doc["corpus"] = {"values": report.values, "writer_types": report.writers}
-    typer.echo(json.dumps(doc, indent=2, sort_keys=True))
+    echo(json.dumps(doc, indent=2, sort_keys=True))
 
 
 def _json_line(line: _Line) -> dict[str, Any]:
@@ -296,9 +314,9 @@ def _github(report: _Report) -> None:
                      else f". Values: ok (0 of {line.total})")
         if line.reason is not None:
             text += f". Accepted: {line.reason}"
-        typer.echo(f"::{kinds[line.status]} {','.join(params)}::{_data(text)}")
+        echo(f"::{kinds[line.status]} {','.join(params)}::{_data(text)}")
     for entry in report.stale:
-        typer.echo(f"::warning title=stale accept entry::{_data(f'{entry.rule} at {entry.path} matches no finding')}")
+        echo(f"::warning title=stale accept entry::{_data(f'{entry.rule} at {entry.path} matches no finding')}")
 
 
 def _data(text: str) -> str:

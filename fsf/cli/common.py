@@ -1,52 +1,35 @@
-"""CLI plumbing shared by the `fsf` and `fsv` commands: the command tables and their lazy dispatch, plain help,
-standard input and output (`-`), error printing and exit codes (0 ok, 1 bad input, 2 usage), JSON reports.
+"""CLI plumbing shared by the `fsf` and `fsv` commands, without typer: the command tables and their dispatch,
+printing (:func:`echo`) and exits (:class:`Exit`), standard input and output (`-`), error printing and exit codes
+(0 ok, 1 bad input, 2 usage), JSON reports.
 
 Start-up is a feature here (git runs `fsv show` once per file, pre-commit and scripts run these per commit): a
-command imports only what it uses. :func:`run` reads the command name from the command line and imports just that
-command's module; every command module imports the library inside its functions; help and errors are plain
-click text (typer never loads rich); and parameters are converted without pydantic (:class:`_Plain`).
+command imports only what it uses. :func:`fsf.cli.dispatch.run` first hands an ordinary command line to the fast
+path (:mod:`fsf.cli.argspec`: a table generated from the typer declarations), which calls the command function
+without importing typer; anything else (help, completion, `--version`, every usage error) goes to the typer app
+(:mod:`fsf.cli.app`), built with just the command named. So nothing a command runs may need typer: command
+modules print with :func:`echo`, stop with :class:`Exit`, and name typer and :mod:`fsf.cli.options` in their
+signatures only, through a :class:`Lazy` handle that typer's reading of the signature resolves.
 """
 
 from __future__ import annotations
 
 import enum
 import importlib
-import json
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
-
-import attrs
-import typer
-import typer.core
+from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn, TypeVar
 
 from fsf.errors import Diagnostic, FsfError, SchemaError, UsageError, ValidationError
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from fsf.schema import Schema
 
 T = TypeVar("T")
-
-RootOpt = Annotated[Path | None, typer.Option(
-    "--root", metavar="DIR", help="The folder a schema's imports must stay in (default: the schema's own folder).",
-    show_default=False)]
-
-
-StoreOpt = Annotated[str | None, typer.Option(
-    "--store", metavar="DIR|s3://BUCKET/PREFIX",
-    help="The store (default: $FSF_STORE, else the nearest `.fsf` folder from here up).", show_default=False)]
-
-
-ExactOpt = Annotated[bool, typer.Option(
-    "--exact", help="Refuse a value written with any type but the schema's own (no resolution through the store).")]
-
-
-MaxValuesOpt = Annotated[int, typer.Option(
-    "--max-values", min=0, metavar="N",
-    help="The decode budget: refuse a value of more than N msgpack values (code `budget`; 0: no limit).")]
 
 
 def max_values_of(option: int) -> int | None:
@@ -61,249 +44,104 @@ class Format(str, enum.Enum):
     json = "json"
 
 
-FormatOpt = Annotated[Format, typer.Option(
-    "--format", help="`json`: one JSON document on stdout with every finding (docs/cli.md).")]
+class Lazy:
+    """A module imported when one of its names is first read: ``typer = Lazy("typer")`` in a command module
+    costs nothing until typer evaluates a signature that names ``typer.Option`` (the fast path never does)."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attribute: str) -> Any:
+        return getattr(importlib.import_module(self._name), attribute)
 
 
 # -- command tables and dispatch -------------------------------------------------------------------------------
 
 
-@attrs.frozen
-class Group:
+class Group(NamedTuple):
     """A command group: its help and its commands, each a ``"module:function"`` or a nested :class:`Group`.
 
-    Nothing is imported until :func:`make_app` registers a command, so a table costs nothing to define.
+    Nothing is imported until a command runs or :func:`fsf.cli.app.make_app` registers it, so a table costs
+    nothing to define (a named tuple, not an attrs class, for the same reason: see :class:`Report`).
     """
 
     help: str
     commands: Mapping[str, str | Group]
 
 
-def make_app(group: Group, only: Sequence[str] = (), *, tool: str | None = None) -> typer.Typer:
-    """The typer app of ``group``. With ``only`` (the command line's words), a group whose next word names one of
-    its commands registers (and so imports) that one alone. ``tool`` names a top-level tool: it gets
-    ``--version`` and the shell-completion options."""
-    app = typer.Typer(name=tool, help=group.help, cls=_Group, no_args_is_help=True, add_completion=tool is not None,
-                      pretty_exceptions_enable=False, rich_markup_mode=None)
-    app.callback()(_keep_group if tool is None else _with_version)
-    chosen = only[0] if only and only[0] in group.commands else None
-    for name, target in group.commands.items():
-        if chosen is not None and name != chosen:
-            continue
-        if isinstance(target, Group):
-            app.add_typer(make_app(target, only[1:] if chosen else ()), name=name)
+# -- printing and exits ----------------------------------------------------------------------------------------
+
+
+class Exit(SystemExit):
+    """Stop the command with exit code ``code`` (whatever it had to say is printed already). A ``SystemExit``, so
+    that it ends the process the same way under typer (which lets it through) and on the fast path."""
+
+    def __init__(self, code: int = 0) -> None:
+        super().__init__(code)
+
+    @property
+    def exit_code(self) -> int:
+        return int(self.code or 0)
+
+
+class BadParameter(Exception):
+    """A wrong command line that a command finds itself (two options that do not go together): typer prints it
+    as its own usage error (``Invalid value for HINT: MESSAGE``, exit 2). Raise it before the command reads any
+    input or writes anything: the fast path answers it by running the command line again under typer."""
+
+    def __init__(self, message: str, hint: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+_ANSI = r"\033\[[;?0-9]*[a-zA-Z]"
+"""An ANSI style code, as click strips them (``click._compat._ansi_re``; compiled when one is seen)."""
+
+
+def echo(message: str | bytes = "", *, err: bool = False, nl: bool = True) -> None:
+    """Print ``message`` (and a newline) on stdout, or stderr with ``err``, as ``typer.echo`` does: text off a
+    terminal loses its ANSI codes, bytes go to the binary stream, the stream is flushed. Where click does more
+    (Windows consoles, a stream misconfigured as ASCII, one with no binary buffer), this is ``typer.echo``."""
+    stream = sys.stderr if err else sys.stdout
+    if stream is None:
+        return
+    buffer = getattr(stream, "buffer", None)
+    if os.name == "nt" or buffer is None or _ascii(stream):
+        import typer
+
+        typer.echo(message, err=err, nl=nl)
+        return
+    if isinstance(message, bytes):
+        out = message + b"\n" if nl else message
+        if out:
+            stream.flush()
+            buffer.write(out)
+            buffer.flush()
         else:
-            module, _, attribute = target.partition(":")
-            app.command(name, cls=_Command)(getattr(importlib.import_module(module), attribute))
-    return app
+            stream.flush()
+        return
+    text = message + "\n" if nl else message
+    if "\033" in text and not _isatty(stream):
+        text = re.sub(_ANSI, "", text)
+    if text:
+        stream.write(text)
+    stream.flush()
 
 
-def run(tool: str, group: Group) -> None:
-    """The console script of ``tool``: build the app for this command line (only its command imported) and run
-    it."""
-    make_app(group, sys.argv[1:], tool=tool)()
+def _ascii(stream: Any) -> bool:
+    """Whether ``stream`` is set up as ASCII (click then writes UTF-8 through a wrapper of its own)."""
+    import codecs
+
+    try:
+        return codecs.lookup(getattr(stream, "encoding", None) or "ascii").name == "ascii"
+    except LookupError:
+        return False
 
 
-def _keep_group() -> None:
-    """Keep subcommands as subcommands even while an app has only one."""
-
-
-def _show_version(ctx: typer.Context, value: bool) -> None:
-    if value:
-        from importlib.metadata import PackageNotFoundError, version
-
-        try:
-            number = version("fsf")
-        except PackageNotFoundError:  # run from a checkout that was never installed
-            number = "(not installed)"
-        typer.echo(f"{ctx.find_root().command.name} {number}")
-        raise typer.Exit()
-
-
-def _with_version(version: Annotated[bool, typer.Option(
-        "--version", help="Print the version and exit.", is_eager=True, callback=_show_version)] = False) -> None:
-    """Keep subcommands as subcommands even while an app has only one."""
-
-
-# -- plain help and parameters ---------------------------------------------------------------------------------
-
-
-class _PlainHelp:
-    """Help in plain words: a metavar for each value (`SCHEMA`, `N`, `text|json`), never a Python type."""
-
-    def plain_usage(self, ctx: Any, params: Sequence[Any], options_metavar: str | None) -> list[str]:
-        pieces = [options_metavar] if options_metavar else []
-        for param in params:
-            if param.param_type_name == "argument" and not param.hidden:
-                name = _argument(param)
-                pieces.append(name if param.required else f"[{name}]")
-        return pieces
-
-    def plain_options(self, ctx: Any, params: Sequence[Any], formatter: Any) -> None:
-        sections: dict[str, list[tuple[str, str]]] = {"Arguments": [], "Options": []}
-        for param in params:
-            record = param.get_help_record(ctx)
-            if record is None:
-                continue
-            if param.param_type_name == "argument":
-                sections["Arguments"].append((_argument(param), record[1]))
-            else:
-                sections["Options"].append((_option_names(param), record[1]))
-        for title, rows in sections.items():
-            if rows:
-                with formatter.section(title):
-                    formatter.write_dl(rows)
-
-
-class _Command(_PlainHelp, typer.core.TyperCommand):
-    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
-        _plain_conversions(self.get_params(ctx))
-        return super().parse_args(ctx, args)
-
-    def collect_usage_pieces(self, ctx: Any) -> list[str]:
-        return self.plain_usage(ctx, self.get_params(ctx), self.options_metavar)
-
-    def format_options(self, ctx: Any, formatter: Any) -> None:
-        self.plain_options(ctx, self.get_params(ctx), formatter)
-
-
-class _Group(_PlainHelp, typer.core.TyperGroup):
-    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
-        _plain_conversions(self.get_params(ctx))  # the completion and help options too
-        return super().parse_args(ctx, args)
-
-    def collect_usage_pieces(self, ctx: Any) -> list[str]:
-        return [*self.plain_usage(ctx, self.get_params(ctx), self.options_metavar), self.subcommand_metavar]
-
-    def format_options(self, ctx: Any, formatter: Any) -> None:
-        self.plain_options(ctx, self.get_params(ctx), formatter)
-        self.format_commands(ctx, formatter)
-
-
-def _argument(param: Any) -> str:
-    name = _metavar(param)
-    return name + "..." if param.nargs != 1 and not name.endswith("...") else name
-
-
-def _option_names(param: Any) -> str:
-    names = ", ".join(sorted(param.opts, key=lambda o: (o.startswith("--"), o)))
-    if param.secondary_opts:
-        names += " / " + ", ".join(param.secondary_opts)
-    if getattr(param, "is_flag", False) or getattr(param, "count", False):
-        return names
-    return f"{names} {_metavar(param)}"
-
-
-def _metavar(param: Any) -> str:
-    """The word that stands for ``param``'s value: its metavar, else one from its type (choices, `N`, `PATH`,
-    `TEXT`)."""
-    if param.metavar:
-        return str(param.metavar)
-    annotation = getattr(getattr(param, "type_descriptor", None), "annotation", None)
-    args = getattr(annotation, "__args__", None)  # list[X]: X
-    element = args[0] if args else annotation
-    if isinstance(element, type) and issubclass(element, enum.Enum):
-        return "|".join(str(m.value) for m in element)
-    if element is int:
-        return "N"
-    if isinstance(element, type) and issubclass(element, os.PathLike):
-        return "PATH"
-    return "TEXT" if param.param_type_name == "option" else str(param.name).upper()
-
-
-@attrs.frozen
-class _Plain:
-    """A parameter's conversion from command-line text without pydantic (which typer ≥ 0.2x would import for
-    every parameter: about eight empty interpreter start-ups), for the types these commands use: str, bool, int
-    (with min/max), Path and enums, one or a list. It keeps typer's contract (``coerce(value, param=, ctx=)``); any
-    other type is left to typer."""
-
-    convert: Callable[[Any], Any]
-
-    def coerce(self, value: Any, *, param: Any, ctx: Any) -> Any:
-        multiple = param.multiple or param.nargs == -1
-        if value is None:
-            return () if multiple else None
-        try:
-            if not multiple:
-                return self.convert(value)
-            if isinstance(value, str):
-                raise ValueError(f"`{value}`: expected a list of values")
-            return [self.convert(v) for v in value]
-        except ValueError as err:
-            raise typer.BadParameter(str(err), ctx=ctx, param=param) from None
-
-
-def _plain_conversions(params: Sequence[Any]) -> None:
-    """Give each parameter of a command a :class:`_Plain` conversion where one fits, before the command line is
-    parsed (typer ≥ 0.2x builds its own lazily, on first use, only where none was set)."""
-    for param in params:
-        descriptor = getattr(param, "type_descriptor", None)
-        if descriptor is None or getattr(param, "_runtime_param", False) is not None:
-            continue  # another typer, or a conversion already made
-        annotation = descriptor.annotation
-        if getattr(annotation, "__origin__", None) is list:
-            annotation = annotation.__args__[0]
-        convert = _converter(annotation, descriptor.parameter_info)
-        if convert is not None:
-            param._runtime_param = _Plain(convert)
-
-
-def _converter(annotation: Any, info: Any) -> Callable[[Any], Any] | None:
-    if getattr(info, "parser", None) is not None:
-        return None
-    if annotation is str:
-        return str
-    if annotation is bool:
-        return _boolean
-    if annotation is Path and not any(getattr(info, flag, False) for flag in
-                                      ("exists", "writable", "resolve_path", "allow_dash", "path_type")) \
-            and getattr(info, "file_okay", True) and getattr(info, "dir_okay", True):
-        return lambda v: v if isinstance(v, Path) else Path(v)
-    if annotation is int and not getattr(info, "clamp", False):
-        return _integer(getattr(info, "min", None), getattr(info, "max", None))
-    if isinstance(annotation, type) and issubclass(annotation, enum.Enum) and getattr(info, "case_sensitive", True):
-        return _choice(annotation)
-    return None
-
-
-_TRUE, _FALSE = frozenset(("1", "true", "t", "yes", "y", "on")), frozenset(("0", "false", "f", "no", "n", "off", ""))
-
-
-def _boolean(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    word = str(value).strip().lower()
-    if word in _TRUE or word in _FALSE:
-        return word in _TRUE
-    raise ValueError(f"`{value}` is not a boolean")
-
-
-def _integer(low: float | None, high: float | None) -> Callable[[Any], int]:
-    def convert(value: Any) -> int:
-        try:
-            n = int(value)
-        except (TypeError, ValueError):
-            raise ValueError(f"`{value}` is not an integer") from None
-        if low is not None and n < low:
-            raise ValueError(f"`{value}` is less than the minimum {low}")
-        if high is not None and n > high:
-            raise ValueError(f"`{value}` is more than the maximum {high}")
-        return n
-
-    return convert
-
-
-def _choice(kind: type[enum.Enum]) -> Callable[[Any], enum.Enum]:
-    def convert(value: Any) -> enum.Enum:
-        if isinstance(value, kind):
-            return value
-        for member in kind:
-            if member.value == value:
-                return member
-        raise ValueError(f"`{value}` is not one of " + ", ".join(f"`{m.value}`" for m in kind))
-
-    return convert
+def _isatty(stream: Any) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty()) if isatty is not None else False
 
 
 # -- errors and exit codes -------------------------------------------------------------------------------------
@@ -317,14 +155,14 @@ def use_color(stream: Any = None) -> bool:
 
 def fail(message: str) -> NoReturn:
     """Print ``message`` on stderr and exit 1."""
-    typer.echo(message, err=True)
-    raise typer.Exit(1)
+    echo(message, err=True)
+    raise Exit(1)
 
 
 def usage(message: str) -> NoReturn:
     """Print ``error: message`` on stderr and exit 2 (a wrong command line)."""
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(2)
+    echo(f"error: {message}", err=True)
+    raise Exit(2)
 
 
 def error_text(err: Exception) -> str:
@@ -367,7 +205,7 @@ def each(items: Sequence[T], work: Callable[[T], object]) -> bool:
         try:
             with user_errors():
                 work(item)
-        except typer.Exit as done:
+        except Exit as done:
             if done.exit_code == 2:
                 raise
             failed = True
@@ -471,14 +309,15 @@ def source_text(data: bytes, name: str) -> str:
 REPORT_VERSION = 1
 
 
-@attrs.define
 class Report:
     """What a checking command found, for ``--format json``: one entry per file (or view) checked and every
-    finding, printed as one JSON document."""
+    finding, printed as one JSON document. (A plain class, as :class:`Group` is a named tuple: making an attrs
+    class costs about 0.7 ms, a twentieth of an empty interpreter's start-up, on every command line.)"""
 
-    command: str
-    files: list[dict[str, Any]] = attrs.field(factory=list)
-    findings: list[dict[str, Any]] = attrs.field(factory=list)
+    def __init__(self, command: str) -> None:
+        self.command = command
+        self.files: list[dict[str, Any]] = []
+        self.findings: list[dict[str, Any]] = []
 
     def add(self, file: str, *errors: BaseException | Diagnostic, ok: bool | None = None, **entry: Any) -> None:
         """One file checked, with the errors found in it: ok when there are none (unless ``ok`` says otherwise:
@@ -492,15 +331,17 @@ class Report:
         load) and exit 1."""
         self.findings.extend(findings_of(err, file))
         self.emit()
-        raise typer.Exit(1)  # emit exits: there is a finding
+        raise Exit(1)  # emit exits: there is a finding
 
     def emit(self) -> None:
         """Print the document; exit 1 if anything was found."""
-        typer.echo(json.dumps({"version": REPORT_VERSION, "command": self.command, "ok": not self.findings,
+        import json
+
+        echo(json.dumps({"version": REPORT_VERSION, "command": self.command, "ok": not self.findings,
                                "checked": len(self.files), "files": self.files, "findings": self.findings},
                               ensure_ascii=False, indent=2))
         if self.findings:
-            raise typer.Exit(1)
+            raise Exit(1)
 
 
 @contextmanager
@@ -526,7 +367,7 @@ def nothing_checked(report: Report | None, message: str, file: str | None = None
         fail(f"error: {message}")
     report.findings.append({"code": "nothing_checked", "message": message, **({"file": file} if file else {})})
     report.emit()
-    raise typer.Exit(1)
+    raise Exit(1)
 
 
 def findings_of(err: BaseException | Diagnostic, file: str | None) -> list[dict[str, Any]]:

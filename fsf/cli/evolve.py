@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
-
-import typer
+from typing import TYPE_CHECKING, Annotated
 
 from fsf.cli.common import (
-    MaxValuesOpt,
-    RootOpt,
-    StoreOpt,
+    Exit,
+    Lazy,
     each,
+    echo,
     is_stdio,
     load_schema_arg,
     max_values_of,
@@ -21,6 +19,13 @@ from fsf.cli.common import (
 )
 from fsf.errors import UsageError
 from fsf.limits import CLI_MAX_VALUES
+
+if TYPE_CHECKING:
+    import typer
+
+    from fsf.cli import options
+else:  # names for typer to read in the signatures: neither is imported unless typer runs (fsf.cli.common.Lazy)
+    typer, options = Lazy("typer"), Lazy("fsf.cli.options")
 
 _HEX = 64
 
@@ -34,9 +39,9 @@ def upgrade(
                                          show_default=False)],
     shape: Annotated[str | None, typer.Option("--shape", metavar="TYPE", help="Read every value as this type.")]
     = None,
-    root: RootOpt = None,
-    store: StoreOpt = None,
-    max_values: MaxValuesOpt = CLI_MAX_VALUES,
+    root: options.RootOpt = None,
+    store: options.StoreOpt = None,
+    max_values: options.MaxValuesOpt = CLI_MAX_VALUES,
 ) -> None:
     """Re-encode values as the schema's type (read through the store by docs/evolution.md) into DIR, each under
     its own name (one named by its old content id gets its new one); print `OLD -> NEW  PATH` per file.
@@ -80,7 +85,7 @@ def upgrade(
         if found is not None:
             found.add_schema(reader, [got.name])
         write_atomic(target, new)
-        typer.echo(f"{old_id} -> {new_id}  {target}")
+        echo(f"{old_id} -> {new_id}  {target}")
 
     if not each(files, one):
-        raise typer.Exit(1)
+        raise Exit(1)

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from fsf.cli.common import Group, make_app, run
+from fsf.cli.common import Group
+from fsf.cli.dispatch import run
 
 FSF = Group("FSF schemas: check, compile, disassemble and format .fsf files.", {
     "check": "fsf.cli.schemas:check",
@@ -36,6 +37,8 @@ def main() -> None:
 
 def __getattr__(name: str) -> Any:
     if name == "app":  # every command, imported now
+        from fsf.cli.app import make_app
+
         return make_app(FSF, tool="fsf")
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 

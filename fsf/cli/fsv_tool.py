@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from fsf.cli.common import Group, make_app, run
+from fsf.cli.common import Group
+from fsf.cli.dispatch import run
 
 FSV = Group("FSV values: encode JSON to canonical .fsv bytes, decode, hash, inspect and verify them.", {
     "encode": "fsf.cli.values:encode",
@@ -39,6 +40,8 @@ def main() -> None:
 
 def __getattr__(name: str) -> Any:
     if name == "app":  # every command, imported now
+        from fsf.cli.app import make_app
+
         return make_app(FSV, tool="fsv")
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 

@@ -13,11 +13,18 @@ import shlex
 import subprocess
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import typer
+from fsf.cli.common import (
+    Lazy,
+    echo,
+    fail,
+)
 
-from fsf.cli.common import fail
+if TYPE_CHECKING:
+    import typer
+else:  # a name for typer to read in the signatures: not imported unless typer runs (fsf.cli.common.Lazy)
+    typer = Lazy("typer")
 
 ATTRIBUTES = "*.fsv diff=fsv merge=fsv -text"
 """The line that gives every .fsv file the `fsv` diff and merge drivers (and no end-of-line conversion)."""
@@ -129,20 +136,20 @@ def install(
     scope = "--global" if global_ else "--local"
     attributes = _attributes_file(scope)
     if uninstall:
-        typer.echo(_remove_attributes(attributes))
+        echo(_remove_attributes(attributes))
         for key, _ in config_entries(fsv_command()):
             if _git("config", scope, "--unset-all", key, check=False).returncode == 0:
-                typer.echo(f"unset      {key}")
+                echo(f"unset      {key}")
         for section in SECTIONS:
             left = _git("config", scope, "--get-regexp", "^" + section.replace(".", r"\.") + r"\.", check=False)
             if not left.stdout:
                 _git("config", scope, "--remove-section", section, check=False)
         return
-    typer.echo(_add_attributes(attributes))
+    echo(_add_attributes(attributes))
     for key, value in config_entries(fsv_command()):
         current = _git("config", scope, "--get", key, check=False)
         if current.returncode == 0 and current.stdout.rstrip("\n") == value:
-            typer.echo(f"unchanged  {key} = {value}")
+            echo(f"unchanged  {key} = {value}")
             continue
         _git("config", scope, key, value)
-        typer.echo(f"set        {key} = {value}")
+        echo(f"set        {key} = {value}")

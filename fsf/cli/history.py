@@ -4,19 +4,23 @@ closures in the store, one line per commit (thin: :mod:`fsf.gitrev` walks and lo
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
-
-import typer
+from typing import TYPE_CHECKING, Annotated
 
 from fsf import artifacts, gitrev
-from fsf.cli.common import RootOpt, StoreOpt, user_errors
+from fsf.cli.common import (
+    Lazy,
+    echo,
+    user_errors,
+)
 from fsf.errors import SchemaError
 from fsf.store import open_store
 
-RevOpt = Annotated[str | None, typer.Option(
-    "--rev", metavar="RANGE",
-    help="Only these commits: `A..B`, `A..` (to HEAD) or `B` (everything up to B; default: HEAD).",
-    show_default=False)]
+if TYPE_CHECKING:
+    import typer
+
+    from fsf.cli import options
+else:  # names for typer to read in the signatures: neither is imported unless typer runs (fsf.cli.common.Lazy)
+    typer, options = Lazy("typer"), Lazy("fsf.cli.options")
 
 
 def _line(text: str) -> str:
@@ -27,7 +31,7 @@ def _line(text: str) -> str:
 def import_history(files: Annotated[list[Path], typer.Argument(
                        metavar="SCHEMA", help="Schema files (.fsf) of a git working tree; they need not exist "
                        "there now.", show_default=False)],
-                   rev: RevOpt = None, store: StoreOpt = None, root: RootOpt = None) -> None:
+                   rev: options.RevOpt = None, store: options.StoreOpt = None, root: options.RootOpt = None) -> None:
     """Record the types of every version of each schema in git history that checks (its imports read at the
     same commit): each commit that changed it or a .fsf file in its root folder, oldest first.
 
@@ -45,7 +49,7 @@ def import_history(files: Annotated[list[Path], typer.Argument(
     revisions = added = failed = 0
     for path, walk in walks:
         if len(walks) > 1:
-            typer.echo(f"{path}:")
+            echo(f"{path}:")
         with user_errors():
             for version in walk:
                 revisions += 1
@@ -54,15 +58,15 @@ def import_history(files: Annotated[list[Path], typer.Argument(
                 if version.schema is not None:
                     ids = set(target.add_schema(version.schema))
                     added += len(ids - known)
-                    typer.echo(f"added {len(ids - known)} type(s) at {short} {_line(version.subject)}")
+                    echo(f"added {len(ids - known)} type(s) at {short} {_line(version.subject)}")
                     known |= ids
                 elif isinstance(problem, gitrev.GitError) and problem.code == "no_such_path":
-                    typer.echo(f"{short}: {path} not present")
+                    echo(f"{short}: {path} not present")
                 elif isinstance(problem, SchemaError):
                     failed += 1
                     first = problem.diagnostics[0].render().splitlines()[0] if problem.diagnostics else "?"
-                    typer.echo(f"{short}: does not check: {first}")
+                    echo(f"{short}: does not check: {first}")
                 else:
                     failed += 1
-                    typer.echo(f"{short}: does not check: {problem}")
-    typer.echo(f"{revisions} revision(s), {added} type(s) added, {failed} did not check")
+                    echo(f"{short}: does not check: {problem}")
+    echo(f"{revisions} revision(s), {added} type(s) added, {failed} did not check")

@@ -12,12 +12,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
-import typer
-
 from fsf.cli.common import (
+    Exit,
+    Lazy,
     Report,
-    RootOpt,
-    StoreOpt,
+    echo,
     is_stdio,
     load_schema_arg,
     nothing_checked,
@@ -28,14 +27,19 @@ from fsf.cli.common import (
 from fsf.errors import UsageError
 
 if TYPE_CHECKING:
+    import typer
+
     from fsf import gitrev
+    from fsf.cli import options
     from fsf.schema import Schema
     from fsf.store import Store
+else:  # names for typer to read in the signatures: neither is imported unless typer runs (fsf.cli.common.Lazy)
+    typer, options = Lazy("typer"), Lazy("fsf.cli.options")
 
 
 def _err(text: str) -> None:
     """Write UTF-8 to stderr whatever the locale (a report quotes values)."""
-    typer.echo(text.encode("utf-8", "backslashreplace"), err=True, nl=False)
+    echo(text.encode("utf-8", "backslashreplace"), err=True, nl=False)
 
 
 def _read(path: Path) -> bytes:
@@ -87,8 +91,8 @@ def merge(
     append_only: Annotated[bool, typer.Option(
         "--append-only", help="Only additions merge: any change or removal of an existing value is a conflict.")]
     = False,
-    root: RootOpt = None,
-    store: StoreOpt = None,
+    root: options.RootOpt = None,
+    store: options.StoreOpt = None,
 ) -> None:
     """Three-way merge of FSV values field by field (git's merge driver: `fsv merge %O %A %B`): items with an `id`
     matched by id, maps by key; write the canonical merged value (atomically) and exit 0, or report every
@@ -118,11 +122,11 @@ def merge(
             lines = report(reader.ir, got)
             _err("".join(f"{line}\n" for line in lines))
             _err(f"error: {ours}: {len(got)} conflict(s) merging `{name}`; it is left as it was\n")
-            raise typer.Exit(1)
+            raise Exit(1)
         data = reader.encode(name, got.value)
         target = output if output is not None else ours
         write_output(target, data, binary=True)
-    typer.echo(f"{content_id(data)}  {target}", err=is_stdio(target))
+    echo(f"{content_id(data)}  {target}", err=is_stdio(target))
 
 
 def verify_append_only(rev: str, paths: list[Path], json_report: Report | None = None) -> None:
@@ -158,8 +162,8 @@ def verify_append_only(rev: str, paths: list[Path], json_report: Report | None =
         _err(line + "\n")
     if problems:
         _err(f"{len(problems)} of {checked} committed value(s) changed or removed\n")
-        raise typer.Exit(1)
-    typer.echo(f"ok  {checked} committed value(s) unchanged since {rev}")
+        raise Exit(1)
+    echo(f"ok  {checked} committed value(s) unchanged since {rev}")
 
 
 def _changed(files: gitrev.Files, rel: str) -> str | None:

@@ -12,16 +12,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import attrs
-import typer
 
 from fsf.cli.common import (
-    ExactOpt,
+    Exit,
     Format,
-    FormatOpt,
-    MaxValuesOpt,
+    Lazy,
     Report,
-    RootOpt,
-    StoreOpt,
+    echo,
     is_stdio,
     load_schema_arg,
     max_values_of,
@@ -36,9 +33,14 @@ from fsf.cli.common import (
 from fsf.limits import CLI_MAX_VALUES
 
 if TYPE_CHECKING:
+    import typer
+
+    from fsf.cli import options
     from fsf.schema import Schema
     from fsf.store import Store
     from fsf.views.drift import Finding
+else:  # names for typer to read in the signatures: neither is imported unless typer runs (fsf.cli.common.Lazy)
+    typer, options = Lazy("typer"), Lazy("fsf.cli.options")
 
 
 @attrs.frozen
@@ -81,11 +83,11 @@ def render(
         help="Check every view under this folder whose provenance line names a value found there (no view to "
              "check fails).")] = None,
     fix: Annotated[bool, typer.Option("--fix", help="With --check or --check-dir: rewrite stale views.")] = False,
-    root: RootOpt = None,
-    max_values: MaxValuesOpt = CLI_MAX_VALUES,
-    store: StoreOpt = None,
-    exact: ExactOpt = False,
-    output_format: FormatOpt = Format.text,
+    root: options.RootOpt = None,
+    max_values: options.MaxValuesOpt = CLI_MAX_VALUES,
+    store: options.StoreOpt = None,
+    exact: options.ExactOpt = False,
+    output_format: options.FormatOpt = Format.text,
 ) -> None:
     """Render an FSV value as a Markdown view, or check committed views against their values (drift check); with
     a store, a value written with another version of its type is read through it (docs/evolution.md).
@@ -133,7 +135,7 @@ def render(
         from fsf.views.drift import compare_view
 
         if not _report(compare_view(check, text), fix, report):
-            raise typer.Exit(1)
+            raise Exit(1)
         if report is not None:
             report.emit()
     elif output is None or is_stdio(output):
@@ -165,17 +167,17 @@ def _report(finding: Finding, fix: bool, report: Report | None) -> bool:
             report.findings.append(found)
         return fine
     if finding.kind == "ok":
-        typer.echo(f"ok  {view}")
+        echo(f"ok  {view}")
         return True
     if finding.kind == "skipped":
-        typer.echo(f"skipped  {finding.message}", err=True)
+        echo(f"skipped  {finding.message}", err=True)
         return True
     if fixed:
-        typer.echo(f"fixed  {view}")
+        echo(f"fixed  {view}")
         return True
     if finding.kind == "stale":
-        typer.echo(finding.diff, nl=False)
-    typer.echo(f"error: {_problem(finding)}", err=True)
+        echo(finding.diff, nl=False)
+    echo(f"error: {_problem(finding)}", err=True)
     return False
 
 
@@ -208,11 +210,11 @@ def _check_tree(renderers: list[_Renderer], root: Path, fix: bool, report: Repor
             stale += finding.checked and not fine
             failed += finding.kind == "failed"
     if report is None:
-        typer.echo(f"{checked} view(s) checked under `{root}`: {stale} stale, {failed} failed", err=True)
+        echo(f"{checked} view(s) checked under `{root}`: {stale} stale, {failed} failed", err=True)
     if checked == 0 and not failed:
         nothing_checked(report, f"no view under `{root}` was checked (none has a provenance line naming a value "
                                 "of the given schema(s)): nothing was checked", str(root))
     if report is not None:
         report.emit()
     elif stale or failed:
-        raise typer.Exit(1)
+        raise Exit(1)

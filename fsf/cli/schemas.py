@@ -8,17 +8,16 @@ from __future__ import annotations
 
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
-
-import typer
+from typing import TYPE_CHECKING, Annotated
 
 from fsf.cli.common import (
+    BadParameter,
+    Exit,
     Format,
-    FormatOpt,
+    Lazy,
     Report,
-    RootOpt,
-    StoreOpt,
     each,
+    echo,
     error_text,
     is_stdio,
     load_schema_arg,
@@ -31,13 +30,15 @@ from fsf.cli.common import (
 )
 from fsf.errors import FsfError, SchemaError, UsageError
 
-Files = Annotated[list[Path], typer.Argument(metavar="SCHEMA", help="Schema files (.fsf); - for standard input.",
-                                             show_default=False)]
-SchemaArg = Annotated[Path, typer.Argument(metavar="SCHEMA", help="A schema (.fsf) or compiled schema (.fsb); - for "
-                                           "standard input.", show_default=False)]
+if TYPE_CHECKING:
+    import typer
+
+    from fsf.cli import options
+else:  # names for typer to read in the signatures: neither is imported unless typer runs (fsf.cli.common.Lazy)
+    typer, options = Lazy("typer"), Lazy("fsf.cli.options")
 
 
-def check(files: Files, root: RootOpt = None, output_format: FormatOpt = Format.text) -> None:
+def check(files: options.Files, root: options.RootOpt = None, output_format: options.FormatOpt = Format.text) -> None:
     """Check schema files and report every error at once (exit 1 if any); an error in a file that several of
     them import is reported once.
 
@@ -56,20 +57,20 @@ def check(files: Files, root: RootOpt = None, output_format: FormatOpt = Format.
         try:
             load_schema_arg(path, root)
         except UsageError as err:
-            typer.echo(f"error: {err}", err=True)
-            raise typer.Exit(2) from None
+            echo(f"error: {err}", err=True)
+            raise Exit(2) from None
         except (FsfError, OSError) as err:
             failed = True
             problems = _new(err, seen)
             report.add(shown(path), *problems, ok=False)
             if output_format is Format.text and problems:
-                typer.echo(_text(err, problems), err=True)
+                echo(_text(err, problems), err=True)
         else:
             report.add(shown(path))
     if output_format is Format.json:
         report.emit()
     elif failed:
-        raise typer.Exit(1)
+        raise Exit(1)
 
 
 def _new(err: Exception, seen: set[str]) -> list[BaseException]:
@@ -92,12 +93,12 @@ def _text(err: Exception, problems: list[BaseException]) -> str:
 
 
 def compile_(
-    files: Files,
+    files: options.Files,
     output: Annotated[Path | None, typer.Option(
         "-o", "--output", metavar="OUT.fsb", help="The .fsb to write (one input only); - for standard output.")]
     = None,
-    root: RootOpt = None,
-    store: StoreOpt = None,
+    root: options.RootOpt = None,
+    store: options.StoreOpt = None,
 ) -> None:
     """Compile schema files to .fsb containers (default: next to each input) and print each type's id (on
     stderr when the container goes to stdout); with a store, record every type's closure in it.
@@ -109,7 +110,7 @@ def compile_(
     from fsf.cli.store import optional_store
 
     if output is not None and len(files) > 1:
-        raise typer.BadParameter("-o/--output takes one input file", param_hint="'-o'")
+        raise BadParameter("-o/--output takes one input file", "'-o'")
     with user_errors():
         once_stdin(files)
         if any(is_stdio(p) for p in files) and output is None:
@@ -128,10 +129,10 @@ def compile_(
         if recorder is not None:
             recorder.add_schema(schema)
         for name in schema.shapes:
-            typer.echo(f"{name} {schema.id(name)}", err=is_stdio(output))
+            echo(f"{name} {schema.id(name)}", err=is_stdio(output))
 
     if not each(files, one):
-        raise typer.Exit(1)
+        raise Exit(1)
 
 
 def _require_inside(files: list[Path], root: Path | None) -> None:
@@ -144,7 +145,7 @@ def _require_inside(files: list[Path], root: Path | None) -> None:
                 schema_root(str(path), root)
 
 
-def disasm(file: SchemaArg, root: RootOpt = None) -> None:
+def disasm(file: options.SchemaArg, root: options.RootOpt = None) -> None:
     """Print the bytecode listing of a schema, with symbolic jump labels.
 
     \b
@@ -154,11 +155,11 @@ def disasm(file: SchemaArg, root: RootOpt = None) -> None:
     from fsf.bytecode.dis import disassemble
 
     with user_errors():
-        typer.echo(disassemble(load_schema_arg(file, root).program), nl=False)
+        echo(disassemble(load_schema_arg(file, root).program), nl=False)
 
 
 def fmt_(
-    files: Files,
+    files: options.Files,
     check_only: Annotated[bool, typer.Option("--check", help="Change nothing; list the files that would change.")]
     = False,
     diff: Annotated[bool, typer.Option(
@@ -184,23 +185,23 @@ def fmt_(
         formatted = format_source(text, name)
         if formatted == text:
             if is_stdio(path) and not (check_only or diff):
-                typer.echo(formatted, nl=False)
+                echo(formatted, nl=False)
             return
         if diff:
-            typer.echo(_diff(text, formatted, name), nl=False)
+            echo(_diff(text, formatted, name), nl=False)
         elif check_only:
-            typer.echo(name)
+            echo(name)
         elif is_stdio(path):
-            typer.echo(formatted, nl=False)
+            echo(formatted, nl=False)
             return
         else:
             write_output(path, formatted.encode("utf-8"), binary=False)
-            typer.echo(f"reformatted {path}", err=True)
+            echo(f"reformatted {path}", err=True)
             return
         changed = True
 
     if not each(files, one) or changed:
-        raise typer.Exit(1)
+        raise Exit(1)
 
 
 def _diff(text: str, formatted: str, name: str) -> str:
@@ -218,11 +219,11 @@ class Target(str, Enum):
 
 
 def codegen(
-    file: SchemaArg,
+    file: options.SchemaArg,
     target: Annotated[Target, typer.Option("--target", "-t", help="What to generate.")],
     output: Annotated[Path | None, typer.Option(
         "-o", "--output", metavar="FILE", help="The file to write (default: stdout; - too).")] = None,
-    root: RootOpt = None,
+    root: options.RootOpt = None,
 ) -> None:
     """Generate typed Python classes, a JSON Schema or TypeScript declarations for every type of a schema.
 

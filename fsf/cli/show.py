@@ -13,12 +13,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import attrs
-import typer
 
 from fsf.cli.common import (
-    MaxValuesOpt,
-    RootOpt,
-    StoreOpt,
+    Exit,
+    Lazy,
+    echo,
     is_stdio,
     load_schema_arg,
     max_values_of,
@@ -31,8 +30,13 @@ from fsf.errors import DecodeError, FsfError, UsageError
 from fsf.limits import CLI_MAX_VALUES
 
 if TYPE_CHECKING:
+    import typer
+
+    from fsf.cli import options
     from fsf.schema import Schema
     from fsf.store import Store
+else:  # names for typer to read in the signatures: neither is imported unless typer runs (fsf.cli.common.Lazy)
+    typer, options = Lazy("typer"), Lazy("fsf.cli.options")
 
 
 class _NotAValue(Exception):
@@ -106,9 +110,9 @@ def show(
     schema: Annotated[Path | None, typer.Option(
         "--schema", "-s", metavar="SCHEMA", help="The reader schema (.fsf or .fsb); default: the value's writer schema from the "
                                "store.", show_default=False)] = None,
-    root: RootOpt = None,
-    store: StoreOpt = None,
-    max_values: MaxValuesOpt = CLI_MAX_VALUES,
+    root: options.RootOpt = None,
+    store: options.StoreOpt = None,
+    max_values: options.MaxValuesOpt = CLI_MAX_VALUES,
     textconv: Annotated[bool, typer.Option(
         "--textconv", help="Never fail: show every problem as a `#` line and exit 0 (git's textconv; "
                            "`fsv git install` writes it).")] = False,
@@ -141,17 +145,17 @@ def show(
         try:
             _out(shower(path))
         except UsageError as err:
-            typer.echo(f"error: {err}", err=True)
-            raise typer.Exit(2) from None
+            echo(f"error: {err}", err=True)
+            raise Exit(2) from None
         except (_NotAValue, FsfError, OSError) as err:
             message = _message(err)
             if textconv:
                 _out(_comment(message))
             else:
-                typer.echo(f"error: {shown(path)}: {message}", err=True)
+                echo(f"error: {shown(path)}: {message}", err=True)
                 failed = True
     if failed:
-        raise typer.Exit(1)
+        raise Exit(1)
 
 
 def _message(err: Exception) -> str:
@@ -164,4 +168,4 @@ def _message(err: Exception) -> str:
 
 def _out(text: str) -> None:
     """Write UTF-8 whatever the locale (git reads bytes; a value's text must never fail to print)."""
-    typer.echo(text.encode("utf-8", "backslashreplace"), nl=False)
+    echo(text.encode("utf-8", "backslashreplace"), nl=False)

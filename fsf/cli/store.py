@@ -7,12 +7,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
-import typer
-
 from fsf.cli.common import (
-    RootOpt,
-    StoreOpt,
+    Exit,
+    Lazy,
     each,
+    echo,
     is_stdio,
     load_schema_arg,
     once_stdin,
@@ -24,10 +23,12 @@ from fsf.cli.common import (
 from fsf.errors import FsfError
 
 if TYPE_CHECKING:
-    from fsf.store import Store
+    import typer
 
-IdArg = Annotated[str, typer.Argument(metavar="ID", help="A content id (`blake3:<hex>`) or a stored .fsv file.",
-                                      show_default=False)]
+    from fsf.cli import options
+    from fsf.store import Store
+else:  # names for typer to read in the signatures: neither is imported unless typer runs (fsf.cli.common.Lazy)
+    typer, options = Lazy("typer"), Lazy("fsf.cli.options")
 
 
 def value_id(text: str) -> str:
@@ -71,12 +72,12 @@ def init(folder: Annotated[Path | None, typer.Argument(
 
     with user_errors():
         store = init_store(DEFAULT_FOLDER if folder is None else folder)
-    typer.echo(f"store at {store.where}")
+    echo(f"store at {store.where}")
 
 
 def add(files: Annotated[list[Path], typer.Argument(metavar="SCHEMA", help="Schemas (.fsf or .fsb); - for standard "
                                                     "input.", show_default=False)],
-        store: StoreOpt = None, root: RootOpt = None) -> None:
+        store: options.StoreOpt = None, root: options.RootOpt = None) -> None:
     """Record the closure of every type of each schema in the store; print each type's name and id.
 
     \b
@@ -88,13 +89,13 @@ def add(files: Annotated[list[Path], typer.Argument(metavar="SCHEMA", help="Sche
     def one(path: Path) -> None:
         schema = load_schema_arg(path, root)
         for name, ident in zip(schema.shapes, target.add_schema(schema), strict=True):
-            typer.echo(f"{name} {ident}")
+            echo(f"{name} {ident}")
 
     if not each(files, one):
-        raise typer.Exit(1)
+        raise Exit(1)
 
 
-def ls(store: StoreOpt = None) -> None:
+def ls(store: options.StoreOpt = None) -> None:
     """List the stored types (`type  ID  Name`) and values (`value  ID  RootType`).
 
     \b
@@ -114,15 +115,15 @@ def ls(store: StoreOpt = None) -> None:
             except FsfError as err:
                 name = "?"
                 problems.append(f"error: {ident}: {err}")
-            typer.echo(f"{kind:<6}{ident}  {name}")
+            echo(f"{kind:<6}{ident}  {name}")
     for line in problems:
-        typer.echo(line, err=True)
+        echo(line, err=True)
     if problems:
-        raise typer.Exit(1)
+        raise Exit(1)
 
 
 def show(type_id: Annotated[str, typer.Argument(metavar="TYPE_ID", help="A stored type's id.")],
-         store: StoreOpt = None) -> None:
+         store: options.StoreOpt = None) -> None:
     """Print a stored type's closure as FSF source (`fsf check` accepts it; every id is the same).
 
     \b
@@ -135,11 +136,11 @@ def show(type_id: Annotated[str, typer.Argument(metavar="TYPE_ID", help="A store
     with user_errors():
         schema = target.schema(type_id)
         name = target.type_name(type_id)
-        typer.echo(f"// {name} {schema.id(name)}, as recorded in the store\n", nl=False)
-        typer.echo(to_source(schema.ir), nl=False)
+        echo(f"// {name} {schema.id(name)}, as recorded in the store\n", nl=False)
+        echo(to_source(schema.ir), nl=False)
 
 
-def verify_store(store: StoreOpt = None) -> None:
+def verify_store(store: options.StoreOpt = None) -> None:
     """Check every object (hash, writer schema, references); list every problem (exit 1 if any).
 
     \b
@@ -150,15 +151,15 @@ def verify_store(store: StoreOpt = None) -> None:
     with user_errors():
         report = target.verify()
     for problem in report.problems:
-        typer.echo(f"error: {problem.key}: {problem.message} [{problem.code}]", err=True)
+        echo(f"error: {problem.key}: {problem.message} [{problem.code}]", err=True)
     for key in report.leftovers:
-        typer.echo(f"note: {key}: a temp file a killed writer left (not corruption; the next put removes it)",
+        echo(f"note: {key}: a temp file a killed writer left (not corruption; the next put removes it)",
                    err=True)
     summary = f"{report.values} value(s), {report.types} type(s) in {target.where}"
     if report.problems:
-        typer.echo(f"{summary}: {len(report.problems)} problem(s)", err=True)
-        raise typer.Exit(1)
-    typer.echo(f"{summary}: ok")
+        echo(f"{summary}: {len(report.problems)} problem(s)", err=True)
+        raise Exit(1)
+    echo(f"{summary}: ok")
 
 
 # -- fsv put|get|log|refs -------------------------------------------------------------------------------------
@@ -169,7 +170,7 @@ def put(files: Annotated[list[Path], typer.Argument(metavar="IN.fsv", help="FSV 
         schema: Annotated[Path | None, typer.Option(
             "--schema", "-s", metavar="SCHEMA",
             help="The writer schema (.fsf or .fsb), recorded too (default: from the store).")] = None,
-        store: StoreOpt = None, root: RootOpt = None) -> None:
+        store: options.StoreOpt = None, root: options.RootOpt = None) -> None:
     """Store values (each checked canonical and valid, its references present); print `ID  FILE`.
 
     \b
@@ -185,16 +186,16 @@ def put(files: Annotated[list[Path], typer.Argument(metavar="IN.fsv", help="FSV 
 
     def one(path: Path) -> None:
         artifacts.require(path, ("fsv_value",), "read as an FSV value")
-        typer.echo(f"{target.put(read_input(path), loaded)}  {shown(path)}")
+        echo(f"{target.put(read_input(path), loaded)}  {shown(path)}")
 
     if not each(files, one):
-        raise typer.Exit(1)
+        raise Exit(1)
 
 
-def get(ident: IdArg,
+def get(ident: options.IdArg,
         output: Annotated[Path | None, typer.Option(
             "--output", "-o", metavar="OUT.fsv", help="Write the value here (default: stdout; - too).")] = None,
-        store: StoreOpt = None) -> None:
+        store: options.StoreOpt = None) -> None:
     """Write a stored value's bytes (verified) to a file or standard output (never to a terminal).
 
     \b
@@ -210,10 +211,10 @@ def get(ident: IdArg,
         write_output(output, target.get(value_id(ident)), binary=True)
 
 
-def log(ident: IdArg,
+def log(ident: options.IdArg,
         via: Annotated[str, typer.Option("--via", metavar="PATH",
                                          help="The field path of the link to follow (`prev`, `record.prev`).")],
-        store: StoreOpt = None) -> None:
+        store: options.StoreOpt = None) -> None:
     """Walk a chain from ID along a reference field, newest first (`ID  Type`), verifying every link.
 
     \b
@@ -224,12 +225,12 @@ def log(ident: IdArg,
     count = 0
     with user_errors():
         for link, name in target.log(value_id(ident), via):
-            typer.echo(f"{link}  {name}")
+            echo(f"{link}  {name}")
             count += 1
-    typer.echo(f"{count} value(s) in the chain")
+    echo(f"{count} value(s) in the chain")
 
 
-def refs(ident: IdArg, store: StoreOpt = None) -> None:
+def refs(ident: options.IdArg, store: options.StoreOpt = None) -> None:
     """List every value reachable from ID through references (`ID  Type`), each verified.
 
     \b
@@ -239,4 +240,4 @@ def refs(ident: IdArg, store: StoreOpt = None) -> None:
     target = _store(store)
     with user_errors():
         for link in target.refs(value_id(ident)):
-            typer.echo(f"{link}  {target.root_of(link)[1]}")
+            echo(f"{link}  {target.root_of(link)[1]}")

@@ -8,24 +8,18 @@ loads neither the parser nor the views.
 
 from __future__ import annotations
 
-import re
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
-
-import attrs
-import typer
+from typing import TYPE_CHECKING, Annotated, Any, NamedTuple
 
 from fsf.cli.common import (
-    ExactOpt,
+    Exit,
     Format,
-    FormatOpt,
-    MaxValuesOpt,
+    Lazy,
     Report,
-    RootOpt,
-    StoreOpt,
     each,
+    echo,
     is_stdio,
     load_schema_arg,
     max_values_of,
@@ -41,22 +35,14 @@ from fsf.errors import FsfError, StoreError, UsageError
 from fsf.limits import CLI_MAX_VALUES
 
 if TYPE_CHECKING:
+    import typer
+
+    from fsf.cli import options
     from fsf.schema import Schema
     from fsf.store import Store
+else:  # names for typer to read in the signatures: neither is imported unless typer runs (fsf.cli.common.Lazy)
+    typer, options = Lazy("typer"), Lazy("fsf.cli.options")
 
-SchemaOpt = Annotated[Path, typer.Option(
-    "--schema", "-s", metavar="SCHEMA", help="The schema (.fsf or .fsb; - for standard input).", show_default=False)]
-ReaderOpt = Annotated[Path | None, typer.Option(
-    "--schema", "-s", metavar="SCHEMA",
-    help="The schema (.fsf or .fsb); default: the value's writer schema from the store.", show_default=False)]
-ShapeOpt = Annotated[str, typer.Option("--shape", metavar="TYPE", help="The root type of the value.",
-                                       show_default=False)]
-MaybeShapeOpt = Annotated[str | None, typer.Option(
-    "--shape", metavar="TYPE", help="Insist on this root type (default: the one in the header).")]
-Values = Annotated[list[Path], typer.Argument(metavar="IN.fsv", help="FSV value files (.fsv); - for standard input.",
-                                              show_default=False)]
-ValueArg = Annotated[Path, typer.Argument(metavar="IN.fsv", help="The FSV value; - for standard input.",
-                                          show_default=False)]
 
 _PROGRESS_AT = 8
 """verify shows a progress bar on a terminal from this many files on."""
@@ -113,8 +99,8 @@ def _targets(inputs: list[Path], output: Path, suffix: str) -> tuple[list[tuple[
 
 
 def encode(
-    schema: SchemaOpt,
-    shape: ShapeOpt,
+    schema: options.SchemaOpt,
+    shape: options.ShapeOpt,
     output: Annotated[Path, typer.Option(
         "--output", "-o", metavar="OUT", help="Where to write: a .fsv file, - for standard output, or a folder "
         "(made if missing; for many inputs) with each as NAME.fsv.", show_default=False)],
@@ -123,8 +109,8 @@ def encode(
     = None,
     all_errors: Annotated[bool, typer.Option(
         "--all-errors", help="Report every error of an invalid value, not only the first.")] = False,
-    root: RootOpt = None,
-    store: StoreOpt = None,
+    root: options.RootOpt = None,
+    store: options.StoreOpt = None,
 ) -> None:
     """Validate JSON values, write their canonical FSV bytes atomically and print each content id (with the
     file written, into a folder); with a store, record the closure of the type there first.
@@ -162,23 +148,23 @@ def encode(
         if into_folder:
             target.parent.mkdir(parents=True, exist_ok=True)
         write_output(target, data, binary=True)
-        typer.echo(f"{content_id(data)}  {target}" if into_folder else content_id(data), err=is_stdio(target))
+        echo(f"{content_id(data)}  {target}" if into_folder else content_id(data), err=is_stdio(target))
 
     if not each(pairs, one):
-        raise typer.Exit(1)
+        raise Exit(1)
 
 
 def decode(
-    sources: Values,
-    schema: ReaderOpt = None,
-    shape: MaybeShapeOpt = None,
+    sources: options.Values,
+    schema: options.ReaderOpt = None,
+    shape: options.MaybeShapeOpt = None,
     output: Annotated[Path | None, typer.Option(
         "--output", "-o", metavar="OUT", help="Where to write the JSON: a file, - (the default) for standard output, "
         "or a folder (made if missing; for many values) with each as NAME.json.")] = None,
-    root: RootOpt = None,
-    max_values: MaxValuesOpt = CLI_MAX_VALUES,
-    store: StoreOpt = None,
-    exact: ExactOpt = False,
+    root: options.RootOpt = None,
+    max_values: options.MaxValuesOpt = CLI_MAX_VALUES,
+    store: options.StoreOpt = None,
+    exact: options.ExactOpt = False,
 ) -> None:
     """Print (or write) the JSON form of FSV values, after checking each is canonical and valid; a value written
     with another version of the type is read as the schema's type through the store (a note on stderr).
@@ -209,20 +195,20 @@ def decode(
         loaded = _reader(given, found, data)
         got = loaded.read(data, shape, max_values=max_values_of(max_values), store=found, exact=exact)
         if got.resolved:
-            typer.echo(f"note: {shown(source)}: written as {got.writer_id}, read as `{got.name}` "
+            echo(f"note: {shown(source)}: written as {got.writer_id}, read as `{got.name}` "
                        f"{loaded.id(got.name)}", err=True)
         text = dumps(to_json(loaded, got.name, got.value))
         if is_stdio(target):
-            typer.echo(text, nl=False)
+            echo(text, nl=False)
         else:
             target.parent.mkdir(parents=True, exist_ok=True)
             write_output(target, text.encode("utf-8"), binary=False)
 
     if not each(pairs, one):
-        raise typer.Exit(1)
+        raise Exit(1)
 
 
-def hash_(files: Values) -> None:
+def hash_(files: options.Values) -> None:
     """Print the content id of each FSV value (`blake3:<hex>  PATH`); no schema needed.
 
     \b
@@ -237,18 +223,18 @@ def hash_(files: Values) -> None:
     def one(path: Path) -> None:
         data = _read_value_file(path)
         read_header(data)
-        typer.echo(f"{content_id(data)}  {shown(path)}")
+        echo(f"{content_id(data)}  {shown(path)}")
 
     if not each(files, one):
-        raise typer.Exit(1)
+        raise Exit(1)
 
 
 def inspect(
-    source: ValueArg,
+    source: options.ValueArg,
     schema: Annotated[Path | None, typer.Option(
         "--schema", "-s", metavar="SCHEMA", help="Also name the root type from this schema.")] = None,
-    root: RootOpt = None,
-    store: StoreOpt = None,
+    root: options.RootOpt = None,
+    store: options.StoreOpt = None,
 ) -> None:
     """Print the header of an FSV value (format version, root type id, sizes) without reading the payload; the
     root type's name too when the schema is given or in the store.
@@ -283,22 +269,22 @@ def inspect(
             ("content id", content_id(data)),
         ]
         for key, text in lines:
-            typer.echo(f"{key + ':':<16}{text}")
+            echo(f"{key + ':':<16}{text}")
 
 
 def verify(files: Annotated[list[Path] | None, typer.Argument(
                metavar="IN.fsv", help="FSV value files (.fsv); - for standard input. With --append-only-since: the "
                                       "folders or files to compare.", show_default=False)] = None,
-           schema: ReaderOpt = None, shape: MaybeShapeOpt = None, root: RootOpt = None,
-           max_values: MaxValuesOpt = CLI_MAX_VALUES,
+           schema: options.ReaderOpt = None, shape: options.MaybeShapeOpt = None, root: options.RootOpt = None,
+           max_values: options.MaxValuesOpt = CLI_MAX_VALUES,
            expect: Annotated[str | None, typer.Option(
                "--expect", metavar="ID", help="The content id the (one) file must have.")] = None,
-           store: StoreOpt = None, exact: ExactOpt = False,
+           store: options.StoreOpt = None, exact: options.ExactOpt = False,
            append_only_since: Annotated[str | None, typer.Option(
                "--append-only-since", metavar="REV",
                help="Instead: fail if any .fsv file under the PATHs (folders or files) at git revision REV was "
                     "changed or removed since (docs/git.md).")] = None,
-           output_format: FormatOpt = Format.text) -> None:
+           output_format: options.FormatOpt = Format.text) -> None:
     """Exit 0 only if every file is a canonical, valid FSV value (of the schema, else of its writer schema from
     the store), a file named `<64 hex>.fsv` hashes to its name, and, with a store, every reference in it names
     a stored value of its type, through the whole graph (a progress bar on a terminal). With
@@ -350,15 +336,15 @@ def verify(files: Annotated[list[Path] | None, typer.Argument(
         elif problem:
             failures.append(f"error: {name}: {_message(problem)}")
         elif not bar:
-            typer.echo(f"ok  {cid}  {name}")
+            echo(f"ok  {cid}  {name}")
     if report is not None:
         report.emit()
         return
     for line in failures:  # after the progress bar is gone
-        typer.echo(line, err=True)
+        echo(line, err=True)
     if failures:
-        typer.echo(f"{len(failures)} of {len(paths)} file(s) failed verification", err=True)
-        raise typer.Exit(1)
+        echo(f"{len(failures)} of {len(paths)} file(s) failed verification", err=True)
+        raise Exit(1)
 
 
 def _message(err: Exception) -> str:
@@ -367,9 +353,8 @@ def _message(err: Exception) -> str:
     return str(err)
 
 
-@attrs.frozen
-class _Check:
-    """What verify checks each file against."""
+class _Check(NamedTuple):
+    """What verify checks each file against (a named tuple: see :class:`fsf.cli.common.Report`)."""
 
     schema: Schema | None
     store: Store | None
@@ -384,7 +369,7 @@ class _Check:
 
         data = _read_value_file(path)
         cid = content_id(data)
-        named = path.stem if _HEX_NAME.fullmatch(path.stem) else None
+        named = path.stem if _is_hex_name(path.stem) else None
         if named is not None and cid != f"blake3:{named}":
             raise StoreError("integrity", f"the file is named by content id blake3:{named} but hashes to {cid}")
         if self.expect is not None and cid != self.expect:
@@ -394,7 +379,9 @@ class _Check:
         return cid
 
 
-_HEX_NAME = re.compile(r"[0-9a-f]{64}")
+def _is_hex_name(stem: str) -> bool:
+    """Whether a file is named by a content id (64 lowercase hex digits; no regex to compile at start-up)."""
+    return len(stem) == 64 and not stem.strip("0123456789abcdef")
 
 
 def _verify_all(check: _Check, files: list[Path], bar: bool) -> Iterator[tuple[Path, Exception | None, str]]:

@@ -2,7 +2,7 @@
 store (exactly the closures of those that check), one line per commit, idempotent; exit codes 0 (it ran, even
 with versions that did not check), 1 (not a repository, a bad range, no store), 2 (a wrong command line).
 
-The repository is :data:`tests.store.test_gitrev.HISTORY`, built under ``tmp_path``, the working folder.
+The repository is :data:`tests.support.gitrepo.HISTORY`, built under ``tmp_path``, the working folder.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 import fsf
 from fsf.cli.fsf_tool import app
 from fsf.store import init_store, locate_store
-from tests.store.test_gitrev import CHECKS, GIT_ENV, HISTORY, SCHEMA_COMMITS, Built, build_history, checkout
+from tests.support.gitrepo import CHECKS, HISTORY, SCHEMA_COMMITS, Built, build_history, checkout, hermetic_git
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
 
@@ -40,9 +40,7 @@ def built(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Built:
     configuration and no repository or store found above ``tmp_path``."""
     if locate_store(cwd=tmp_path, env={}) is not None:
         pytest.skip(f"a `.fsf` folder above {tmp_path} would be found by every command")
-    for name in ("GIT_CONFIG_GLOBAL", "GIT_CONFIG_NOSYSTEM"):
-        monkeypatch.setenv(name, GIT_ENV[name])
-    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))
+    hermetic_git(monkeypatch, tmp_path)
     monkeypatch.delenv("FSF_STORE", raising=False)
     monkeypatch.chdir(tmp_path)
     init_store(tmp_path / "st")

@@ -21,6 +21,7 @@ import typer
 from typer.testing import CliRunner
 
 import fsf
+from fsf import ir
 from fsf.cli.fsf_tool import app as fsf_app
 from fsf.cli.fsv_tool import app as fsv_app
 from fsf.fsv.header import HEADER_SIZE
@@ -462,6 +463,24 @@ def test_show_output_checks_and_compiles_to_the_same_ids(work: Path) -> None:
         assert code == 0
         assert f"{name} blake3:{digest}" in compiled.splitlines()
         assert fsf.load_schema(shown.with_suffix(".fsb")).id(name) == f"blake3:{digest}"
+
+
+def test_show_prints_what_a_hostile_doc_holds(st: Path) -> None:
+    """A stored schema is not judged by the checker: a doc holding bidi overrides or terminal controls is shown
+    as `\\u{XXXX}` (the source then says what it holds wherever it is printed), and it checks to the same id."""
+    hostile = ir.Schema((ir.Shape("Task", (ir.Field("id", ir.Str(), "run \u202eexe.txt\r\x1b[2Jshape Evil {}"),),
+                                  "Tasks.\u2066hidden\u2069"),))
+    schema = fsf.Schema(hostile)
+    fsf.open_store("st").add_schema(schema)
+    code, out, err = fsf_("store", "show", schema.id("Task"), "--store", "st")
+    assert (code, err) == (0, "")
+    assert out == (f"// Task {schema.id('Task')}, as recorded in the store\n"
+                   "/// Tasks.\\u{2066}hidden\\u{2069}\n"
+                   "shape Task {\n"
+                   "  /// run \\u{202E}exe.txt\\u{000D}\\u{001B}[2Jshape Evil {}\n"
+                   "  id: str,\n"
+                   "}\n")
+    assert fsf.compile_source(out).id("Task") == schema.id("Task")
 
 
 def test_show_an_unknown_or_malformed_type_id(work: Path) -> None:
