@@ -136,8 +136,8 @@ def show(type_id: Annotated[str, typer.Argument(metavar="TYPE_ID", help="A store
     with user_errors():
         schema = target.schema(type_id)
         name = target.type_name(type_id)
-        echo(f"// {name} {schema.id(name)}, as recorded in the store\n", nl=False)
-        echo(to_source(schema.ir), nl=False)
+        source = to_source(schema.ir)  # first: what it refuses, nothing of it is printed
+        echo(f"// {name} {schema.id(name)}, as recorded in the store\n{source}", nl=False)
 
 
 def verify_store(store: options.StoreOpt = None) -> None:

@@ -483,6 +483,17 @@ def test_show_prints_what_a_hostile_doc_holds(st: Path) -> None:
     assert fsf.compile_source(out).id("Task") == schema.id("Task")
 
 
+def test_show_prints_nothing_of_a_schema_it_cannot_write(st: Path) -> None:
+    """A stored annotation string that one line of source cannot hold is refused before anything is printed:
+    not even the header line (which names the type) reaches the terminal."""
+    hostile = ir.Schema((ir.Shape("Task", (ir.Field("id", ir.Str(), deprecated="use \u202eexe"),)),))
+    schema = fsf.Schema(hostile)
+    fsf.open_store("st").add_schema(schema)
+    code, out, err = fsf_("store", "show", schema.id("Task"), "--store", "st")
+    assert (code, out) == (1, "")
+    assert err.startswith("error: ") and "U+202E" in err and err.count("\n") == 1
+
+
 def test_show_an_unknown_or_malformed_type_id(work: Path) -> None:
     assert fsf_("store", "show", NOWHERE, "--store", "ex") == (
         1, "", f"error: the schema of type {NOWHERE} is not in the store ex; add it with `fsf store add SCHEMA` "
