@@ -8,7 +8,6 @@ A backend knows nothing of FSV or schemas: it keeps immutable byte strings under
 from __future__ import annotations
 
 import os
-import secrets
 import time
 from collections.abc import Iterator
 from typing import Protocol
@@ -117,7 +116,7 @@ class LocalBackend:
     def _write_linked(self, final: str, data: bytes) -> tuple[bool, bytes | None]:
         """One attempt: temp file, lock, write, fsync, link. Not done if a cleaner removed the temp file in the
         moment between its creation and its lock (the caller tries again); else the bytes already there, if any."""
-        tmp = os.path.join(self.root, TMP, f"{os.getpid()}-{secrets.token_hex(8)}.tmp")
+        tmp = os.path.join(self.root, TMP, f"{os.getpid()}-{os.urandom(8).hex()}.tmp")
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
         except FileNotFoundError:  # git keeps no empty folder: a cloned store may lack tmp/

@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from typing import Any, cast
 
 from fsf import ir
-from fsf.bytecode.vm import format_path
 from fsf.ir.kinds import Kind, kind_of
 
 
@@ -70,6 +69,8 @@ def _walk(schema: ir.Schema, rich: frozenset[str], t: ir.Type, value: Any,
           at: list[Any]) -> Iterator[tuple[str, str, str]]:
     k = kind_of(t)
     if k is Kind.REF:
+        from fsf.bytecode.vm import format_path  # here: a store opened for values without refs never needs it
+
         yield format_path(at), cast(ir.Ref, t).target, value
     elif k is Kind.OPTIONAL:
         if value is not None:
