@@ -52,7 +52,7 @@ import fsf
 from benchmarks import workload
 from benchmarks.bench_evolve import NEW_FSF, Pair, _edit, pair
 from benchmarks.bench_store import _FSF, _FSV, Call, interleave
-from benchmarks.harness import replace_section, run_tool
+from benchmarks.harness import replace_section, run_tool, write_section
 from fsf.api import write_compiled
 from fsf.breaking.corpus import Corpus, check_corpus
 from fsf.fsv.header import read_header
@@ -255,6 +255,11 @@ def section(work: Work, pairs: list[Pair], settings: Settings, command: str) -> 
     return lines
 
 
+def report(command: str) -> list[str]:
+    """The section with the default settings (``benchmarks/report.py`` runs it)."""
+    settings = Settings()
+    return section(*run(settings), settings, command)
+
 def main(argv: list[str] | None = None) -> None:
     """Command line: run the breaking benchmark, print the section or write it into a RESULTS.md."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
@@ -273,11 +278,7 @@ def main(argv: list[str] | None = None) -> None:
                                                                                  else sys.argv[1:]))
     work, pairs = run(settings, args.dir)
     lines = section(work, pairs, settings, command)
-    if args.out is None:
-        print("\n".join(lines))
-        return
-    args.out.write_text(replace_section(args.out.read_text(encoding="utf-8"), HEADING, lines), encoding="utf-8")
-    print(f"wrote the Breaking section of {args.out}", file=sys.stderr)
+    write_section(lines, args.out, HEADING)
 
 
 def test_breaking_bench_quick(tmp_path: Path) -> None:

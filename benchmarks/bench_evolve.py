@@ -56,7 +56,7 @@ import attrs
 import fsf
 from benchmarks import workload
 from benchmarks.bench_store import Call, interleave
-from benchmarks.harness import replace_section
+from benchmarks.harness import replace_section, write_section
 from fsf.evolve import resolver
 
 PLAN_TASKS = 512
@@ -289,6 +289,11 @@ def section(results: list[Result], settings: Settings, command: str) -> list[str
     return lines
 
 
+def report(command: str) -> list[str]:
+    """The section with the default settings (``benchmarks/report.py`` runs it)."""
+    settings = Settings()
+    return section(run(settings), settings, command)
+
 def main(argv: list[str] | None = None) -> None:
     """Command line: run the evolution benchmark, print the section or write it into a RESULTS.md."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
@@ -305,11 +310,7 @@ def main(argv: list[str] | None = None) -> None:
     command = "python -m benchmarks.bench_evolve" + "".join(f" {a}" for a in (argv if argv is not None
                                                                                else sys.argv[1:]))
     lines = section(run(settings), settings, command)
-    if args.out is None:
-        print("\n".join(lines))
-        return
-    args.out.write_text(replace_section(args.out.read_text(encoding="utf-8"), HEADING, lines), encoding="utf-8")
-    print(f"wrote the Evolution section of {args.out}", file=sys.stderr)
+    write_section(lines, args.out, HEADING)
 
 
 def test_evolve_bench_quick() -> None:

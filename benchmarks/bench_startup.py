@@ -45,7 +45,7 @@ from pathlib import Path
 
 import attrs
 
-from benchmarks.harness import replace_section
+from benchmarks.harness import replace_section, write_section
 
 try:
     import resource
@@ -281,6 +281,11 @@ def section(rows: list[Row], settings: Settings, command: str) -> list[str]:
     return lines
 
 
+def report(command: str) -> list[str]:
+    """The section with the default settings (``benchmarks/report.py`` runs it)."""
+    settings = Settings()
+    return section(run(settings), settings, command)
+
 def main(argv: list[str] | None = None) -> None:
     """Command line: run the start-up benchmark, print the section or write it into a RESULTS.md."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
@@ -297,11 +302,7 @@ def main(argv: list[str] | None = None) -> None:
     rows = run(settings, args.dir)
     lines = section(rows, settings, command)
     print("\n".join(verdicts(rows)), file=sys.stderr)
-    if args.out is None:
-        print("\n".join(lines))
-        return
-    args.out.write_text(replace_section(args.out.read_text(encoding="utf-8"), HEADING, lines), encoding="utf-8")
-    print(f"wrote the Start-up section of {args.out}", file=sys.stderr)
+    write_section(lines, args.out, HEADING)
 
 
 def test_startup_bench_quick(tmp_path: Path) -> None:

@@ -46,7 +46,7 @@ import attrs
 
 import fsf
 from benchmarks import workload
-from benchmarks.harness import replace_section
+from benchmarks.harness import replace_section, write_section
 from fsf.api import write_compiled
 from fsf.load import write_atomic
 from fsf.store import ENV, VALUES, Store, init_store, key_of, locate_store
@@ -334,6 +334,9 @@ def _file_system(path: Path) -> str:
     return kind
 
 
+HEADING = "## Store"
+
+
 def section(pairs: list[Pair], settings: Settings, command: str, folder: Path | None = None) -> list[str]:
     """The "## Store" section of ``RESULTS.md`` (``folder``: where :func:`run` worked, if not in the default
     temporary folder)."""
@@ -341,7 +344,7 @@ def section(pairs: list[Pair], settings: Settings, command: str, folder: Path | 
 
     where = (folder or Path(tempfile.gettempdir())).resolve()
     lines = [
-        "## Store",
+        HEADING,
         "",
         "Put and get of the 512-task plan against plain files, and verify of a store of small values against",
         "verifying the same values as files (`benchmarks/bench_store.py`; its docstring says what each row does).",
@@ -365,6 +368,11 @@ def section(pairs: list[Pair], settings: Settings, command: str, folder: Path | 
     return lines
 
 
+def report(command: str) -> list[str]:
+    """The section with the default settings (``benchmarks/report.py`` runs it)."""
+    settings = Settings()
+    return section(run(settings), settings, command)
+
 def main(argv: list[str] | None = None) -> None:
     """Command line: run the store benchmarks, print the section or write it into a RESULTS.md."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
@@ -383,11 +391,7 @@ def main(argv: list[str] | None = None) -> None:
     command = "python -m benchmarks.bench_store" + "".join(f" {a}" for a in (argv if argv is not None
                                                                               else sys.argv[1:]))
     lines = section(run(settings, args.dir), settings, command, args.dir)
-    if args.out is None:
-        print("\n".join(lines))
-        return
-    args.out.write_text(replace_section(args.out.read_text(encoding="utf-8"), "## Store", lines), encoding="utf-8")
-    print(f"wrote the Store section of {args.out}", file=sys.stderr)
+    write_section(lines, args.out, HEADING)
 
 
 def test_store_bench_quick(tmp_path: Path) -> None:
@@ -396,7 +400,7 @@ def test_store_bench_quick(tmp_path: Path) -> None:
     pairs = run(settings, tmp_path)
     assert len(pairs) == 10
     lines = section(pairs, settings, "pytest")
-    assert lines[0] == "## Store" and sum(line.startswith("| put ") for line in lines) == 5
+    assert lines[0] == HEADING and sum(line.startswith("| put ") for line in lines) == 5
     assert replace_section(replace_section("# R\n", "## Store", lines), "## Store", lines).count("## Store") == 1
 
 

@@ -45,7 +45,7 @@ import pytest
 
 import fsf
 from benchmarks import workload
-from benchmarks.harness import replace_section
+from benchmarks.harness import replace_section, write_section
 from benchmarks.workload import SIZES
 from fsf import views
 from fsf.render import bundled_views
@@ -184,6 +184,11 @@ def section(rows: list[Row], settings: Settings, command: str) -> list[str]:
     return lines
 
 
+def report(command: str) -> list[str]:
+    """The section with the default settings (``benchmarks/report.py`` runs it)."""
+    settings = Settings()
+    return section(run(settings), settings, command)
+
 def main(argv: list[str] | None = None) -> None:
     """Command line: run the side-by-side benchmark, print the section or write it into a RESULTS.md."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
@@ -202,11 +207,7 @@ def main(argv: list[str] | None = None) -> None:
     rows = run(settings)
     lines = section(rows, settings, command)
     print(verdict(rows), file=sys.stderr)
-    if args.out is None:
-        print("\n".join(lines))
-        return
-    args.out.write_text(replace_section(args.out.read_text(encoding="utf-8"), HEADING, lines), encoding="utf-8")
-    print(f"wrote the {HEADING[3:]} section of {args.out}", file=sys.stderr)
+    write_section(lines, args.out, HEADING)
 
 
 @pytest.mark.parametrize("tasks", SIZES)

@@ -60,6 +60,15 @@ def replace_section(text: str, heading: str, lines: list[str]) -> str:
     return text.rstrip("\n") + "\n\n" + block
 
 
+def write_section(lines: list[str], out: Path | None, heading: str) -> None:
+    """A section command's end: print ``lines``, or put them into the RESULTS.md ``out`` as section ``heading``."""
+    if out is None:
+        print("\n".join(lines))
+        return
+    out.write_text(replace_section(out.read_text(encoding="utf-8"), heading, lines), encoding="utf-8")
+    print(f"wrote the {heading[3:]} section of {out}", file=sys.stderr)
+
+
 def run_tool(args: list[str], cwd: Path, codes: tuple[int, ...] = (0,), *, capture: bool = False) -> str:
     """``python -c ARGS...`` (a tool's ``main()`` call, then its arguments) in ``cwd``, without an ambient store
     (``$FSF_STORE`` unset): its standard output with ``capture`` (else it goes to /dev/null and "" is returned,

@@ -3,9 +3,9 @@
     python -m benchmarks.report                      # run everything (several minutes on 2 busy cores)
     python -m benchmarks.report --json run.json      # tables from an earlier ``--benchmark-json`` run
     python -m benchmarks.report --no-scaling         # skip the 50 MB scaling run
-    python -m benchmarks.report --no-store           # skip the store benchmarks (benchmarks/bench_store.py)
-    python -m benchmarks.report --no-evolve          # skip the evolution benchmark (benchmarks/bench_evolve.py)
-    python -m benchmarks.report --no-startup         # skip the start-up benchmark (benchmarks/bench_startup.py)
+    python -m benchmarks.report --no-store           # skip one section benchmark (SECTIONS: --no-ratios,
+                                                     #  --no-store, --no-evolve, --no-breaking, --no-startup,
+                                                     #  --no-views; each also runs alone: python -m MODULE --out)
 
 Every FSV figure is quoted as a ratio to msgspec and to the raw msgpack floor measured in the same run; the
 machine is shared, so medians and ratios mean something and absolute times only roughly.
@@ -363,13 +363,23 @@ def _medians_table(med: Median, sizes: Iterable[str]) -> list[str]:
     return lines
 
 
+SECTIONS = {
+    "ratios": ("benchmarks.ratios", "the per-round ratios of small and typed values against msgspec"),
+    "store": ("benchmarks.bench_store", "the store benchmarks"),
+    "evolve": ("benchmarks.bench_evolve", "the evolution benchmark"),
+    "breaking": ("benchmarks.bench_breaking", "the fsf breaking --corpus benchmark"),
+    "startup": ("benchmarks.bench_startup", "the start-up benchmark"),
+    "views": ("benchmarks.bench_views", "the views side by side with plain jinja2"),
+}
+"""The benchmarks with a section of their own, in the report's order: name (``--no-NAME`` skips it) -> the module
+(its ``report(command)`` returns the section's lines; ``python -m MODULE --out RESULTS.md`` replaces just that
+section) and what it measures."""
+
+
 def render(results: list[Result], interleaved: list[Result], scaling: list[Scaling], command: str,
-           skips: list[str], store: list[str] | None = None, evolve: list[str] | None = None,
-           startup: list[str] | None = None) -> str:
-    """RESULTS.md: the tables of medians and ratios, the targets, tooling times, the scaling run, the store
-    section (``store``: its lines, from :func:`benchmarks.bench_store.section`), the evolution section
-    (``evolve``: its lines, from :func:`benchmarks.bench_evolve.section`) and the start-up section (``startup``:
-    from :func:`benchmarks.bench_startup.section`)."""
+           skips: list[str], sections: Iterable[list[str]] = ()) -> str:
+    """RESULTS.md: the tables of medians and ratios, the targets, tooling times, the scaling run, then each
+    section benchmark's lines (:data:`SECTIONS`)."""
     by = {(r.op, r.size, r.contender): r for r in results}
     med, paired = _lookup(results), _lookup(interleaved)
     lines = [
@@ -408,12 +418,8 @@ def render(results: list[Result], interleaved: list[Result], scaling: list[Scali
     lines += ["", "## Tooling", "", *_tooling(by)]
     if scaling:
         lines += ["", "## Scaling", "", *_scaling_section(med, scaling)]
-    if store:
-        lines += ["", *store]
-    if evolve:
-        lines += ["", *evolve]
-    if startup:
-        lines += ["", *startup]
+    for section in sections:
+        lines += ["", *section]
     if skips:
         lines += ["", "## Not measured in this run", "", *(f"- {s}" for s in skips)]
     return "\n".join(lines) + "\n"
@@ -547,12 +553,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--scale-mb", type=float, default=workload.SCALE_BYTES / 2**20, help="size of the large value")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each large-value operation")
     parser.add_argument("--rounds", type=int, default=300, help="rounds of the interleaved run (0: skip it)")
-    parser.add_argument("--no-store", action="store_true",
-                        help="skip the store benchmarks (alone: python -m benchmarks.bench_store --out FILE)")
-    parser.add_argument("--no-evolve", action="store_true",
-                        help="skip the evolution benchmark (alone: python -m benchmarks.bench_evolve --out FILE)")
-    parser.add_argument("--no-startup", action="store_true",
-                        help="skip the start-up benchmark (alone: python -m benchmarks.bench_startup --out FILE)")
+    for name, (module, what) in SECTIONS.items():
+        parser.add_argument(f"--no-{name}", action="store_true",
+                            help=f"skip {what} (alone: python -m {module} --out FILE)")
     parser.add_argument("pytest_args", nargs="*", help="more arguments for pytest (after --)")
     args = parser.parse_args(argv)
     command = "python -m benchmarks.report" + "".join(f" {shlex.quote(a)}" for a in (argv or sys.argv[1:]))
@@ -570,28 +573,12 @@ def main(argv: list[str] | None = None) -> None:
                 args.save_json.write_text(path.read_text())
     interleaved = [] if args.rounds == 0 else run_interleaved(args.rounds)
     scaling = [] if args.no_scaling else run_scaling(int(args.scale_mb * 2**20), args.repeat)
-    store = None
-    if not args.no_store:
-        from benchmarks import bench_store
-
-        print("running the store benchmarks …", file=sys.stderr)
-        settings = bench_store.Settings()
-        store = bench_store.section(bench_store.run(settings), settings, command)
-    evolve = None
-    if not args.no_evolve:
-        from benchmarks import bench_evolve
-
-        print("running the evolution benchmark …", file=sys.stderr)
-        evolve_settings = bench_evolve.Settings()
-        evolve = bench_evolve.section(bench_evolve.run(evolve_settings), evolve_settings, command)
-    startup = None
-    if not args.no_startup:
-        from benchmarks import bench_startup
-
-        print("running the start-up benchmark …", file=sys.stderr)
-        startup_settings = bench_startup.Settings()
-        startup = bench_startup.section(bench_startup.run(startup_settings), startup_settings, command)
-    text = render(read_results(data), interleaved, scaling, command, skips, store, evolve, startup)
+    sections = []
+    for name, (module, what) in SECTIONS.items():
+        if not getattr(args, f"no_{name}"):
+            print(f"running {what} …", file=sys.stderr)
+            sections.append(importlib.import_module(module).report(command))
+    text = render(read_results(data), interleaved, scaling, command, skips, sections)
     args.out.write_text(text, encoding="utf-8")
     print(f"wrote {args.out}", file=sys.stderr)
 
