@@ -8,16 +8,23 @@ load of that moment; the figure is the median of the per-round ratios. Peers (``
 ``Encoder.encode`` of the decoded ``array_like`` Structs (encode of generated objects: same positional bytes,
 not validating), ``convert`` + ``encode`` (encode of dicts), ``convert`` (validate). The strict canonical check is
 on in every figure of ours.
+
+A second table gives the memory peak of each decode as a multiple of its input (ours: the FSV bytes; the peer's:
+its msgpack bytes), measured with ``tracemalloc`` in a separate pass after the timed rounds (tracing slows every
+allocation, so it never runs while timing): the most memory traced at once during one call, the result
+included.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib.util
 import statistics
 import sys
 import tempfile
 import time
+import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -68,6 +75,39 @@ def cases(size: int) -> dict[str, tuple[str, Callable[[], Any], Callable[[], Any
     }
 
 
+DECODES = ("decode dicts", "decode into generated classes")
+"""The operations whose memory peak is reported."""
+
+
+def memory(size: int) -> list[tuple[str, str, float, float]]:
+    """(operation, peer, our peak, the peer's peak) per decode, each peak a multiple of its input's length."""
+    schema = fsf.load_schema(workload.FORGE_PLAN_FSF)
+    value = workload.forge_plan(size)
+    data = schema.encode("ForgePlan", value)
+    floor = msgpack.packb(workload.positional(schema.ir, "ForgePlan", value))
+    out = []
+    for op, (peer, ours, theirs) in cases(size).items():
+        if op in DECODES:
+            out.append((op, peer, _peak(ours) / len(data), _peak(theirs) / len(floor)))
+    return out
+
+
+def _peak(call: Callable[[], Any]) -> int:
+    """The most bytes traced at once during ``call()`` (warmed up first, so caches built once do not count)."""
+    call()
+    gc.collect()
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        base = tracemalloc.get_traced_memory()[0]
+        result = call()
+        peak = tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()
+    del result
+    return peak
+
+
 def run(size: int, rounds: int) -> list[tuple[str, str, float, float, float]]:
     """(operation, peer, ours, peer, median ratio) per case; times per call."""
     calls = max(1, 1600 // size)
@@ -105,6 +145,12 @@ def main(argv: list[str] | None = None) -> None:
     for size in args.sizes:
         for op, peer, mine, theirs, ratio in run(size, args.rounds):
             print(f"| {op} | {size} | {peer} | {_us(mine)} | {_us(theirs)} | {ratio:.2f}× |")
+    print()
+    print("| decode | tasks | peer | ours: peak ÷ input | peer: peak ÷ input |")
+    print("|---|---:|---|---:|---:|")
+    for size in args.sizes:
+        for op, peer, mine_peak, their_peak in memory(size):
+            print(f"| {op} | {size} | {peer} | {mine_peak:.1f}× | {their_peak:.1f}× |")
 
 
 if __name__ == "__main__":

@@ -246,7 +246,7 @@ class Schema:
         if type(name) is not str:
             name = self._type_name(name)
         if type(value) is not dict:  # a dict tree costs nothing extra, not even a call
-            value = self._python_form(name, value)
+            return self.object_plan.encode(name, value, self.codec)
         return self.codec.encode(name, value)
 
     @overload
@@ -342,14 +342,16 @@ class Schema:
         writer (kept, so the cache key's ``id`` stays its own), both names and the resolving function."""
         from fsf.errors import IncompatibleError
         from fsf.evolve import match_root, resolver
+        from fsf.fsv.format import HEADER_SIZE
 
         wname = writer.name_of(root_id)
         assert wname is not None
         rname = name if name is not None else match_root(writer._side(), wname, self._side())
-        if rname is None:
+        if rname is None:  # no reader type to label or locate: the reader is named by the file it came from
             raise IncompatibleError("ROOT_TYPE_MISSING", f"the reader has no type `{wname}` (nor one whose "
                                     f"`@was` names it)", path="$", writer=writer._side().label(wname),
-                                    reader="this schema", site=wname)
+                                    reader="this schema" if self.origin is None else f"the schema `{self.origin}`",
+                                    site=wname, offset=HEADER_SIZE)
         self._require(rname)
         return writer, wname, rname, resolver(writer._side(), wname, self._side(), rname)
 

@@ -12,6 +12,10 @@ objects) from the IR, in the manner of :mod:`fsf.fsv.pure`: one function per nam
 with one C call and builds dicts with literal keys (or calls the class with its keyword arguments). It handles
 the exact case only (the right generated class, enum, list or dict at every level) and raises on anything
 else; the caller then runs the generic walk (:func:`_to`, :class:`_From`), which stays the reference.
+
+Before either, the native codec is asked to do the whole job in its one pass (:func:`decode_into` and
+:func:`encode_objects`, through the classes of a module bound to its program by :func:`bind_classes`); these
+conversions serve what it refuses, and judge it in the tests.
 """
 
 from __future__ import annotations
@@ -61,6 +65,10 @@ class ObjectPlan:
         factory=weakref.WeakKeyDictionary, eq=False, repr=False)
     """Explicit cache: each generated module's classes bound to the native program (the program, the binding or
     None when the module's classes cannot be built directly)."""
+
+    def encode(self, name: str, value: Any, codec: Codec) -> bytes:
+        """:func:`encode_objects` with this plan (what :meth:`fsf.Schema.encode` calls for anything but a dict)."""
+        return encode_objects(self, name, value, codec)
 
 
 def make_plan(schema_ir: ir.Schema, ids: dict[str, str]) -> ObjectPlan:
@@ -236,12 +244,32 @@ def decode_into(plan: ObjectPlan, data: bytes | bytearray | memoryview, name: st
                                 canonical=canonical, max_values=max_values)
 
 
+def encode_objects(plan: ObjectPlan, name: str, value: Any, codec: Codec) -> bytes:
+    """``value`` (an object of a generated class, or anything else) encoded as a ``name`` through ``codec`` (the
+    schema's): what ``codec.encode(name, to_python_form(plan, name, value))`` gives, or raises.
+
+    For an object, the native encoder reads the objects itself in its one pass when the classes of the module
+    that defined the value's class allow it (see :func:`bind_classes`): exactly those classes (never a
+    subclass), their enums' members, and the Python form anywhere inside; anything else makes it refuse, and
+    the value is converted (:func:`to_python_form`) and encoded on the codec's other paths, which word every
+    error.
+    """
+    if not is_object(value) or name not in plan.ir:
+        return codec.encode(name, value)
+    program = codec.native
+    module = sys.modules.get(type(value).__module__)
+    classes = bind_classes(plan, module, program) if program is not None and module is not None else None
+    return codec.encode_objects(name, value, classes, lambda v: to_python_form(plan, name, v))
+
+
 def bind_classes(plan: ObjectPlan, module: types.ModuleType, program: Any) -> Any:
     """The classes of ``module`` bound to the native ``program`` (``Program.bind``), kept in ``plan``; None when
-    the native decoder cannot build them directly: a class is missing or foreign (the conversion then raises
-    as the walk does), or is not a plain generated class (attrs, slotted, its ``__init__`` attrs' own and
-    storing the fields unchanged: no validator, converter or init hook), so calling it could do more than
-    store the fields."""
+    the native codec cannot build or read them directly: a class is missing or foreign (the conversion then
+    raises as the walk does), or is not a plain generated class (attrs, slotted, its ``__init__`` attrs' own and
+    storing the fields unchanged: no validator, converter or init hook; attributes read by the generic lookup;
+    ``FSF_VARIANT`` naming its variant, or absent for a shape), so calling it could do more than store the
+    fields, or reading an attribute more than read its slot, or :func:`to_python_form` would take it for
+    another type."""
     hit = plan.bound.get(module)
     if hit is not None and hit[0] is program:
         return hit[1]
@@ -269,24 +297,28 @@ def _bind_table(plan: ObjectPlan, module: types.ModuleType) -> tuple[Any, ...] |
                 table[i] = tuple(by_value[m.name] for m in decl.members)
             elif isinstance(decl, ir.Shape):
                 cls = finder.cls(decl.name, names.types[decl.name])
-                table[i] = _plain(cls, names.fields[decl.name, None])
+                table[i] = _plain(cls, names.fields[decl.name, None], None)
             else:
                 assert isinstance(decl, ir.Union_) and nodes[i][0] == UNION
                 for v, node in zip(decl.variants, nodes[i][2], strict=True):
                     cls = finder.cls(decl.name, names.variants[decl.name, v.name], v.name)
-                    table[node] = _plain(cls, names.fields[decl.name, v.name])
+                    table[node] = _plain(cls, names.fields[decl.name, v.name], v.name)
     except (UsageError, _Miss):
         return None
     return tuple(table)
 
 
-def _plain(cls: Any, attrs_: tuple[str, ...]) -> tuple[Any, tuple[str, ...]]:
-    """``(cls, attrs_)`` if building ``cls`` is storing its fields ``attrs_`` in its slots, else :class:`_Miss`."""
+def _plain(cls: Any, attrs_: tuple[str, ...], variant: str | None) -> tuple[Any, tuple[str, ...]]:
+    """``(cls, attrs_)`` if building ``cls`` is storing its fields ``attrs_`` in its slots, reading them is
+    reading its slots, and it stands for the shape (``variant`` None) or the variant ``variant`` as
+    :func:`to_python_form` sees it; else :class:`_Miss`."""
     init = cls.__dict__.get("__init__")
     code = getattr(init, "__code__", None)
     if (not attrs.has(cls) or "__slots__" not in cls.__dict__ or cls.__dictoffset__ or cls.__new__ is not object.__new__
             or code is None or not code.co_filename.startswith("<attrs generated")
-            or hasattr(cls, "__attrs_pre_init__") or hasattr(cls, "__attrs_post_init__")):
+            or hasattr(cls, "__attrs_pre_init__") or hasattr(cls, "__attrs_post_init__")
+            or cls.__getattribute__ is not object.__getattribute__ or hasattr(cls, "__getattr__")
+            or getattr(cls, "FSF_VARIANT", None) != variant):
         raise _Miss
     fields = attrs.fields(cls)
     if {f.name for f in fields} != set(attrs_) or len(fields) != len(attrs_) or any(

@@ -75,11 +75,18 @@ typedef struct {
     int max_depth;          /* containers nested deeper are refused (fsf.limits.MAX_DEPTH) */
 } Program;
 
-/* Classes: the generated classes a decode builds instead of dicts (Program.bind), one entry per node. A SHAPE
- * node (a shape or a union's variant) gets a class and the slot offsets of its fields, in field order; an ENUM
- * node the tuple of its members, in member order. The classes' own checks are done in Python before binding
- * (fsf/codegen/objects.py: plain attrs classes whose __init__ only stores the fields); here each field must be
- * a writable object slot of the class. */
+/* Classes: the generated classes a decode builds instead of dicts, and an encode reads instead of dicts
+ * (Program.bind), one entry per node. A SHAPE node (a shape or a union's variant) gets a class and the slot
+ * offsets of its fields, in field order; an ENUM node the tuple of its members, in member order (and, for the
+ * encoder, the same members sorted by address, to find a member's index by identity). The classes' own checks
+ * are done in Python before binding (fsf/codegen/objects.py: plain attrs classes whose __init__ only stores the
+ * fields and whose attributes are read by the generic lookup); here each field must be a writable object slot
+ * of the class, so reading an attribute is reading its slot. */
+typedef struct {
+    PyObject *member;       /* borrowed from the members tuple */
+    Py_ssize_t index;
+} Member;
+
 typedef struct {
     PyObject_HEAD
     PyObject *program;      /* the Program it was bound to (owned) */
@@ -87,6 +94,7 @@ typedef struct {
     PyTypeObject **cls;     /* SHAPE nodes: the class (owned), else NULL */
     Py_ssize_t **offsets;   /* SHAPE nodes: each field's slot offset */
     PyObject **members;     /* ENUM nodes: the members, a tuple (owned), else NULL */
+    Member **by_address;    /* ENUM nodes: the members sorted by address, else NULL */
 } Classes;
 
 typedef struct {
@@ -322,6 +330,37 @@ static Py_ssize_t utf8_length(const unsigned char *s, Py_ssize_t n) {
     return count;
 }
 
+/* Unaligned loads of 8 and 4 bytes. */
+static inline uint64_t load64(const unsigned char *s) {
+    uint64_t w;
+    memcpy(&w, s, sizeof w);
+    return w;
+}
+
+static inline uint32_t load32(const unsigned char *s) {
+    uint32_t w;
+    memcpy(&w, s, sizeof w);
+    return w;
+}
+
+/* True when all `n` bytes are below 0x80: eight at a time, the last eight (or four) read overlapping the ones
+ * before, so no byte-by-byte tail; false at the first word holding another byte. */
+static inline int is_ascii(const unsigned char *s, Py_ssize_t n) {
+    if (n >= 8) {
+        for (Py_ssize_t i = 0; i + 8 < n; i += 8) {
+            if (load64(s + i) & 0x8080808080808080ULL) return 0;
+        }
+        return !(load64(s + n - 8) & 0x8080808080808080ULL);
+    }
+    uint32_t acc = 0;
+    if (n >= 4) {
+        acc = load32(s) | load32(s + n - 4);
+    } else {
+        for (Py_ssize_t i = 0; i < n; i++) acc |= s[i];
+    }
+    return !(acc & 0x80808080U);
+}
+
 static PyObject *make_str(const Reader *r, const Node *node, const unsigned char *s, Py_ssize_t n) {
     /* Each code point takes 1 to 4 bytes: refuse what cannot fit the bounds before decoding. */
     if (n < node->lo || (node->hi >= 0 && n / 4 > node->hi)) return refuse(r, "bounds");
@@ -331,7 +370,19 @@ static PyObject *make_str(const Reader *r, const Node *node, const unsigned char
         if (cp < node->lo || (node->hi >= 0 && cp > node->hi)) return refuse(r, "bounds");
         return checked();
     }
-    PyObject *text = PyUnicode_DecodeUTF8((const char *)s, n, "strict");
+    if (n > 1 && is_ascii(s, n)) {
+        /* ASCII, the commonest text, copied as it is: the same compact str the strict decoder makes, without its
+         * layers. (Empty and one-character strings are left to it, which returns CPython's shared ones.) */
+        PyObject *ascii = PyUnicode_New(n, 127);
+        if (ascii == NULL) return NULL;
+        memcpy(PyUnicode_1BYTE_DATA(ascii), s, (size_t)n);
+        if (n < node->lo || (node->hi >= 0 && n > node->hi)) {
+            Py_DECREF(ascii);
+            return refuse(r, "bounds");
+        }
+        return ascii;
+    }
+    PyObject *text = PyUnicode_DecodeUTF8((const char *)s, n, NULL);
     if (text == NULL) {  /* UnicodeDecodeError: refused like any other problem */
         if (!PyErr_ExceptionMatches(PyExc_UnicodeDecodeError)) return NULL;
         PyErr_Clear();
@@ -343,6 +394,30 @@ static PyObject *make_str(const Reader *r, const Node *node, const unsigned char
         return refuse(r, "bounds");
     }
     return text;
+}
+
+/* A str (the commonest value: its fix head read here, the others by read_span). */
+static inline PyObject *read_str(Reader *r, const Node *node) {
+    const unsigned char *s;
+    Py_ssize_t n;
+    if (NEED(r, 1) && r->p[0] >= FSF_FIXSTR_FIRST && r->p[0] <= FSF_FIXSTR_LAST) {
+        n = r->p[0] - FSF_FIXSTR_FIRST;
+        if (!NEED(r, 1 + n)) return refuse(r, "truncated");
+        s = r->p + 1;
+        r->p += 1 + n;
+    } else if (read_span(r, &STR_FAMILY, &s, &n) < 0) {
+        return NULL;
+    }
+    return make_str(r, node, s, n);
+}
+
+/* A value of node `at`: a str read directly (counted against the budget as read_value counts it), the rest by
+ * read_value. */
+static inline PyObject *read_item(Reader *r, Py_ssize_t at, int depth) {
+    const Node *node = &r->nodes[at];
+    if (node->op != FSF_NODE_STR) return read_value(r, at, depth);
+    if (--r->left < 0) return refuse(r, "budget");
+    return read_str(r, node);
 }
 
 static PyObject *read_float(Reader *r, const Node *node) {
@@ -403,7 +478,7 @@ static PyObject *read_fields(Reader *r, const Node *node, int depth) {
     PyObject *out = _PyDict_NewPresized(node->n);  /* no resize as the fields arrive */
     if (out == NULL) return NULL;
     for (Py_ssize_t i = 0; i < node->n; i++) {
-        PyObject *v = read_value(r, node->kids[i], depth);
+        PyObject *v = read_item(r, node->kids[i], depth);
         if (v == NULL || PyDict_SetItem(out, node->names[i], v) < 0) {
             Py_XDECREF(v);
             Py_DECREF(out);
@@ -423,7 +498,7 @@ static PyObject *read_object(Reader *r, const Node *node, int depth) {
     PyObject *out = cls->tp_alloc(cls, 0);
     if (out == NULL) return NULL;
     for (Py_ssize_t i = 0; i < node->n; i++) {
-        PyObject *v = read_value(r, node->kids[i], depth);
+        PyObject *v = read_item(r, node->kids[i], depth);
         if (v == NULL) {
             Py_DECREF(out);
             return NULL;
@@ -458,7 +533,7 @@ static PyObject *read_array(Reader *r, const Node *node, int depth) {
         PyObject *out = PyList_New(count);
         if (out == NULL) return NULL;
         for (Py_ssize_t i = 0; i < count; i++) {
-            PyObject *v = read_value(r, node->a, depth);
+            PyObject *v = read_item(r, node->a, depth);
             if (v == NULL) {
                 Py_DECREF(out);
                 return NULL;
@@ -600,12 +675,8 @@ static PyObject *read_value(Reader *r, Py_ssize_t at, int depth) {
     }
     case FSF_NODE_FLOAT:
         return read_float(r, node);
-    case FSF_NODE_STR: {
-        const unsigned char *s;
-        Py_ssize_t n;
-        if (read_span(r, &STR_FAMILY, &s, &n) < 0) return NULL;
-        return make_str(r, node, s, n);
-    }
+    case FSF_NODE_STR:
+        return read_str(r, node);
     case FSF_NODE_BYTES: {
         const unsigned char *s;
         Py_ssize_t n;
@@ -655,9 +726,11 @@ static PyObject *read_value(Reader *r, Py_ssize_t at, int depth) {
  * (exact types only), so the containers cannot change while they are read. */
 
 typedef struct {
-    char *data;
+    PyObject *bytes;        /* the result, written in place and cut to `len` at the end (owned; NULL: none yet) */
+    char *data;             /* its buffer */
     size_t len, cap;
     int max_depth;
+    const Classes *cl;      /* also read objects of these classes (NULL: the Python form only) */
 } Out;
 
 static int int_bound(PyObject *obj, Int *out);
@@ -672,30 +745,35 @@ static int grow(Out *o, size_t k) {
         }
         cap *= 2;
     }
-    char *data = PyMem_Realloc(o->data, cap);
-    if (data == NULL) {
-        PyErr_NoMemory();
-        return -1;
-    }
-    o->data = data;
+    /* The bytes object grows in place (no copy of the whole output at the end, as PyBytes_FromStringAndSize
+     * of a separate buffer would make). */
+    if (o->bytes == NULL) o->bytes = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)cap);
+    else if (_PyBytes_Resize(&o->bytes, (Py_ssize_t)cap) < 0) o->bytes = NULL;  /* (freed by the resize) */
+    if (o->bytes == NULL) return -1;
+    o->data = PyBytes_AS_STRING(o->bytes);
     o->cap = cap;
     return 0;
 }
 
+/* Room for `k` more bytes. */
+static inline int reserve(Out *o, size_t k) { return o->cap - o->len >= k ? 0 : grow(o, k); }
+
 static int put(Out *o, const void *s, size_t n) {
     if (n == 0) return 0;  /* (an empty prefix: memcpy may not be given the NULL of an empty buffer) */
-    if (grow(o, n) < 0) return -1;
+    if (reserve(o, n) < 0) return -1;
     memcpy(o->data + o->len, s, n);
     o->len += n;
     return 0;
 }
 
 /* A head byte and a big-endian argument of `k` bytes. */
-static int put_head(Out *o, unsigned char head, uint64_t arg, int k) {
-    unsigned char b[9];
+static inline int put_head(Out *o, unsigned char head, uint64_t arg, int k) {
+    if (reserve(o, 9) < 0) return -1;
+    unsigned char *b = (unsigned char *)o->data + o->len;
     b[0] = head;
     for (int i = 0; i < k; i++) b[1 + i] = (unsigned char)(arg >> (8 * (k - 1 - i)));
-    return put(o, b, (size_t)(1 + k));
+    o->len += (size_t)(1 + k);
+    return 0;
 }
 
 static int put_int(Out *o, const Int *v) {
@@ -758,6 +836,26 @@ static const char *utf8_of(PyObject *obj, Py_ssize_t *n) {
 
 static int write_value(Out *o, const Node *nodes, Py_ssize_t at, PyObject *v, int depth);
 
+/* The index of enum node `at`'s member `v`: its name (an exact str), or, with classes, the member object itself
+ * (found by identity: a member's value is its name, checked when bound); -1 with a refusal for anything else. */
+static Py_ssize_t member_index(const Out *o, const Node *nodes, Py_ssize_t at, PyObject *v) {
+    if (PyUnicode_CheckExact(v)) {
+        PyObject *index = PyDict_GetItemWithError(nodes[at].lookup, v);
+        if (index != NULL) return PyLong_AsSsize_t(index);
+        return PyErr_Occurred() ? -1 : no("not a member");
+    }
+    const Member *m = o->cl != NULL ? o->cl->by_address[at] : NULL;
+    if (m == NULL) return no("not a member");
+    Py_ssize_t lo = 0, hi = nodes[at].n;
+    while (lo < hi) {
+        Py_ssize_t mid = lo + (hi - lo) / 2;
+        if (m[mid].member == v) return m[mid].index;
+        if ((uintptr_t)m[mid].member < (uintptr_t)v) lo = mid + 1;
+        else hi = mid;
+    }
+    return no("not a member");
+}
+
 /* Days from 1970-01-01 to a proleptic Gregorian date (H. Hinnant's days_from_civil). */
 static int64_t days_from_civil(int64_t y, int64_t m, int64_t d) {
     y -= m <= 2;
@@ -796,13 +894,38 @@ static int time_of(PyObject *v, Int *x) {
     return 0;
 }
 
+/* A str's head in its smallest form and its `n` bytes of UTF-8, with one check of the room left (the commonest
+ * value: put_count and put, unrolled). */
+static int put_str(Out *o, const char *s, Py_ssize_t n) {
+    size_t k = (size_t)n;
+    if (k > FSF_STR32_HI) return no("longer than msgpack allows");
+    if (reserve(o, k + 5) < 0) return -1;
+    unsigned char *p = (unsigned char *)o->data + o->len;
+    if (k <= FSF_FIXSTR_HI) {
+        *p++ = (unsigned char)(FSF_FIXSTR_FIRST + k);
+    } else if (k <= FSF_STR8_HI) {
+        *p++ = FSF_STR8;
+        *p++ = (unsigned char)k;
+    } else if (k <= FSF_STR16_HI) {
+        *p++ = FSF_STR16;
+        *p++ = (unsigned char)(k >> 8);
+        *p++ = (unsigned char)k;
+    } else {
+        *p++ = FSF_STR32;
+        for (int i = 3; i >= 0; i--) *p++ = (unsigned char)(k >> (8 * i));
+    }
+    if (k) memcpy(p, s, k);
+    o->len = (size_t)((char *)p + k - o->data);
+    return 0;
+}
+
 static int write_str(Out *o, const Node *node, PyObject *v) {
     if (!PyUnicode_CheckExact(v)) return no("not a str");
     Py_ssize_t cp = PyUnicode_GET_LENGTH(v), n;
     if (cp < node->lo || (node->hi >= 0 && cp > node->hi)) return no("str bounds");
     const char *s = utf8_of(v, &n);
     if (s == NULL) return -1;
-    return put_count(o, &STR_FAMILY, (uint64_t)n) < 0 ? -1 : put(o, s, (size_t)n);
+    return put_str(o, s, n);
 }
 
 static int write_float(Out *o, const Node *node, PyObject *v) {
@@ -867,6 +990,21 @@ static int write_fields(Out *o, const Node *nodes, const Node *node, PyObject *v
     return found == PyDict_GET_SIZE(v) ? 0 : no("unknown field");
 }
 
+/* The fields of a record from an object of its bound class (exact type): each slot, in field order. An unset
+ * slot (an attribute the object lacks) is refused, as is anything inside that the dict form would refuse. */
+static int write_slots(Out *o, const Node *nodes, const Node *node, PyObject *v, const Py_ssize_t *offsets,
+                       int depth) {
+    for (Py_ssize_t i = 0; i < node->n; i++) {
+        PyObject *item = *(PyObject **)((char *)v + offsets[i]);
+        if (item == NULL) return no("missing attribute");
+        Py_INCREF(item);  /* held while written, as in write_fields */
+        int rc = write_value(o, nodes, node->kids[i], item, depth);
+        Py_DECREF(item);
+        if (rc < 0) return -1;
+    }
+    return 0;
+}
+
 /* One map entry, and what orders it. */
 typedef struct {
     PyObject *key, *value;
@@ -928,21 +1066,28 @@ static int write_map(Out *o, const Node *nodes, const Node *node, PyObject *v, i
                 goto done;
             }
         } else {
-            PyObject *index = PyUnicode_CheckExact(k) ? PyDict_GetItemWithError(key->lookup, k) : NULL;
-            if (index == NULL) {
-                if (!PyErr_Occurred()) no("not a member");
-                goto done;
-            }
+            Py_ssize_t index = member_index(o, nodes, node->a, k);
+            if (index < 0) goto done;
             e->v.neg = 0;
-            e->v.u = (uint64_t)PyLong_AsSsize_t(index);
+            e->v.u = (uint64_t)index;
         }
     }
     qsort(entries, (size_t)n, sizeof(Entry), key->op == FSF_NODE_STR ? entry_str_cmp : entry_int_cmp);
+    if (key->op == FSF_NODE_ENUM && o->cl != NULL) {
+        /* A member and its name are two keys of the dict but one key of the map: the conversion to the Python
+         * form would leave such a dict to the validator, which refuses it. (Exact str and int keys are distinct.) */
+        for (i = 1; i < n; i++) {
+            if (entries[i].v.u == entries[i - 1].v.u) {
+                no("two keys name one member");
+                goto done;
+            }
+        }
+    }
     if (put_count(o, &MAP_FAMILY, (uint64_t)n) < 0) goto done;
     for (i = 0; i < n; i++) {
         Entry *e = &entries[i];
         if (key->op == FSF_NODE_STR) {
-            if (put_count(o, &STR_FAMILY, (uint64_t)e->n) < 0 || put(o, e->s, (size_t)e->n) < 0) goto done;
+            if (put_str(o, e->s, e->n) < 0) goto done;
         } else if (put_int(o, &e->v) < 0) {
             goto done;
         }
@@ -994,9 +1139,9 @@ static int write_value(Out *o, const Node *nodes, Py_ssize_t at, PyObject *v, in
         if (v == Py_None) return put_head(o, FSF_NIL, 0, 0);
         return write_value(o, nodes, node->a, v, depth);
     case FSF_NODE_ENUM: {
-        PyObject *index = PyUnicode_CheckExact(v) ? PyDict_GetItemWithError(node->lookup, v) : NULL;
-        if (index == NULL) return PyErr_Occurred() ? -1 : no("not a member");
-        Int x = {0, 0, (uint64_t)PyLong_AsSsize_t(index)};
+        Py_ssize_t index = member_index(o, nodes, at, v);
+        if (index < 0) return -1;
+        Int x = {0, 0, (uint64_t)index};
         return put_int(o, &x);
     }
     default:
@@ -1010,10 +1155,12 @@ static int write_value(Out *o, const Node *nodes, Py_ssize_t at, PyObject *v, in
         Py_ssize_t n = PyList_GET_SIZE(v);
         if (n < node->lo || n > node->hi) return no("arr bounds");
         if (put_count(o, &ARR_FAMILY, (uint64_t)n) < 0) return -1;
+        const Node *kind = &nodes[node->a];
         for (Py_ssize_t i = 0; i < n; i++) {
             if (PyList_GET_SIZE(v) != n) return no("list changed");
             PyObject *item = Py_NewRef(PyList_GET_ITEM(v, i));
-            int rc = write_value(o, nodes, node->a, item, depth + 1);
+            /* (an array of str, the commonest, skips the dispatch) */
+            int rc = kind->op == FSF_NODE_STR ? write_str(o, kind, item) : write_value(o, nodes, node->a, item, depth + 1);
             Py_DECREF(item);
             if (rc < 0) return -1;
         }
@@ -1023,10 +1170,24 @@ static int write_value(Out *o, const Node *nodes, Py_ssize_t at, PyObject *v, in
         return write_map(o, nodes, node, v, depth + 1);
     case FSF_NODE_SHAPE:
         if (put_count(o, &ARR_FAMILY, (uint64_t)node->n) < 0) return -1;
+        if (o->cl != NULL && Py_TYPE(v) == o->cl->cls[at]) {
+            return write_slots(o, nodes, node, v, o->cl->offsets[at], depth + 1);
+        }
         return write_fields(o, nodes, node, v, depth + 1);
     case FSF_NODE_UNION: {
         Py_ssize_t pos = 0;
         PyObject *name, *body;
+        if (o->cl != NULL && !PyDict_CheckExact(v)) {  /* an object of one of its variants' classes */
+            for (Py_ssize_t i = 0; i < node->n; i++) {
+                Py_ssize_t kid = node->kids[i];
+                if (Py_TYPE(v) != o->cl->cls[kid]) continue;
+                const Node *variant = &nodes[kid];
+                Int tag = {0, 0, (uint64_t)i};
+                if (put_count(o, &ARR_FAMILY, (uint64_t)variant->n + 1) < 0 || put_int(o, &tag) < 0) return -1;
+                return write_slots(o, nodes, variant, v, o->cl->offsets[kid], depth + 1);
+            }
+            return no("not a variant");
+        }
         if (!PyDict_CheckExact(v) || PyDict_GET_SIZE(v) != 1 || !PyDict_Next(v, &pos, &name, &body)) {
             return no("not a one-key dict");
         }
@@ -1268,6 +1429,18 @@ static int ssize_arg(PyObject *obj, Py_ssize_t *out) {
     return *out == -1 && PyErr_Occurred() ? -1 : 0;
 }
 
+/* A `classes` argument: None (NULL), or classes bound to this Program. */
+static int classes_arg(Program *self, PyObject *obj, const Classes **out) {
+    *out = NULL;
+    if (obj == Py_None) return 0;
+    if (!Py_IS_TYPE(obj, &ClassesType) || ((const Classes *)obj)->program != (PyObject *)self) {
+        PyErr_SetString(PyExc_TypeError, "classes must be bound to this Program (Program.bind)");
+        return -1;
+    }
+    *out = (const Classes *)obj;
+    return 0;
+}
+
 /* decode(data, start, root, budget=no limit, classes=None) and check(data, start, root, budget=no limit):
  * METH_FASTCALL, so the fixed cost of a small value's call is as low as the interpreter allows. */
 static PyObject *run_reader(Program *self, PyObject *const *args, Py_ssize_t nargs, int build) {
@@ -1285,13 +1458,7 @@ static PyObject *run_reader(Program *self, PyObject *const *args, Py_ssize_t nar
     }
     if (ssize_arg(args[1], &start) < 0 || ssize_arg(args[2], &root) < 0) return NULL;
     if (nargs > 3 && ssize_arg(args[3], &budget) < 0) return NULL;
-    if (nargs > 4 && args[4] != Py_None) {
-        if (!Py_IS_TYPE(args[4], &ClassesType) || ((const Classes *)args[4])->program != (PyObject *)self) {
-            PyErr_SetString(PyExc_TypeError, "classes must be bound to this Program (Program.bind)");
-            return NULL;
-        }
-        cl = (const Classes *)args[4];
-    }
+    if (classes_arg(self, nargs > 4 ? args[4] : Py_None, &cl) < 0) return NULL;
     if (PyObject_GetBuffer(args[0], &buf, PyBUF_SIMPLE) < 0) return NULL;
     PyObject *out = NULL;
     if (start < 0 || start > buf.len || root < 0 || root >= self->count) {
@@ -1322,25 +1489,28 @@ static PyObject *Program_check(Program *self, PyObject *const *args, Py_ssize_t 
 static PyObject *Program_encode(Program *self, PyObject *const *args, Py_ssize_t nargs) {
     Py_buffer prefix;
     Py_ssize_t root;
+    const Classes *cl;
     if (self->nodes == NULL) {
         PyErr_SetString(PyExc_RuntimeError, "uninitialised Program");
         return NULL;
     }
-    if (nargs != 3) {
-        PyErr_Format(PyExc_TypeError, "encode() takes exactly 3 arguments (%zd given)", nargs);
+    if (nargs < 3 || nargs > 4) {
+        PyErr_Format(PyExc_TypeError, "encode() takes from 3 to 4 arguments (%zd given)", nargs);
         return NULL;
     }
     PyObject *value = args[0];
-    if (ssize_arg(args[1], &root) < 0) return NULL;
+    if (ssize_arg(args[1], &root) < 0 || classes_arg(self, nargs > 3 ? args[3] : Py_None, &cl) < 0) return NULL;
     if (PyObject_GetBuffer(args[2], &prefix, PyBUF_SIMPLE) < 0) return NULL;
     PyObject *result = NULL;
-    Out o = {NULL, 0, 0, self->max_depth};
+    Out o = {NULL, NULL, 0, 0, self->max_depth, cl};
     if (root < 0 || root >= self->count) {
         PyErr_SetString(PyExc_ValueError, "root out of range");
-    } else if (put(&o, prefix.buf, (size_t)prefix.len) == 0 && write_value(&o, self->nodes, root, value, 0) == 0) {
-        result = PyBytes_FromStringAndSize(o.data, (Py_ssize_t)o.len);
+    } else if (reserve(&o, (size_t)prefix.len + 1) == 0 && put(&o, prefix.buf, (size_t)prefix.len) == 0 &&
+               write_value(&o, self->nodes, root, value, 0) == 0 && _PyBytes_Resize(&o.bytes, (Py_ssize_t)o.len) == 0) {
+        result = o.bytes;  /* (the resize frees it on failure) */
+        o.bytes = NULL;
     }
-    PyMem_Free(o.data);
+    Py_XDECREF(o.bytes);
     PyBuffer_Release(&prefix);
     return result;
 }
@@ -1353,10 +1523,12 @@ static void Classes_dealloc(Classes *self) {
         if (self->cls != NULL) Py_XDECREF(self->cls[i]);
         if (self->offsets != NULL) PyMem_Free(self->offsets[i]);
         if (self->members != NULL) Py_XDECREF(self->members[i]);
+        if (self->by_address != NULL) PyMem_Free(self->by_address[i]);
     }
     PyMem_Free(self->cls);
     PyMem_Free(self->offsets);
     PyMem_Free(self->members);
+    PyMem_Free(self->by_address);
     Py_XDECREF(self->program);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
@@ -1391,6 +1563,34 @@ bad:
     return NULL;
 }
 
+static int member_cmp(const void *a, const void *b) {
+    uintptr_t x = (uintptr_t)((const Member *)a)->member, y = (uintptr_t)((const Member *)b)->member;
+    return (x > y) - (x < y);
+}
+
+/* The members of a tuple sorted by address, each with its index; NULL with an error when two are one object. */
+static Member *by_address(PyObject *members) {
+    Py_ssize_t n = PyTuple_GET_SIZE(members);
+    Member *out = PyMem_Calloc((size_t)(n ? n : 1), sizeof(Member));
+    if (out == NULL) {
+        PyErr_NoMemory();
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        out[i].member = PyTuple_GET_ITEM(members, i);
+        out[i].index = i;
+    }
+    qsort(out, (size_t)n, sizeof(Member), member_cmp);
+    for (Py_ssize_t i = 1; i < n; i++) {
+        if (out[i].member == out[i - 1].member) {
+            PyMem_Free(out);
+            PyErr_SetString(PyExc_ValueError, "each member must be a distinct object");
+            return NULL;
+        }
+    }
+    return out;
+}
+
 static PyObject *Program_bind(Program *self, PyObject *table) {
     if (self->nodes == NULL) {
         PyErr_SetString(PyExc_RuntimeError, "uninitialised Program");
@@ -1406,9 +1606,10 @@ static PyObject *Program_bind(Program *self, PyObject *table) {
     cl->cls = PyMem_Calloc((size_t)(self->count ? self->count : 1), sizeof(PyTypeObject *));
     cl->offsets = PyMem_Calloc((size_t)(self->count ? self->count : 1), sizeof(Py_ssize_t *));
     cl->members = PyMem_Calloc((size_t)(self->count ? self->count : 1), sizeof(PyObject *));
+    cl->by_address = PyMem_Calloc((size_t)(self->count ? self->count : 1), sizeof(Member *));
     Py_INCREF(self);
     cl->program = (PyObject *)self;
-    if (cl->cls == NULL || cl->offsets == NULL || cl->members == NULL) {
+    if (cl->cls == NULL || cl->offsets == NULL || cl->members == NULL || cl->by_address == NULL) {
         Py_DECREF(cl);
         return PyErr_NoMemory();
     }
@@ -1433,6 +1634,8 @@ static PyObject *Program_bind(Program *self, PyObject *table) {
             }
             Py_INCREF(entry);
             cl->members[i] = entry;
+            cl->by_address[i] = by_address(entry);
+            if (cl->by_address[i] == NULL) goto fail;
         } else if (entry != Py_None) {
             PyErr_Format(PyExc_ValueError, "node %zd takes no class", i);
             goto fail;
@@ -1463,11 +1666,13 @@ static PyMethodDef Program_methods[] = {
      "check(data, start, root, budget=no limit): None when decode(data, start, root, budget) would succeed\n"
      "(it builds nothing); fsf.errors.Refused otherwise."},
     {"encode", (PyCFunction)(void (*)(void))Program_encode, METH_FASTCALL,
-     "encode(value, root, prefix): prefix + the canonical payload of `value` as node `root`; Refused for\n"
-     "anything that is not valid in the exact types of the canonical Python form."},
+     "encode(value, root, prefix, classes=None): prefix + the canonical payload of `value` as node `root`;\n"
+     "Refused for anything that is not valid in the exact types of the canonical Python form; with `classes`\n"
+     "(Program.bind), objects of exactly those classes (read slot by slot) and their enum members are taken too."},
     {"bind", (PyCFunction)Program_bind, METH_O,
-     "bind(table): the classes decode builds (its `classes` argument): one entry per node, for a SHAPE node\n"
-     "(class, attribute names in field order), for an ENUM node the tuple of its members, else None."},
+     "bind(table): the classes decode builds and encode reads (their `classes` argument): one entry per node,\n"
+     "for a SHAPE node (class, attribute names in field order), for an ENUM node the tuple of its members, else\n"
+     "None."},
     {NULL, NULL, 0, NULL},
 };
 

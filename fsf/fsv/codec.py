@@ -71,7 +71,8 @@ when :mod:`fsf.fsv.native` was first imported. Read once; a constant, never reas
 
 Fallback = Callable[[str, str], None]
 """``on_fallback(path, operation)``: told each time ``path`` refuses during ``operation`` (``encode``, ``decode``,
-``verify`` or ``accepts``; ``decode into`` when the native decoder cannot build a module's classes itself),
+``verify`` or ``accepts``; ``decode into`` when the native decoder cannot build a module's classes itself,
+``encode objects`` when the native encoder cannot read them itself),
 before the next path runs; raising from it makes the call raise that."""
 
 ToWire = Callable[[Any], Any]
@@ -363,6 +364,35 @@ class Codec:
                 return data
             except Refused:
                 self._fell("native", "encode")
+        return self._encode_after_native(name, value, header)
+
+    def encode_objects(self, name: str, value: Any, classes: Any, convert: Callable[[Any], Any]) -> bytes:
+        """:meth:`encode` of objects of generated classes: ``classes`` is the binding of their classes to this
+        codec's native program (``Program.bind`` of :attr:`native`; None when it cannot read them),
+        ``convert(value)`` the Python form of ``value``. The native encoder reads the objects in its one pass,
+        with every check of :meth:`encode`; any other case converts the value and encodes its Python form (after
+        a native refusal, on the paths after the native one; the reference path still decides and words every
+        error)."""
+        entry = self._shared.by_name.get(name)
+        if entry is None:
+            self._schema._require(name)
+            raise AssertionError(name)  # pragma: no cover (every named type has a header)
+        program = self._native
+        if program is not None:
+            if classes is not None:
+                node, header = entry
+                try:
+                    data: bytes = program.encode(value, node, header, classes)
+                    return data
+                except Refused:
+                    self._fell("native", "encode")
+                    return self._encode_after_native(name, convert(value), header)
+            self._fell("native", "encode objects")
+        return self.encode(name, convert(value))
+
+    def _encode_after_native(self, name: str, value: Any, header: bytes) -> bytes:
+        """:meth:`encode` on the paths after the native one: the pure encoder, then the validator and the
+        canonical writer."""
         if self._pure is not None:
             try:
                 return header + self._pure.encode(name, value)

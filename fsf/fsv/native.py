@@ -127,8 +127,9 @@ def codec(schema: ir.Schema) -> Any | None:
     """The C codec of ``schema``, or None when it is not available: ``.decode(data, start, root, budget)``,
     ``.check(data, start, root, budget)`` and ``.encode(value, root, prefix)``, ``root`` a declaration's index and
     ``budget`` the most msgpack values to read (optional: no limit); ``.bind(table)`` gives what a fifth argument of
-    ``decode`` takes to build objects of generated classes instead of dicts (one entry per node: ``(class,
-    attribute names)`` for a SHAPE node, the tuple of members for an ENUM node, else None; built by
-    :func:`fsf.codegen.objects.bind_classes`). The nesting limit is given to it here, as
-    the ``max_depth`` argument of ``Program``: :data:`fsf.limits.MAX_DEPTH`, counted by the rule stated there."""
+    ``decode`` takes to build objects of generated classes instead of dicts, and a fourth argument of ``encode``
+    to read such objects as well as the Python form (one entry per node: ``(class, attribute names)`` for a SHAPE
+    node, the tuple of members for an ENUM node, else None; built by :func:`fsf.codegen.objects.bind_classes`).
+    The nesting limit is given to it here, as the ``max_depth`` argument of ``Program``:
+    :data:`fsf.limits.MAX_DEPTH`, counted by the rule stated there."""
     return _native.Program(program(schema), MAX_DEPTH) if _native is not None else None

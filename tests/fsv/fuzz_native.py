@@ -27,7 +27,13 @@ A quarter of the inputs are values for the encoder (unless ``--encode off``): va
 default path (native encoder first) must give the reference path's bytes or its exact ``ValidationError``, and
 the native encoder called alone (when ``Program.encode(value, root, prefix)`` exists) the same bytes or a
 ``fsf.errors.Refused``. With ``--encode all`` (the default) some values also carry a dict key whose ``__eq__`` empties a
-container of the value while it is being encoded; there only a crash or a ``SystemError`` counts.
+container of the value while it is being encoded; there only a crash or a ``SystemError`` counts. Some values are
+objects of the classes generated from their schema (``fsf codegen --target python``, one module per schema), as
+they are, or with one spot changed (``tests/fsv/test_codec_objects.py``'s near misses: an attribute deleted or
+set to a wrong, lenient or other-form value, an object of a subclass or another class); ``Schema.encode`` must
+give the bytes or the exact error (or ``AttributeError``) of the reference walk's Python form on the reference
+path, and the native encoder called alone with the module's classes (``Program.encode(value, root, prefix,
+classes)``) the same bytes or a ``fsf.errors.Refused``.
 """
 
 from __future__ import annotations
@@ -51,9 +57,12 @@ import hypothesis
 from hypothesis import strategies as st
 
 import fsf
+from fsf import ir
+from fsf.codegen import objects
 from fsf.errors import Refused
 from fsf.fsv import codec, native
 from tests.fsv.test_codec_hostile import HOSTILE, HOSTILE_SCHEMA, _mutate
+from tests.fsv.test_codec_objects import _near_miss
 from tests.support.strategies import near_misses, schema_texts, values
 
 P = codec.HEADER_SIZE
@@ -80,6 +89,8 @@ class Target:
         self.encoder: Any = None  # the native encoder, when the module has one with the known signature
         self.checker: Any = getattr(program, "check", None)  # the check-only reader (decode that builds nothing)
         self.accepted = self.refused = 0
+        self.canonical: list[Any] = []  # the valid values in the canonical form (decoded), made objects
+        self.module: Any = None  # the schema's generated classes (see generated_modules)
 
 
 def _draws(strategy: st.SearchStrategy[Any], count: int, seed: int) -> list[Any]:
@@ -105,6 +116,7 @@ def _add_values(t: Target, count: int, seed: int) -> None:
             continue
         t.seeds.append(data[P:])
         t.values.append(value)
+        t.canonical.append(t.schema.decode(data))
     t.values.extend(_draws(values(t.schema.ir, t.name).flatmap(near_misses), max(count // 2, 1), seed))
     encode = getattr(t.program, "encode", None)
     if encode is not None and t.seeds:  # Program.encode(value, root, prefix), if that is still its signature
@@ -152,7 +164,23 @@ def build_targets(groups: set[str], seed: int, per_type: int, random_schemas: in
     for t in targets:
         if not t.seeds:
             t.seeds.append(b"")
+    generated_modules(targets)
     return targets
+
+
+def generated_modules(targets: list[Target]) -> None:
+    """Each schema's classes (``fsf codegen --target python``), one module per schema, kept in ``sys.modules``
+    for the run (the native encoder binds the module that defined an object's class)."""
+    made: dict[int, Any] = {}
+    for t in targets:
+        module = made.get(id(t.schema.ir))
+        if module is None:
+            name = f"fuzz_native_gen{len(made)}"
+            module = type(sys)(name)
+            sys.modules[name] = module
+            exec(compile(fsf.codegen(t.schema, "python"), f"<{name}>", "exec"), module.__dict__)
+            made[id(t.schema.ir)] = module
+        t.module = module
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -546,6 +574,50 @@ def check_encode(t: Target, value: Any) -> str:
     return want[0]
 
 
+def _objects_outcome(t: Target, obj: Any, reference: bool) -> tuple[str, Any]:
+    try:
+        if reference:
+            form = objects._to(t.schema.object_plan, ir.Named(t.name), obj, 0)
+            return "ok", t.schema.using("reference").encode(t.name, form)
+        return "ok", t.schema.encode(t.name, obj)
+    except fsf.ValidationError as error:
+        return "refused", str(error)
+    except AttributeError as error:  # an attribute the object lacks: the conversion raises it on every path
+        return "attribute", str(error)
+    except BaseException as error:
+        raise Disagreement(f"encode of objects raised {type(error).__name__}: {error}\n{traceback.format_exc()}"
+                           ) from None
+
+
+def check_objects(t: Target, obj: Any) -> str:
+    """Objects: ``Schema.encode`` gives the reference's bytes or error; the native encoder alone, with the
+    module's classes, the same bytes or a refusal."""
+    want = _objects_outcome(t, obj, True)
+    got = _objects_outcome(t, obj, False)
+    if got != want:
+        raise Disagreement(f"encode of objects: default path {got!r:.500}, reference {want!r:.500}")
+    classes = objects.bind_classes(t.schema.object_plan, t.module, t.program)
+    if classes is None:
+        raise Disagreement("the generated classes are not bound to the native program")
+    try:
+        direct = t.program.encode(obj, t.node, t.header, classes)
+    except Refused:
+        return "objects " + want[0]
+    except BaseException as error:
+        raise Disagreement(f"native encoder (objects) raised {type(error).__name__}: {error}") from None
+    if ("ok", direct) != want:
+        raise Disagreement(f"native encoder (objects) wrote {direct.hex()}, reference {want!r:.500}")
+    return "objects " + want[0]
+
+
+def as_objects(rng: random.Random, t: Target) -> Any:
+    """A canonical value of ``t`` as objects of its module's classes, as it is or with one spot changed."""
+    obj = objects._From(t.schema.object_plan, t.module).convert(ir.Named(t.name), rng.choice(t.canonical))
+    if rng.random() < 0.75:
+        _near_miss(rng, obj, t.module, t.schema)
+    return obj
+
+
 class _Int(int):
     pass
 
@@ -644,6 +716,32 @@ def check_hostile(t: Target, value: Any) -> str:
     return "ok"
 
 
+def _show(value: Any, depth: int = 0) -> str:
+    """``repr(value)``, but generated objects are shown field by field, an attribute they lack as ``<unset>``
+    (their own ``__repr__`` would raise), and containers deeper than 80 (a near miss may put an object inside
+    itself) as ``...``."""
+    cls = type(value)
+    if depth > 80 and (cls in (list, tuple, dict) or hasattr(cls, "FSF_ID")):
+        return "..."
+    if hasattr(cls, "__attrs_attrs__") and hasattr(cls, "FSF_ID"):
+        fields = ", ".join(f"{f.name}={_show(getattr(value, f.name, _UNSET), depth + 1)}" for f in cls.__attrs_attrs__)
+        return f"{cls.__name__}({fields})"
+    if cls is list or cls is tuple:
+        inner = ", ".join(_show(x, depth + 1) for x in value)
+        return f"[{inner}]" if cls is list else f"({inner}{',' if len(value) == 1 else ''})"
+    if cls is dict:
+        return "{" + ", ".join(f"{_show(k, depth + 1)}: {_show(v, depth + 1)}" for k, v in value.items()) + "}"
+    return repr(value)
+
+
+class _Unset:
+    def __repr__(self) -> str:
+        return "<unset>"
+
+
+_UNSET = _Unset()
+
+
 def report(t: Target, how: str, payload: bytes, why: str) -> None:
     print("\nDISAGREEMENT between the native decoder and the reference reader", file=sys.stderr)
     print(f"  what:    {why}", file=sys.stderr)
@@ -659,7 +757,7 @@ def report_value(t: Target, how: str, value: Any, why: str) -> None:
     print(f"  what:    {why}", file=sys.stderr)
     print(f"  input:   {how} value", file=sys.stderr)
     print(f"  type:    {t.name}", file=sys.stderr)
-    print(f"  value:   {value!r:.3000}", file=sys.stderr)
+    print(f"  value:   {_show(value):.3000}", file=sys.stderr)
     print(f"  schema:\n{t.source}", file=sys.stderr)
 
 
@@ -684,12 +782,16 @@ def run_random(targets: list[Target], seconds: float, seed: int, max_inputs: int
         if encoding and t.values and rng.random() < 0.25:
             value = rng.choice(t.values)
             how = rng.choice(encoding)
-            if how != "encode":
+            if how == "objects":
+                if not t.canonical:
+                    continue
+                value = as_objects(rng, t)
+            elif how != "encode":
                 how, value = tricky(rng, value, how == "hostile")
             if note:
-                note.write(f"input {inputs}: {how} value of {t.name}\n{value!r}\nschema:\n{t.source}\n")
+                note.write(f"input {inputs}: {how} value of {t.name}\n{_show(value)}\nschema:\n{t.source}\n")
             try:
-                verdict = (check_hostile if how == "hostile" else check_encode)(t, value)
+                verdict = {"hostile": check_hostile, "objects": check_objects}.get(how, check_encode)(t, value)
             except Disagreement as error:
                 report_value(t, how, value, str(error))
                 return 1
@@ -797,8 +899,8 @@ def main(argv: list[str] | None = None) -> int:
           f"built in {time.monotonic() - began:.1f} s (seed {args.seed})")
     if args.atheris:
         return run_atheris(targets, rest, args.seconds, args.seed)
-    kinds = {"all": ("encode", "encode", "subclass", "hostile"), "plain": ("encode", "encode", "subclass"),
-             "off": ()}[args.encode]
+    kinds = {"all": ("encode", "encode", "subclass", "hostile", "objects", "objects"),
+             "plain": ("encode", "encode", "subclass", "objects", "objects"), "off": ()}[args.encode]
     return run_random(targets, args.seconds, args.seed, args.max_inputs, kinds, args.last_input)
 
 

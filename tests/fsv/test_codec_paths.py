@@ -10,6 +10,7 @@ msgspec).
 from __future__ import annotations
 
 import os
+import random
 import subprocess
 import sys
 from pathlib import Path
@@ -20,9 +21,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import fsf
+from fsf import ir
+from fsf.codegen import objects
 from fsf.errors import Refused
 from fsf.fsv import codec, native, pure
 from tests.fsv.test_codec_hostile import HOSTILE_SCHEMA, _mutate
+from tests.fsv.test_codec_objects import _near_miss, generated_module
 from tests.support.codec_paths import FallbackError, strict
 from tests.support.strategies import near_misses, schema_texts, values
 
@@ -63,6 +67,35 @@ def test_paths_agree_on_values_and_near_misses(data: st.DataObject) -> None:
         decoded = {p: _decode_outcome(s, result, None, p) for p in codec.PATHS}
         assert len({repr(o) for o in decoded.values()}) == 1, decoded
         assert decoded["reference"][0] == "ok"
+
+
+def _objects_outcome(s: fsf.Schema, obj: Any, path: str) -> tuple[str, Any]:
+    try:
+        return "ok", s.using(path).encode("Root", obj)
+    except fsf.ValidationError as err:
+        return "invalid", (err.message, err.path)
+    except AttributeError as err:  # an attribute the object lacks: the conversion's own error, on every path
+        return "attribute", str(err)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.data())
+def test_paths_agree_on_objects_and_their_near_misses(data: st.DataObject) -> None:
+    # Objects of the generated classes: the native encoder reads them itself, the other paths convert them first.
+    s = fsf.compile_source(data.draw(schema_texts(), label="schema"))
+    value = s.decode(s.encode("Root", data.draw(values(s.ir, "Root"), label="value")))
+    rng = random.Random(data.draw(st.integers(0, 2**32), label="seed"))
+    with generated_module(s, "gen_paths_objects") as mod:
+        for attempt in range(4):
+            obj = objects._From(s.object_plan, mod).convert(ir.Named("Root"), value)
+            if attempt:
+                _near_miss(rng, obj, mod, s)
+            outcomes = {p: _objects_outcome(s, obj, p) for p in codec.PATHS}
+            assert len({repr(o) for o in outcomes.values()}) == 1, outcomes
+            if not attempt:  # as it is: every path writes the dict form's bytes, the native one without falling back
+                assert outcomes["reference"] == ("ok", s.encode("Root", value))
+                if "native" in codec.DEFAULT_PATHS:
+                    assert strict(s.using("native")).encode("Root", obj) == s.encode("Root", value)
 
 
 @pytest.mark.parametrize("path", ["native", "pure"])
@@ -108,8 +141,6 @@ def test_paths_agree_on_mutated_bytes(data: st.DataObject) -> None:
     value = data.draw(values(s.ir, "Root"), label="value")
     encoded = s.encode("Root", value)
     seed = data.draw(st.integers(0, 2**32 - 1), label="seed")
-    import random
-
     mutated = _mutate(random.Random(seed), encoded)
     outcomes = {p: _decode_outcome(s, mutated, "Root", p) for p in codec.PATHS}
     assert len({repr(o) for o in outcomes.values()}) == 1, outcomes
