@@ -1,6 +1,6 @@
 """Benchmark, per-round ratios (issue 18): small and typed values against msgspec ``array_like`` -> a Markdown table.
 
-    python -m benchmarks.ratios [--rounds 25] [--sizes 8 512]
+    python -m benchmarks.ratios [--rounds 25] [--sizes 8 512] [--out benchmarks/RESULTS.md]
 
 Each round times ours and the peer back to back (``calls`` calls each, CPU time), so both share the machine's
 load of that moment; the figure is the median of the per-round ratios. Peers (``benchmarks/bench_msgspec.py``):
@@ -135,22 +135,66 @@ def _us(seconds: float) -> str:
     return f"{us:.3g} µs" if us < 1000 else f"{us / 1000:.3g} ms"
 
 
+HEADING = "## Speed, second round"
+
+TARGETS = {("decode into generated classes", 512): 1.3, ("decode into generated classes", 8): 2.0,
+           ("encode generated objects", 512): 1.5, ("decode dicts", 8): 1.3, ("decode dicts", 512): 1.1}
+"""Issue 18's goals: (operation, tasks) -> the most its median per-round ratio may be."""
+
+
+def section(rounds: int, sizes: tuple[int, ...], command: str) -> list[str]:
+    """The "## Speed, second round" section of ``RESULTS.md``: the per-round ratios of :func:`run`, the goals of
+    :data:`TARGETS` with their verdicts, and the memory peaks of :func:`memory`."""
+    import datetime as dt
+
+    from benchmarks.report import _commit, _machine
+
+    lines = [
+        HEADING,
+        "",
+        "Small and typed values against msgspec `array_like` (`benchmarks/ratios.py`; its docstring says what each",
+        "peer does). Ours ÷ peer, both timed back to back in each round (CPU time, `1600 // tasks` calls each),",
+        "median of the per-round ratios; the strict canonical check is on in every figure of ours. Where the",
+        "remaining time goes: `benchmarks/PROFILE.md`.",
+        "",
+        f"- Date: {dt.date.today().isoformat()}; commit: {_commit()}",
+        f"- Machine: {_machine()}",
+        f"- Rounds: {rounds} per operation and size",
+        f"- Reproduce: `{command}`",
+        "",
+        "| operation | tasks | peer | ours | peer | ratio | goal | verdict |",
+        "|---|---:|---|---:|---:|---:|---:|---|",
+    ]
+    for size in sizes:
+        for op, peer, mine, theirs, ratio in run(size, rounds):
+            goal = TARGETS.get((op, size))
+            verdict = "" if goal is None else ("met" if ratio <= goal else "**not met**")
+            lines.append(f"| {op} | {size} | {peer} | {_us(mine)} | {_us(theirs)} | {ratio:.2f}× | "
+                         f"{'' if goal is None else f'≤ {goal:g}×'} | {verdict} |")
+    lines += ["", "Memory peak of each decode, a multiple of its input (a separate `tracemalloc` pass after the timed",
+              "rounds; ours over the FSV bytes, msgspec's over its msgpack bytes; the result included):", "",
+              "| decode | tasks | peer | ours: peak ÷ input | peer: peak ÷ input |", "|---|---:|---|---:|---:|"]
+    for size in sizes:
+        for op, peer, mine_peak, their_peak in memory(size):
+            lines.append(f"| {op} | {size} | {peer} | {mine_peak:.1f}× | {their_peak:.1f}× |")
+    return lines
+
+
+def report(command: str) -> list[str]:
+    """The section with the default settings (``benchmarks/report.py`` runs it)."""
+    return section(25, (8, 512), command)
+
+
 def main(argv: list[str] | None = None) -> None:
+    from benchmarks.harness import write_section
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--rounds", type=int, default=25)
     parser.add_argument("--sizes", type=int, nargs="+", default=[8, 512])
+    parser.add_argument("--out", type=Path, help="replace (or add) the section of this RESULTS.md")
     args = parser.parse_args(argv)
-    print("| operation | tasks | peer | ours | peer time | ratio (median per round) |")
-    print("|---|---:|---|---:|---:|---:|")
-    for size in args.sizes:
-        for op, peer, mine, theirs, ratio in run(size, args.rounds):
-            print(f"| {op} | {size} | {peer} | {_us(mine)} | {_us(theirs)} | {ratio:.2f}× |")
-    print()
-    print("| decode | tasks | peer | ours: peak ÷ input | peer: peak ÷ input |")
-    print("|---|---:|---|---:|---:|")
-    for size in args.sizes:
-        for op, peer, mine_peak, their_peak in memory(size):
-            print(f"| {op} | {size} | {peer} | {mine_peak:.1f}× | {their_peak:.1f}× |")
+    command = "python -m benchmarks.ratios" + "".join(f" {a}" for a in (argv if argv is not None else sys.argv[1:]))
+    write_section(section(args.rounds, tuple(args.sizes), command), args.out, HEADING)
 
 
 if __name__ == "__main__":
