@@ -41,7 +41,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -52,7 +51,7 @@ import fsf
 from benchmarks import workload
 from benchmarks.bench_evolve import NEW_FSF, Pair, _edit, pair
 from benchmarks.bench_store import _FSF, _FSV, Call, interleave
-from benchmarks.harness import replace_section, run_tool, write_section
+from benchmarks.harness import command_line, replace_section, run_tool, section_settings, write_section
 from fsf.api import write_compiled
 from fsf.breaking.corpus import Corpus, check_corpus
 from fsf.fsv.header import read_header
@@ -260,6 +259,7 @@ def report(command: str) -> list[str]:
     settings = Settings()
     return section(*run(settings), settings, command)
 
+
 def main(argv: list[str] | None = None) -> None:
     """Command line: run the breaking benchmark, print the section or write it into a RESULTS.md."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
@@ -270,12 +270,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--values", type=int, help="values in the store")
     parser.add_argument("--dir", type=Path, help="work under this folder and keep what is made there")
     args = parser.parse_args(argv)
-    settings = Settings.quick() if args.quick else Settings()
-    given = {k: v for k, v in (("rounds", args.rounds), ("cli_rounds", args.cli_rounds), ("values", args.values))
-             if v is not None}
-    settings = attrs.evolve(settings, **given)
-    command = "python -m benchmarks.bench_breaking" + "".join(f" {a}" for a in (argv if argv is not None
-                                                                                 else sys.argv[1:]))
+    settings = section_settings(args, Settings, ("rounds", "cli_rounds", "values"))
+    command = command_line("benchmarks.bench_breaking", argv)
     work, pairs = run(settings, args.dir)
     lines = section(work, pairs, settings, command)
     write_section(lines, args.out, HEADING)

@@ -45,7 +45,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -56,7 +55,7 @@ import attrs
 import fsf
 from benchmarks import workload
 from benchmarks.bench_store import Call, interleave
-from benchmarks.harness import replace_section, write_section
+from benchmarks.harness import command_line, replace_section, section_settings, write_section
 from fsf.evolve import resolver
 
 PLAN_TASKS = 512
@@ -294,6 +293,7 @@ def report(command: str) -> list[str]:
     settings = Settings()
     return section(run(settings), settings, command)
 
+
 def main(argv: list[str] | None = None) -> None:
     """Command line: run the evolution benchmark, print the section or write it into a RESULTS.md."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
@@ -303,12 +303,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeat", type=int, help=f"calls per round and contender at {PLAN_TASKS} tasks")
     parser.add_argument("--small-repeat", type=int, help=f"calls per round and contender at {SMALL_PLAN_TASKS} tasks")
     args = parser.parse_args(argv)
-    settings = Settings.quick() if args.quick else Settings()
-    given = {k: v for k, v in (("rounds", args.rounds), ("repeat", args.repeat),
-                               ("small_repeat", args.small_repeat)) if v is not None}
-    settings = attrs.evolve(settings, **given)
-    command = "python -m benchmarks.bench_evolve" + "".join(f" {a}" for a in (argv if argv is not None
-                                                                               else sys.argv[1:]))
+    settings = section_settings(args, Settings, ("rounds", "repeat", "small_repeat"))
+    command = command_line("benchmarks.bench_evolve", argv)
     lines = section(run(settings), settings, command)
     write_section(lines, args.out, HEADING)
 

@@ -45,7 +45,7 @@ from pathlib import Path
 
 import attrs
 
-from benchmarks.harness import replace_section, write_section
+from benchmarks.harness import command_line, replace_section, section_settings, write_section
 
 try:
     import resource
@@ -286,6 +286,7 @@ def report(command: str) -> list[str]:
     settings = Settings()
     return section(run(settings), settings, command)
 
+
 def main(argv: list[str] | None = None) -> None:
     """Command line: run the start-up benchmark, print the section or write it into a RESULTS.md."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
@@ -294,11 +295,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, help="timed rounds")
     parser.add_argument("--dir", type=Path, help="work under this folder and keep what is made there")
     args = parser.parse_args(argv)
-    settings = Settings.quick() if args.quick else Settings()
-    if args.rounds is not None:
-        settings = attrs.evolve(settings, rounds=args.rounds)
-    command = "python -m benchmarks.bench_startup" + "".join(f" {a}" for a in (argv if argv is not None
-                                                                                else sys.argv[1:]))
+    settings = section_settings(args, Settings, ("rounds",))
+    command = command_line("benchmarks.bench_startup", argv)
     rows = run(settings, args.dir)
     lines = section(rows, settings, command)
     print("\n".join(verdicts(rows)), file=sys.stderr)

@@ -46,7 +46,7 @@ import attrs
 
 import fsf
 from benchmarks import workload
-from benchmarks.harness import replace_section, write_section
+from benchmarks.harness import command_line, replace_section, section_settings, write_section
 from fsf.api import write_compiled
 from fsf.load import write_atomic
 from fsf.store import ENV, VALUES, Store, init_store, key_of, locate_store
@@ -373,6 +373,7 @@ def report(command: str) -> list[str]:
     settings = Settings()
     return section(run(settings), settings, command)
 
+
 def main(argv: list[str] | None = None) -> None:
     """Command line: run the store benchmarks, print the section or write it into a RESULTS.md."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
@@ -384,12 +385,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--values", type=int, help="values in each store that verify checks")
     parser.add_argument("--dir", type=Path, help="work under this folder and keep what is made there (default: a temporary folder)")
     args = parser.parse_args(argv)
-    settings = Settings.quick() if args.quick else Settings()
-    given = {k: v for k, v in (("rounds", args.rounds), ("verify_rounds", args.verify_rounds),
-                               ("cli_rounds", args.cli_rounds), ("values", args.values)) if v is not None}
-    settings = attrs.evolve(settings, **given)
-    command = "python -m benchmarks.bench_store" + "".join(f" {a}" for a in (argv if argv is not None
-                                                                              else sys.argv[1:]))
+    settings = section_settings(args, Settings, ("rounds", "verify_rounds", "cli_rounds", "values"))
+    command = command_line("benchmarks.bench_store", argv)
     lines = section(run(settings, args.dir), settings, command, args.dir)
     write_section(lines, args.out, HEADING)
 

@@ -45,7 +45,7 @@ import pytest
 
 import fsf
 from benchmarks import workload
-from benchmarks.harness import replace_section, write_section
+from benchmarks.harness import command_line, replace_section, section_settings, write_section
 from benchmarks.workload import SIZES
 from fsf import views
 from fsf.render import bundled_views
@@ -189,6 +189,7 @@ def report(command: str) -> list[str]:
     settings = Settings()
     return section(run(settings), settings, command)
 
+
 def main(argv: list[str] | None = None) -> None:
     """Command line: run the side-by-side benchmark, print the section or write it into a RESULTS.md."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
@@ -197,13 +198,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, help="timed rounds")
     parser.add_argument("--sizes", type=int, nargs="+", help="task counts (default: 8 64 512)")
     args = parser.parse_args(argv)
-    settings = Settings.quick() if args.quick else Settings()
-    if args.rounds is not None:
-        settings = attrs.evolve(settings, rounds=args.rounds)
-    if args.sizes:
-        settings = attrs.evolve(settings, sizes=tuple(args.sizes))
-    command = "python -m benchmarks.bench_views" + "".join(f" {a}" for a in (argv if argv is not None
-                                                                              else sys.argv[1:]))
+    settings = section_settings(args, Settings, ("rounds", "sizes"))
+    command = command_line("benchmarks.bench_views", argv)
     rows = run(settings)
     lines = section(rows, settings, command)
     print(verdict(rows), file=sys.stderr)

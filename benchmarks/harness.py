@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+import attrs
 import pytest
 
 T = TypeVar("T")
@@ -58,6 +59,19 @@ def replace_section(text: str, heading: str, lines: list[str]) -> str:
     if end >= 0:
         return text[:end + 1] + block + text[end:]
     return text.rstrip("\n") + "\n\n" + block
+
+
+def section_settings(args: Any, settings_type: Any, names: tuple[str, ...]) -> Any:
+    """A section command's settings: ``settings_type.quick()`` under ``--quick``, else the defaults, with each
+    field of ``names`` that the command line gave (not None) replaced (a tuple for an option taking many)."""
+    settings = settings_type.quick() if args.quick else settings_type()
+    given = {n: tuple(v) if isinstance(v, list) else v for n in names if (v := getattr(args, n)) is not None}
+    return attrs.evolve(settings, **given)
+
+
+def command_line(module: str, argv: list[str] | None) -> str:
+    """How a run of ``python -m module`` was asked for, as RESULTS.md quotes it (``argv``: None for sys.argv)."""
+    return f"python -m {module}" + "".join(f" {a}" for a in (argv if argv is not None else sys.argv[1:]))
 
 
 def write_section(lines: list[str], out: Path | None, heading: str) -> None:

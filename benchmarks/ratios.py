@@ -186,14 +186,14 @@ def report(command: str) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    from benchmarks.harness import write_section
+    from benchmarks.harness import command_line, write_section
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--rounds", type=int, default=25)
     parser.add_argument("--sizes", type=int, nargs="+", default=[8, 512])
     parser.add_argument("--out", type=Path, help="replace (or add) the section of this RESULTS.md")
     args = parser.parse_args(argv)
-    command = "python -m benchmarks.ratios" + "".join(f" {a}" for a in (argv if argv is not None else sys.argv[1:]))
+    command = command_line("benchmarks.ratios", argv)
     write_section(section(args.rounds, tuple(args.sizes), command), args.out, HEADING)
 
 
