@@ -210,8 +210,9 @@ def _n(count: int) -> str:
 # -- the section -------------------------------------------------------------------------------------------------
 
 
-def section(work: Work, pairs: list[Pair], settings: Settings, command: str) -> list[str]:
+def section(measured: tuple[Work, list[Pair]], settings: Settings, command: str) -> list[str]:
     """The "## Breaking" section of ``RESULTS.md``."""
+    work, pairs = measured
     from benchmarks.report import _commit, _fmt, _machine
 
     counted = {c.finding.rule: c for c in work.found.findings}
@@ -254,12 +255,6 @@ def section(work: Work, pairs: list[Pair], settings: Settings, command: str) -> 
     return lines
 
 
-def report(command: str) -> list[str]:
-    """The section with the default settings (``benchmarks/report.py`` runs it)."""
-    settings = Settings()
-    return section(*run(settings), settings, command)
-
-
 def main(argv: list[str] | None = None) -> None:
     """Command line: run the breaking benchmark, print the section or write it into a RESULTS.md."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
@@ -272,8 +267,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     settings = section_settings(args, Settings, ("rounds", "cli_rounds", "values"))
     command = command_line("benchmarks.bench_breaking", argv)
-    work, pairs = run(settings, args.dir)
-    lines = section(work, pairs, settings, command)
+    lines = section(run(settings, args.dir), settings, command)
     write_section(lines, args.out, HEADING)
 
 
@@ -284,7 +278,7 @@ def test_breaking_bench_quick(tmp_path: Path) -> None:
     work, pairs = run(settings, tmp_path)
     assert len(pairs) == 3 and work.found.walked == next(c.broken for c in work.found.findings
                                                          if c.finding.rule == "LENGTH_NARROWED")
-    lines = section(work, pairs, settings, "pytest")
+    lines = section((work, pairs), settings, "pytest")
     assert lines[0] == HEADING and sum(line.startswith("| 300 values") for line in lines) == 3
     assert replace_section(replace_section("# R\n", HEADING, lines), HEADING, lines).count(HEADING) == 1
 

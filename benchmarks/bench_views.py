@@ -184,12 +184,6 @@ def section(rows: list[Row], settings: Settings, command: str) -> list[str]:
     return lines
 
 
-def report(command: str) -> list[str]:
-    """The section with the default settings (``benchmarks/report.py`` runs it)."""
-    settings = Settings()
-    return section(run(settings), settings, command)
-
-
 def main(argv: list[str] | None = None) -> None:
     """Command line: run the side-by-side benchmark, print the section or write it into a RESULTS.md."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)

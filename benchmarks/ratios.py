@@ -1,6 +1,6 @@
 """Benchmark, per-round ratios (issue 18): small and typed values against msgspec ``array_like`` -> a Markdown table.
 
-    python -m benchmarks.ratios [--rounds 25] [--sizes 8 512] [--out benchmarks/RESULTS.md]
+    python -m benchmarks.ratios [--quick] [--rounds 25] [--sizes 8 512] [--out benchmarks/RESULTS.md]
 
 Each round times ours and the peer back to back (``calls`` calls each, CPU time), so both share the machine's
 load of that moment; the figure is the median of the per-round ratios. Peers (``benchmarks/bench_msgspec.py``):
@@ -29,6 +29,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import attrs
 import msgpack
 
 import fsf
@@ -108,7 +109,7 @@ def _peak(call: Callable[[], Any]) -> int:
     return peak
 
 
-def run(size: int, rounds: int) -> list[tuple[str, str, float, float, float]]:
+def run_size(size: int, rounds: int) -> list[tuple[str, str, float, float, float]]:
     """(operation, peer, ours, peer, median ratio) per case; times per call."""
     calls = max(1, 1600 // size)
     out = []
@@ -142,9 +143,30 @@ TARGETS = {("decode into generated classes", 512): 1.3, ("decode into generated 
 """Issue 18's goals: (operation, tasks) -> the most its median per-round ratio may be."""
 
 
-def section(rounds: int, sizes: tuple[int, ...], command: str) -> list[str]:
-    """The "## Speed, second round" section of ``RESULTS.md``: the per-round ratios of :func:`run`, the goals of
-    :data:`TARGETS` with their verdicts, and the memory peaks of :func:`memory`."""
+@attrs.frozen
+class Settings:
+    """How long to measure, and which plans."""
+
+    rounds: int = 25
+    sizes: tuple[int, ...] = (8, 512)
+
+    @classmethod
+    def quick(cls) -> Settings:
+        return cls(rounds=3)
+
+
+Measured = dict[int, tuple[list[tuple[str, str, float, float, float]], list[tuple[str, str, float, float]]]]
+"""Per plan size: the per-round ratios of :func:`run_size` and the memory peaks of :func:`memory`."""
+
+
+def run(settings: Settings) -> Measured:
+    """Every operation at every size, then the memory peaks (never while timing)."""
+    return {size: (run_size(size, settings.rounds), memory(size)) for size in settings.sizes}
+
+
+def section(measured: Measured, settings: Settings, command: str) -> list[str]:
+    """The "## Speed, second round" section of ``RESULTS.md``: the per-round ratios, the goals of
+    :data:`TARGETS` with their verdicts, and the memory peaks."""
     import datetime as dt
 
     from benchmarks.report import _commit, _machine
@@ -159,14 +181,14 @@ def section(rounds: int, sizes: tuple[int, ...], command: str) -> list[str]:
         "",
         f"- Date: {dt.date.today().isoformat()}; commit: {_commit()}",
         f"- Machine: {_machine()}",
-        f"- Rounds: {rounds} per operation and size",
+        f"- Rounds: {settings.rounds} per operation and size",
         f"- Reproduce: `{command}`",
         "",
         "| operation | tasks | peer | ours | peer | ratio | goal | verdict |",
         "|---|---:|---|---:|---:|---:|---:|---|",
     ]
-    for size in sizes:
-        for op, peer, mine, theirs, ratio in run(size, rounds):
+    for size, (ratios, _) in measured.items():
+        for op, peer, mine, theirs, ratio in ratios:
             goal = TARGETS.get((op, size))
             verdict = "" if goal is None else ("met" if ratio <= goal else "**not met**")
             lines.append(f"| {op} | {size} | {peer} | {_us(mine)} | {_us(theirs)} | {ratio:.2f}× | "
@@ -174,27 +196,23 @@ def section(rounds: int, sizes: tuple[int, ...], command: str) -> list[str]:
     lines += ["", "Memory peak of each decode, a multiple of its input (a separate `tracemalloc` pass after the timed",
               "rounds; ours over the FSV bytes, msgspec's over its msgpack bytes; the result included):", "",
               "| decode | tasks | peer | ours: peak ÷ input | peer: peak ÷ input |", "|---|---:|---|---:|---:|"]
-    for size in sizes:
-        for op, peer, mine_peak, their_peak in memory(size):
+    for size, (_, peaks) in measured.items():
+        for op, peer, mine_peak, their_peak in peaks:
             lines.append(f"| {op} | {size} | {peer} | {mine_peak:.1f}× | {their_peak:.1f}× |")
     return lines
 
 
-def report(command: str) -> list[str]:
-    """The section with the default settings (``benchmarks/report.py`` runs it)."""
-    return section(25, (8, 512), command)
-
-
 def main(argv: list[str] | None = None) -> None:
-    from benchmarks.harness import command_line, write_section
+    from benchmarks.harness import command_line, section_settings, write_section
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--rounds", type=int, default=25)
-    parser.add_argument("--sizes", type=int, nargs="+", default=[8, 512])
     parser.add_argument("--out", type=Path, help="replace (or add) the section of this RESULTS.md")
+    parser.add_argument("--quick", action="store_true", help="a few rounds (proves it runs)")
+    parser.add_argument("--rounds", type=int, help="timed rounds (default 25)")
+    parser.add_argument("--sizes", type=int, nargs="+", help="task counts (default: 8 512)")
     args = parser.parse_args(argv)
-    command = command_line("benchmarks.ratios", argv)
-    write_section(section(args.rounds, tuple(args.sizes), command), args.out, HEADING)
+    settings = section_settings(args, Settings, ("rounds", "sizes"))
+    write_section(section(run(settings), settings, command_line("benchmarks.ratios", argv)), args.out, HEADING)
 
 
 if __name__ == "__main__":

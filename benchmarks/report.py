@@ -372,8 +372,8 @@ SECTIONS = {
     "views": ("benchmarks.bench_views", "the views side by side with plain jinja2"),
 }
 """The benchmarks with a section of their own, in the report's order: name (``--no-NAME`` skips it) -> the module
-(its ``report(command)`` returns the section's lines; ``python -m MODULE --out RESULTS.md`` replaces just that
-section) and what it measures."""
+(``section(run(Settings()), Settings(), command)`` is the section's lines; ``python -m MODULE --out RESULTS.md``
+replaces just that section) and what it measures."""
 
 
 def render(results: list[Result], interleaved: list[Result], scaling: list[Scaling], command: str,
@@ -577,7 +577,9 @@ def main(argv: list[str] | None = None) -> None:
     for name, (module, what) in SECTIONS.items():
         if not getattr(args, f"no_{name}"):
             print(f"running {what} …", file=sys.stderr)
-            sections.append(importlib.import_module(module).report(command))
+            bench = importlib.import_module(module)
+            settings = bench.Settings()
+            sections.append(bench.section(bench.run(settings), settings, command))
     text = render(read_results(data), interleaved, scaling, command, skips, sections)
     args.out.write_text(text, encoding="utf-8")
     print(f"wrote {args.out}", file=sys.stderr)
