@@ -8,15 +8,15 @@ value ``shapes/examples/artifacts/`` is generated from :data:`ARTIFACTS`.
 from __future__ import annotations
 
 import os
-
-import attrs
+from typing import NamedTuple
 
 from fsf.errors import UsageError
 
 
-@attrs.frozen
-class Artifact:
-    """One artifact format: its name (an ``ArtifactFormat`` member), file extensions and properties."""
+class Artifact(NamedTuple):
+    """One artifact format: its name (an ``ArtifactFormat`` member), file extensions and properties. (A named
+    tuple, not an attrs class: every command consults this table, and making an attrs class costs a good part of
+    a millisecond at start-up.)"""
 
     format: str
     extensions: tuple[str, ...]

@@ -21,13 +21,12 @@ from __future__ import annotations
 import math
 import struct
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 import blake3
 import msgpack
 
-import fsf.ir.annotations as ann  # not `from fsf.ir import annotations`: that can be the `__future__` feature
 from fsf import ir
 from fsf.bytecode.compile import compile_schema
 from fsf.bytecode.opcodes import BY_NUMBER, FORMAT_VERSION, Instr, Kind, Operand, Program
@@ -35,6 +34,9 @@ from fsf.errors import Diagnostic, SchemaError
 from fsf.ir.kinds import Kind as IrKind
 from fsf.ir.kinds import kind_of
 from fsf.limits import MAX_TYPE_DEPTH as MAX_TYPE_DEPTH  # re-exported: the parser's limit, checked on load too
+
+if TYPE_CHECKING:  # imported where an item has annotations: a schema without any never loads the table
+    import fsf.ir.annotations as ann  # not `from fsf.ir import annotations`: that can be the `__future__` feature
 
 MAGIC = b"FSFB"
 COMPILED_SUFFIX = ".fsb"
@@ -76,6 +78,8 @@ def _fields(fields: tuple[ir.Field, ...]) -> list[Any]:
 def _marks(item: ann.Item) -> list[Any]:
     """``[annotations]`` for an item that has any (``[["was", "a"], ["fallback"], ...]``, in the table's order),
     else nothing: an item without annotations is stored exactly as before they existed."""
+    import fsf.ir.annotations as ann
+
     found = ann.annotations_of(item)
     return [[[a.name, *args] for a, args in found]] if found else []
 
@@ -152,13 +156,15 @@ def _marked(x: Any, n: int, what: str) -> tuple[list[Any], Any]:
     return x[:n], (x[n] if len(x) > n else None)
 
 
-_I = TypeVar("_I", bound=ann.Item)
+_I = TypeVar("_I", bound="ann.Item")
 
 
 def _annotate(item: _I, x: Any) -> _I:
     """``item`` with the annotations of the stored list ``x`` (None: none), judged by the table of annotations."""
     if x is None:
         return item
+    import fsf.ir.annotations as ann
+
     if type(x) is not list or not x:
         raise _Bad("an annotation list is empty or not a list")
     values: dict[str, Any] = {}
@@ -197,6 +203,8 @@ def _judge(schema: ir.Schema) -> None:
         for owner, f in fields:
             if f.default is None:
                 continue
+            import fsf.ir.annotations as ann
+
             read = ann.read_literal(f.default.literal)
             assert read is not None  # _annotate checked it
             problem = ann.default_problem(f.type, *read, schema)

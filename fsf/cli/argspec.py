@@ -3,11 +3,12 @@ arguments, converted as typer would, without importing typer; anything else -> N
 
 Importing typer costs about six empty interpreter start-ups, more than some commands' own work, and these
 commands run once per file in git's textconv, in pre-commit hooks and in scripts. So :func:`fsf.cli.common.run`
-asks :func:`parse` first. It reads a table of every command's parameters, :data:`fsf.cli._argspec.TOOLS`,
-generated from the typer apps (``python -m fsf.cli.gen_argspec --write``; a test fails when the committed file
+asks :func:`parse` first. It reads a table of every command's parameters of the tool, :func:`table`
+(``TOOL`` of ``fsf/cli/_argspec_fsf.py`` or ``fsf/cli/_argspec_fsv.py``: a command line loads only its own tool's),
+generated from the typer apps (``python -m fsf.cli.gen_argspec --write``; a test fails when a committed file
 is stale), so the typer declarations stay the one source of the interface.
 
-The table: ``TOOLS[tool]`` is a group, ``{"help": (NAMES...), "commands": {NAME: group or command}}``; a command is
+The table: ``table(tool)`` is a group, ``{"help": (NAMES...), "commands": {NAME: group or command}}``; a command is
 ``{"target": "module:function", "help": (NAMES...), "params": (PARAM...)}``, ``params`` None when some parameter is
 beyond this parser (typer then parses every use of that command). A PARAM, in the function's order:
 
@@ -66,9 +67,7 @@ def parse(tool: str, argv: Sequence[str], environ: Mapping[str, str]) -> Call | 
     """The call that ``argv`` (the words after ``tool``) makes, or None when typer should read it."""
     if sys.platform == "win32" or any(k.startswith("_") and k.endswith("_COMPLETE") for k in environ):
         return None
-    from fsf.cli._argspec import TOOLS
-
-    node: Param = TOOLS[tool]
+    node = table(tool)
     words = list(argv)
     while "commands" in node:
         if not words or words[0] not in node["commands"]:
@@ -81,6 +80,12 @@ def parse(tool: str, argv: Sequence[str], environ: Mapping[str, str]) -> Call | 
         return Call(node["target"], _values(params, _scan(params, words)))
     except _Decline:
         return None
+
+
+def table(tool: str) -> Param:
+    """The generated table of ``tool`` (``"fsf"`` or ``"fsv"``): its top group."""
+    node: Param = importlib.import_module(f"fsf.cli._argspec_{tool}").TOOL
+    return node
 
 
 def _scan(params: Sequence[Param], words: list[str]) -> dict[str, Any]:

@@ -43,11 +43,17 @@ def value_id(text: str) -> str:
 
 
 def optional_store(where: str | None) -> Store | None:
-    """The store that ``--store`` names or that is found (None when there is none)."""
+    """The store that ``--store`` names or that is found (None when there is none: then :mod:`fsf.store` is not
+    even imported, :mod:`fsf.locate` needs only ``os``)."""
+    from fsf.locate import locate_store
+
+    location = locate_store(where)
+    if location is None:
+        return None
     from fsf.store import find_store
 
     with user_errors():
-        return find_store(where)
+        return find_store(location)
 
 
 def _store(where: str | None) -> Store:

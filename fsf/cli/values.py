@@ -53,6 +53,11 @@ def _is_terminal(stream: Any) -> bool:
 
 
 def optional_store(where: str | None) -> Store | None:
+    """:func:`fsf.cli.store.optional_store`, imported only when a store is named or found."""
+    from fsf.locate import locate_store
+
+    if locate_store(where) is None:
+        return None
     from fsf.cli.store import optional_store as found
 
     return found(where)

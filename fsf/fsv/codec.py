@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from fsf import ir
 from fsf.errors import DecodeError, Refused, UsageError, ValidationError
@@ -29,12 +29,27 @@ from fsf.fsv import native as _native_path
 from fsf.fsv.format import REF_PREFIX, time_ns
 from fsf.fsv.header import HEADER_SIZE, MAGIC, Header, pack_header, read_header
 from fsf.fsv.header import content_id as content_id  # re-exported
-from fsf.fsv.pure import Pure
-from fsf.fsv.reader import read_reference as read_reference  # re-exported
-from fsf.fsv.writer import is_enum
-from fsf.fsv.writer import write_wire as write_wire  # re-exported
 from fsf.ir.ids import format_id
 from fsf.limits import MAX_DEPTH as MAX_DEPTH  # re-exported: the nesting limit (fsf.limits)
+
+if TYPE_CHECKING:
+    from fsf.fsv.pure import Pure
+    from fsf.fsv.reader import read_reference as read_reference  # re-exported
+    from fsf.fsv.writer import write_wire as write_wire  # re-exported
+
+# The pure path, the reference reader and the canonical writer are imported when a call first needs them: a value
+# the native path serves loads none of them (start-up: `fsv verify` of one file).
+_LAZY = {"read_reference": "fsf.fsv.reader", "write_wire": "fsf.fsv.writer"}
+
+
+def __getattr__(name: str) -> Any:
+    """The re-exported names of the reference path (:data:`_LAZY`), imported on first use."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)
 
 time_to_ns = time_ns
 """The one date -> nanoseconds of the format (:func:`fsf.fsv.format.time_ns`), by its old name here."""
@@ -175,6 +190,8 @@ class _Builder:
                 return _identity  # msgpack packs any list; a tuple is refused by validate first
             return lambda x: [item(v) for v in x]
         if isinstance(t, ir.Map):
+            from fsf.fsv.writer import is_enum
+
             value = self._type_to_wire(t.value)
             if is_enum(self.ir, t.key):
                 decl = self.ir[t.key.name]  # type: ignore[union-attr]
@@ -271,6 +288,8 @@ class _Shared:
 
     def pure(self, schema: ir.Schema) -> Pure:
         if self._pure is None:
+            from fsf.fsv.pure import Pure
+
             self._pure = Pure(schema)
         return self._pure
 
@@ -293,7 +312,7 @@ class Codec:
     paths, sharing every compiled cache.
     """
 
-    __slots__ = ("_native", "_pure", "_schema", "_shared", "_vm", "on_fallback", "paths")
+    __slots__ = ("_native", "_pure", "_schema", "_shared", "_uses_pure", "_vm", "on_fallback", "paths")
 
     def __init__(self, schema: Schema, paths: tuple[str, ...] = DEFAULT_PATHS, *,
                  on_fallback: Fallback | None = None, _shared: _Shared | None = None) -> None:
@@ -310,10 +329,19 @@ class Codec:
         self._schema = schema
         self._shared = shared
         self._native: Any = shared.native if "native" in paths else None
-        self._pure: Pure | None = shared.pure(schema.ir) if "pure" in paths else None
+        self._uses_pure = "pure" in paths
+        self._pure: Pure | None = None
+        """The pure path, built when it first runs (:meth:`_pure_path`): a call the native path serves never
+        needs it."""
         self._vm = paths == ("reference",)
         """Only the reference path: values are judged by the reference VM, not the validator specialised from
         it (the two agree exactly; this keeps the VM under every reference-path test)."""
+
+    def _pure_path(self) -> Pure | None:
+        """The pure path when this codec runs it (built on first use, shared with the schema's other codecs)."""
+        if self._pure is None and self._uses_pure:
+            self._pure = self._shared.pure(self._schema.ir)
+        return self._pure
 
     def with_paths(self, *paths: str, on_fallback: Fallback | None = None) -> Codec:
         """This schema's codec that runs ``paths`` (built once per choice, sharing every cache)."""
@@ -393,11 +421,14 @@ class Codec:
     def _encode_after_native(self, name: str, value: Any, header: bytes) -> bytes:
         """:meth:`encode` on the paths after the native one: the pure encoder, then the validator and the
         canonical writer."""
-        if self._pure is not None:
+        pure = self._pure_path()
+        if pure is not None:
             try:
-                return header + self._pure.encode(name, value)
+                return header + pure.encode(name, value)
             except Refused:
                 self._fell("pure", "encode")
+        from fsf.fsv.writer import write_wire
+
         self._validate(name, value)
         out = bytearray(header)
         write_wire(self._schema.ir, ir.Named(name), self.plan.to_wire(name)(value), out)
@@ -416,11 +447,12 @@ class Codec:
                 return True
             except Refused:
                 self._fell("native", "accepts")
-        if self._pure is not None:
+        pure = self._pure_path()
+        if pure is not None:
             if name not in self._shared.nodes:
                 self._schema._require(name)
             try:
-                self._pure.accepts(name, value)
+                pure.accepts(name, value)
                 return True
             except Refused:
                 self._fell("pure", "accepts")
@@ -456,13 +488,14 @@ class Codec:
             except Refused:
                 self._fell("native", "decode")
                 return self._decode_reference(data, name, max_values)
-        if self._pure is not None:
+        pure = self._pure_path()
+        if pure is not None:
             # Every msgpack value takes at least one byte, so a payload no longer than the budget cannot exceed
             # it: the pure path (which does not count) serves only those, the reference reader counts the rest.
             try:
                 if len(data) - HEADER_SIZE > budget:
                     raise Refused
-                return self._pure.decode(name, data, canonical)
+                return pure.decode(name, data, canonical)
             except Refused:
                 self._fell("pure", "decode")
         return self._decode_reference(data, name, max_values)
@@ -522,6 +555,8 @@ class Codec:
         return name
 
     def _decode_reference(self, data: bytes, name: str, max_values: int | None) -> Any:
+        from fsf.fsv.reader import read_reference
+
         value = read_reference(self._schema.ir, name, data, HEADER_SIZE, max_values)
         try:
             self._validate(name, value)

@@ -38,7 +38,6 @@ import sys
 from typing import Any, cast
 
 from fsf import ir
-from fsf.bytecode import vm
 from fsf.fsv.format import NodeKind
 from fsf.ir.kinds import Kind, kind_of
 from fsf.limits import MAX_DEPTH
@@ -110,6 +109,8 @@ def _leaf(t: ir.Type) -> Node:
         ti = cast(ir.Int, t)
         return (INT, ti.lo, ti.hi)
     if k is Kind.TIME:
+        from fsf.bytecode import vm  # only for a schema with a `time`: the reference VM's range
+
         return (TIME, vm.I64_MIN, vm.I64_MAX)
     if k is Kind.FLOAT:
         tf = cast(ir.Float, t)

@@ -12,8 +12,7 @@ from __future__ import annotations
 import os
 import re
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from pathlib import Path
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import attrs
@@ -23,15 +22,15 @@ from fsf import ir
 from fsf.errors import DecodeError, FsfError, StoreError, UsageError
 from fsf.fsv.header import content_id, read_header
 from fsf.ir.ids import format_id
+from fsf.locate import DEFAULT_FOLDER as DEFAULT_FOLDER  # re-exported, as the next two: finding a store needs only os
+from fsf.locate import ENV as ENV
+from fsf.locate import locate_store as locate_store
 from fsf.schema import Schema
 from fsf.store.backend import MARKER, Backend, LocalBackend
 from fsf.store.graph import closure, holds_refs, refs_of
 
 __all__ = ["Problem", "Report", "Store", "StoreError", "find_store", "init_store", "locate_store", "open_store"]
 
-DEFAULT_FOLDER = ".fsf"
-"""The folder name a store is found by (in the working folder or its nearest parent), as git finds ``.git``."""
-ENV = "FSF_STORE"
 _HEX = re.compile(r"[0-9a-f]{64}")
 _ID = re.compile(r"(?:blake3:)?([0-9a-f]{64})")
 VALUES = "values"
@@ -434,23 +433,6 @@ def backend_for(location: str | os.PathLike[str]) -> Backend:
             raise UsageError(f"a store on S3 needs the `s3` extra (pip install 'fsf[s3]'): {err}") from None
         return S3Backend(text)
     return LocalBackend(text)
-
-
-def locate_store(path: str | os.PathLike[str] | None = None, *, env: Mapping[str, str] | None = None,
-                 cwd: str | os.PathLike[str] | None = None) -> str | None:
-    """Where the store is: ``path``, else ``$FSF_STORE``, else the nearest ``.fsf`` folder from ``cwd`` up;
-    None if there is none."""
-    if path is not None:
-        return os.fspath(path)
-    env = os.environ if env is None else env
-    if env.get(ENV):
-        return env[ENV]
-    here = Path(cwd if cwd is not None else os.getcwd()).resolve()
-    for folder in (here, *here.parents):
-        candidate = folder / DEFAULT_FOLDER
-        if candidate.is_dir():
-            return str(candidate)
-    return None
 
 
 def open_store(path: str | os.PathLike[str] | None = None, **where: Any) -> Store:
