@@ -38,6 +38,7 @@ from fsf.codegen import (
     ts_doc,
 )
 from fsf.fsv.jsonform import from_json, to_json
+from tests.support.generated import generated_module
 from tests.support.golden import Golden
 from tests.support.strategies import schema_texts, values
 
@@ -95,16 +96,7 @@ def schema_sources() -> dict[str, fsf.Schema]:
 SCHEMAS = schema_sources()
 
 
-@contextlib.contextmanager
-def generated_module(schema: fsf.Schema, name: str) -> Iterator[types.ModuleType]:
-    """The generated Python of ``schema`` imported as module ``name`` (registered in sys.modules meanwhile)."""
-    module = types.ModuleType(name)
-    sys.modules[name] = module
-    try:
-        exec(compile(fsf.codegen(schema, "python"), f"<{name}>", "exec"), module.__dict__)
-        yield module
-    finally:
-        del sys.modules[name]
+
 
 
 def validator(schema: fsf.Schema, root: str) -> jsonschema.Draft202012Validator:

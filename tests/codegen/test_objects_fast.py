@@ -19,7 +19,8 @@ from hypothesis import strategies as st
 import fsf
 from fsf import ir
 from fsf.codegen import objects
-from tests.codegen.test_codegen import generated_module as generated
+from tests.support.generated import EVERY, EVERY_VALUE
+from tests.support.generated import generated_module as generated
 from tests.support.strategies import schema_texts, values
 
 
@@ -90,23 +91,6 @@ def test_forge_plan_is_served_by_the_generated_code_alone(no_reference: None) ->
         assert isinstance(obj, mod.ForgePlan) and isinstance(obj.tasks[0], mod.ForgeTask)
         assert obj.tasks[0].files == ["f.py"] and obj.batches[0].taskIds == ["T1"]
         assert schema.encode("ForgePlan", obj) == data
-
-
-EVERY = fsf.load_schema("tests/golden/codegen/every.fsf")
-EVERY_VALUE = {
-    "plan": {"Nested": {"inner": {"Fixed": {"price": 3, "currency": "EUR"}},
-                        "trees": [{"label": "t", "children": [], "origin": None, "note": "n", "color": "green",
-                                   "tags": ["a", None]}],
-                        "colors": {"red": {"NoPlan": {}}, "blue_ish": {"Fixed": {"price": 1, "currency": "USD"}}}}},
-    "tree": {"label": "root", "origin": "blake3:" + "ab" * 32, "note": None, "color": None, "tags": [],
-             "children": [{"label": "c", "children": [], "origin": None, "note": None, "color": "red", "tags": []}]},
-    "primitives": {"flag": True, "tiny": -1, "short": 2, "medium": 3, "long": -4, "byte": 5, "word": 6,
-                   "dword": 7, "qword": 8, "single": 1.5, "double": 2.25, "text": "x", "blob": b"b",
-                   "digest": b"d" * 32, "at": 12},
-    "bounded": {"small": 1, "count": 11, "ratio": 0.5, "half": 0.5, "code": "c", "blob": b"1", "items": [1],
-                "byKey": {"a": 1}, "byNumber": {3: True}, "byColor": {"green": "g"}},
-    "plans": [{"NoPlan": {}}],
-}
 
 
 def test_every_construct_is_served_by_the_generated_code_alone(no_reference: None) -> None:

@@ -26,9 +26,9 @@ from fsf.evolve.plan import MapStep, ShapeStep, build
 from fsf.fsv.header import HEADER_SIZE
 from fsf.schema import Read, Schema
 from fsf.store import Store, locate_store
-from tests.codegen.test_codegen import generated_module
 from tests.support.codec_paths import CodecPath
 from tests.support.evolve import Notes, OnPath, annotate, container_keeps_annotations, same
+from tests.support.generated import generated_module
 
 STORE_KEEPS_ANNOTATIONS = container_keeps_annotations()
 _NO_STORED_ANNOTATIONS = "the `.fsb` container (so the store) does not keep annotations: a writer's `@was` is lost"

@@ -12,7 +12,6 @@ import enum
 import random
 import sys
 import types
-from collections.abc import Iterator
 from typing import Any
 
 import attrs
@@ -27,25 +26,16 @@ from fsf.errors import Refused
 from fsf.fsv import codec, native
 from tests.fsv.test_codec_hostile import _mutate
 from tests.support.codec_paths import FallbackError, strict
+from tests.support.generated import EVERY, EVERY_VALUE, generated_module
 from tests.support.strategies import near_misses, schema_texts, values
 
 pytestmark = pytest.mark.skipif("native" not in codec.DEFAULT_PATHS,
                                 reason="the native codec is not built, or FSF_NO_NATIVE=1")
 
-EVERY = fsf.load_schema("tests/golden/codegen/every.fsf")
 FORGE = fsf.load_schema("shapes/forge-plan.fsf")
 
 
-@contextlib.contextmanager
-def generated_module(schema: fsf.Schema, name: str) -> Iterator[types.ModuleType]:
-    """The generated Python of ``schema`` imported as module ``name`` (registered in sys.modules meanwhile)."""
-    module = types.ModuleType(name)
-    sys.modules[name] = module
-    try:
-        exec(compile(fsf.codegen(schema, "python"), f"<{name}>", "exec"), module.__dict__)
-        yield module
-    finally:
-        del sys.modules[name]
+
 
 
 def same(a: Any, b: Any) -> bool:
@@ -105,22 +95,6 @@ def test_native_objects_agree_with_the_reference_on_values_near_misses_and_mutat
         check_alike(s, encoded, mod)
         for _ in range(5):
             check_alike(s, _mutate(rng, encoded), mod)
-
-
-EVERY_VALUE = {
-    "plan": {"Nested": {"inner": {"Fixed": {"price": 3, "currency": "EUR"}},
-                        "trees": [{"label": "t", "children": [], "origin": None, "note": "n", "color": "green",
-                                   "tags": ["a", None]}],
-                        "colors": {"red": {"NoPlan": {}}, "blue_ish": {"Fixed": {"price": 1, "currency": "USD"}}}}},
-    "tree": {"label": "root", "origin": "blake3:" + "ab" * 32, "note": None, "color": None, "tags": [],
-             "children": [{"label": "c", "children": [], "origin": None, "note": None, "color": "red", "tags": []}]},
-    "primitives": {"flag": True, "tiny": -1, "short": 2, "medium": 3, "long": -4, "byte": 5, "word": 6,
-                   "dword": 7, "qword": 8, "single": 1.5, "double": 2.25, "text": "x", "blob": b"b",
-                   "digest": b"d" * 32, "at": 12},
-    "bounded": {"small": 1, "count": 11, "ratio": 0.5, "half": 0.5, "code": "c", "blob": b"1", "items": [1],
-                "byKey": {"a": 1}, "byNumber": {3: True}, "byColor": {"green": "g"}},
-    "plans": [{"NoPlan": {}}],
-}
 
 
 def test_every_construct_is_built_by_the_native_decoder_alone(monkeypatch: pytest.MonkeyPatch) -> None:

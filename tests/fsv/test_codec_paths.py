@@ -26,8 +26,9 @@ from fsf.codegen import objects
 from fsf.errors import Refused
 from fsf.fsv import codec, native, pure
 from tests.fsv.test_codec_hostile import HOSTILE_SCHEMA, _mutate
-from tests.fsv.test_codec_objects import _near_miss, generated_module
+from tests.fsv.test_codec_objects import _near_miss
 from tests.support.codec_paths import FallbackError, strict
+from tests.support.generated import generated_module
 from tests.support.strategies import near_misses, schema_texts, values
 
 ROOT = Path(__file__).resolve().parents[2]
