@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import re
 
-INVISIBLE_CLASS = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+BIDI_CLASS = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+"""A regular-expression class: the bidirectional marks, embeddings, overrides and isolates that reorder text (the
+schema parser refuses them in `.fsf` text, F002)."""
+
+INVISIBLE_CLASS = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f" + BIDI_CLASS
 """A regular-expression class: C0 and C1 controls except tab and the line breaks LF and CR (each user treats
-those), DEL, and the bidirectional marks, embeddings, overrides and isolates that reorder text."""
+those), DEL, and :data:`BIDI_CLASS`."""
 
 LINE_BREAK_CLASS = "\n\r\u2028\u2029"
 """The characters besides LF that a terminal or an editor may take as the end of a line (U+0085, NEL, is a C1

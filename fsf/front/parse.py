@@ -24,11 +24,12 @@ from fsf.front import ast, foreign
 from fsf.ir.annotations import Literal, unquote
 from fsf.limits import MAX_SOURCE_BYTES as MAX_SOURCE_BYTES  # re-exported: fsf.load reads files by it
 from fsf.limits import MAX_TYPE_DEPTH as MAX_TYPE_DEPTH  # re-exported
+from fsf.text import BIDI_CLASS
 
 MAX_SYNTAX_ERRORS = 20
 """Syntax errors reported for one file before the parser gives up."""
 
-_BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_BIDI = re.compile(f"[{BIDI_CLASS}]")
 _BOM = "\ufeff"
 _BLANK = re.compile(r"[ \t\r\n\f]*")
 _COMMENT_OR_STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"|//[^\n]*')
