@@ -38,7 +38,6 @@ per round and its median reported. Times are CPU time (this process's and its ch
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import json
 import tempfile
@@ -51,7 +50,7 @@ import fsf
 from benchmarks import workload
 from benchmarks.bench_evolve import NEW_FSF, Pair, _edit, pair
 from benchmarks.bench_store import _FSF, _FSV, Call, interleave
-from benchmarks.harness import command_line, replace_section, run_tool, section_settings, write_section
+from benchmarks.harness import command_line, replace_section, run_tool, section_parser, section_settings, write_section
 from fsf.api import write_compiled
 from fsf.breaking.corpus import Corpus, check_corpus
 from fsf.fsv.header import read_header
@@ -257,9 +256,7 @@ def section(measured: tuple[Work, list[Pair]], settings: Settings, command: str)
 
 def main(argv: list[str] | None = None) -> None:
     """Command line: run the breaking benchmark, print the section or write it into a RESULTS.md."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--out", type=Path, help="replace (or add) the Breaking section of this RESULTS.md")
-    parser.add_argument("--quick", action="store_true", help="a few rounds on 300 values (proves it runs)")
+    parser = section_parser(__doc__, HEADING, "a few rounds on 300 values (proves it runs)")
     parser.add_argument("--rounds", type=int, help="rounds in process")
     parser.add_argument("--cli-rounds", type=int, help="rounds as command lines")
     parser.add_argument("--values", type=int, help="values in the store")

@@ -42,7 +42,6 @@ round and its median reported. Times are CPU time of this process (``time.proces
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import statistics
 import tempfile
@@ -55,7 +54,7 @@ import attrs
 import fsf
 from benchmarks import workload
 from benchmarks.bench_store import Call, interleave
-from benchmarks.harness import command_line, replace_section, section_settings, write_section
+from benchmarks.harness import command_line, replace_section, section_parser, section_settings, write_section
 from fsf.evolve import resolver
 
 PLAN_TASKS = 512
@@ -290,9 +289,7 @@ def section(results: list[Result], settings: Settings, command: str) -> list[str
 
 def main(argv: list[str] | None = None) -> None:
     """Command line: run the evolution benchmark, print the section or write it into a RESULTS.md."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--out", type=Path, help="replace (or add) the Evolution section of this RESULTS.md")
-    parser.add_argument("--quick", action="store_true", help="a few rounds (proves it runs)")
+    parser = section_parser(__doc__, HEADING)
     parser.add_argument("--rounds", type=int, help="rounds per size")
     parser.add_argument("--repeat", type=int, help=f"calls per round and contender at {PLAN_TASKS} tasks")
     parser.add_argument("--small-repeat", type=int, help=f"calls per round and contender at {SMALL_PLAN_TASKS} tasks")

@@ -30,7 +30,6 @@ other jobs stretch wall time, not CPU time.
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import json
 import os
@@ -45,7 +44,7 @@ from pathlib import Path
 
 import attrs
 
-from benchmarks.harness import command_line, replace_section, section_settings, write_section
+from benchmarks.harness import command_line, replace_section, section_parser, section_settings, write_section
 
 try:
     import resource
@@ -283,9 +282,7 @@ def section(rows: list[Row], settings: Settings, command: str) -> list[str]:
 
 def main(argv: list[str] | None = None) -> None:
     """Command line: run the start-up benchmark, print the section or write it into a RESULTS.md."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--out", type=Path, help="replace (or add) the Start-up section of this RESULTS.md")
-    parser.add_argument("--quick", action="store_true", help="a few rounds (proves it runs)")
+    parser = section_parser(__doc__, HEADING)
     parser.add_argument("--rounds", type=int, help="timed rounds")
     parser.add_argument("--dir", type=Path, help="work under this folder and keep what is made there")
     args = parser.parse_args(argv)

@@ -28,7 +28,6 @@ round on both sides.
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import os
 import random
@@ -46,7 +45,7 @@ import attrs
 
 import fsf
 from benchmarks import workload
-from benchmarks.harness import command_line, replace_section, section_settings, write_section
+from benchmarks.harness import command_line, replace_section, section_parser, section_settings, write_section
 from fsf.api import write_compiled
 from fsf.load import write_atomic
 from fsf.store import ENV, VALUES, Store, init_store, key_of, locate_store
@@ -370,9 +369,7 @@ def section(pairs: list[Pair], settings: Settings, command: str, folder: Path | 
 
 def main(argv: list[str] | None = None) -> None:
     """Command line: run the store benchmarks, print the section or write it into a RESULTS.md."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--out", type=Path, help="replace (or add) the Store section of this RESULTS.md")
-    parser.add_argument("--quick", action="store_true", help="a few rounds on 200 values (proves it runs)")
+    parser = section_parser(__doc__, HEADING, "a few rounds on 200 values (proves it runs)")
     parser.add_argument("--rounds", type=int, help="rounds of put and get")
     parser.add_argument("--verify-rounds", type=int, help="rounds of the in-process verify")
     parser.add_argument("--cli-rounds", type=int, help="rounds of the command-line verify")

@@ -29,13 +29,11 @@ round to round; the figure is the median over rounds of (contender ÷ peer) in t
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import statistics
 import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import attrs
@@ -45,7 +43,7 @@ import pytest
 
 import fsf
 from benchmarks import workload
-from benchmarks.harness import command_line, replace_section, section_settings, write_section
+from benchmarks.harness import command_line, replace_section, section_parser, section_settings, write_section
 from benchmarks.workload import SIZES
 from fsf import views
 from fsf.render import bundled_views
@@ -186,9 +184,7 @@ def section(rows: list[Row], settings: Settings, command: str) -> list[str]:
 
 def main(argv: list[str] | None = None) -> None:
     """Command line: run the side-by-side benchmark, print the section or write it into a RESULTS.md."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--out", type=Path, help="replace (or add) the section of this RESULTS.md")
-    parser.add_argument("--quick", action="store_true", help="a few rounds (proves it runs)")
+    parser = section_parser(__doc__, HEADING)
     parser.add_argument("--rounds", type=int, help="timed rounds")
     parser.add_argument("--sizes", type=int, nargs="+", help="task counts (default: 8 64 512)")
     args = parser.parse_args(argv)

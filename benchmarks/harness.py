@@ -7,6 +7,7 @@ contender in one group (``decode 512``) and ``benchmarks/report.py`` can read th
 
 from __future__ import annotations
 
+import argparse
 import importlib.util
 import os
 import subprocess
@@ -59,6 +60,15 @@ def replace_section(text: str, heading: str, lines: list[str]) -> str:
     if end >= 0:
         return text[:end + 1] + block + text[end:]
     return text.rstrip("\n") + "\n\n" + block
+
+
+def section_parser(doc: str | None, heading: str, quick: str = "a few rounds (proves it runs)") -> argparse.ArgumentParser:
+    """A section command's argument parser with its two common options: ``--out`` (the RESULTS.md whose section
+    ``heading`` is replaced or added) and ``--quick`` (``quick`` says what that run does)."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0] if doc else None)
+    parser.add_argument("--out", type=Path, help=f"replace (or add) the {heading[3:]} section of this RESULTS.md")
+    parser.add_argument("--quick", action="store_true", help=quick)
+    return parser
 
 
 def section_settings(args: Any, settings_type: Any, names: tuple[str, ...]) -> Any:

@@ -17,7 +17,6 @@ included.
 
 from __future__ import annotations
 
-import argparse
 import gc
 import importlib.util
 import statistics
@@ -203,11 +202,9 @@ def section(measured: Measured, settings: Settings, command: str) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    from benchmarks.harness import command_line, section_settings, write_section
+    from benchmarks.harness import command_line, section_parser, section_settings, write_section
 
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--out", type=Path, help="replace (or add) the section of this RESULTS.md")
-    parser.add_argument("--quick", action="store_true", help="a few rounds (proves it runs)")
+    parser = section_parser(__doc__, HEADING)
     parser.add_argument("--rounds", type=int, help="timed rounds (default 25)")
     parser.add_argument("--sizes", type=int, nargs="+", help="task counts (default: 8 512)")
     args = parser.parse_args(argv)
